@@ -1,0 +1,55 @@
+import { z } from "zod";
+import { LOCALES } from "../../i18n.js";
+import { AFFILIATIONS, GOALS } from "../../domain/citizens/inputs.js";
+
+const MAX_BYTES = 64;
+
+/** Typed callback data "<prefix>:<arg>": packed ≤ 64 bytes, validated with zod when it comes back. */
+export interface CallbackCodec<T> {
+  prefix: string;
+  pack(arg: T): string;
+  unpack(data: string | undefined): T | undefined;
+  /** Matches any data with this prefix, valid or forged (for `bot.callbackQuery`). */
+  pattern: RegExp;
+}
+
+function codec<T extends string>(prefix: string, schema: z.ZodType<T>): CallbackCodec<T> {
+  return {
+    prefix,
+    pack(arg) {
+      const data = `${prefix}:${schema.parse(arg)}`;
+      if (Buffer.byteLength(data, "utf8") > MAX_BYTES) throw new Error(`callback data over ${MAX_BYTES} bytes: ${data}`);
+      return data;
+    },
+    unpack(data) {
+      if (!data?.startsWith(prefix + ":")) return undefined;
+      const parsed = schema.safeParse(data.slice(prefix.length + 1));
+      return parsed.success ? parsed.data : undefined;
+    },
+    pattern: new RegExp(`^${prefix.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:`),
+  };
+}
+
+const provinceCode = z.string().regex(/^\d{2}$/);
+const communeCode = z.string().regex(/^\d{5}$/);
+export const EDITABLE_FIELDS = ["fullName", "birthYear", "place", "affiliation", "goals", "phone"] as const;
+export type EditableField = (typeof EDITABLE_FIELDS)[number];
+
+export const cb = {
+  // outside conversations
+  language: codec("lang", z.enum(LOCALES)),
+  register: codec("reg", z.literal("start")),
+  editField: codec("edit", z.enum(EDITABLE_FIELDS)),
+  deleteMe: codec("del", z.enum(["yes", "no"])),
+  officerStats: codec("off", z.literal("stats")),
+  adminInvite: codec("adm:inv", provinceCode),
+  // inside the registration and edit conversations
+  consent: codec("r:consent", z.enum(["yes", "no"])),
+  guardian: codec("r:guard", z.enum(["yes", "no"])),
+  province: codec("r:prov", provinceCode),
+  commune: codec("r:com", z.union([communeCode, z.literal("none")])),
+  affiliation: codec("r:aff", z.enum(AFFILIATIONS)),
+  goal: codec("r:goal", z.union([z.enum(GOALS), z.literal("done")])),
+  summary: codec("r:sum", z.enum(["ok", "edit"])),
+  summaryField: codec("r:ef", z.enum(EDITABLE_FIELDS)),
+} as const;

@@ -1,0 +1,63 @@
+import type { Conversation, ConversationFlavor } from "@grammyjs/conversations";
+import type { Context, SessionFlavor } from "grammy";
+import type { CitizenService } from "../domain/citizens/citizen-service.js";
+import type { GeoService } from "../domain/geo/geo-service.js";
+import type { PrivacyService } from "../domain/privacy/privacy-service.js";
+import type { UserService } from "../domain/users/user-service.js";
+import type { I18n, Locale, TFunction } from "../i18n.js";
+import type { Logger } from "../logger.js";
+import type { RedisJsonStorage } from "../infra/redis-storage.js";
+
+export interface SessionData {
+  /** Set by /language; otherwise the Telegram client's language decides. */
+  locale?: Locale;
+}
+
+export interface Services {
+  geo: GeoService;
+  citizens: CitizenService;
+  users: UserService;
+  privacy: PrivacyService;
+}
+
+/** Everything a handler needs, injected through the context (no singletons). */
+export interface Deps {
+  services: Services;
+  i18n: I18n;
+  logger: Logger;
+  sessions: RedisJsonStorage<SessionData>;
+  conversations: RedisJsonStorage<unknown>;
+  /** Locale chosen for a user on the update being handled, for contexts inside conversations. */
+  localeMemo: LocaleMemo;
+  inviteTtlHours: number;
+  now: () => Date;
+}
+
+interface Injected {
+  deps: Deps;
+  logger: Logger;
+  t: TFunction;
+  locale: Locale;
+}
+
+export type BotContext = ConversationFlavor<Context & SessionFlavor<SessionData> & Injected>;
+/** Context inside conversations: no session (replay), but deps and i18n from plugins. */
+export type ConvContext = Context & Injected;
+export type Convo = Conversation<BotContext, ConvContext>;
+
+/** Bounded memo: userId → locale, written by the i18n middleware before conversations run. */
+export class LocaleMemo {
+  private readonly map = new Map<number, Locale>();
+  constructor(private readonly max = 50_000) {}
+  set(userId: number, locale: Locale): void {
+    this.map.delete(userId);
+    this.map.set(userId, locale);
+    if (this.map.size > this.max) {
+      const oldest = this.map.keys().next().value;
+      if (oldest !== undefined) this.map.delete(oldest);
+    }
+  }
+  get(userId: number): Locale | undefined {
+    return this.map.get(userId);
+  }
+}

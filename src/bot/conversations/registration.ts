@@ -1,0 +1,143 @@
+import { AlreadyRegisteredError, type LearningCard, type RegistrationDraft } from "../../domain/citizens/citizen-service.js";
+import { CONSENT_VERSION } from "../../domain/privacy/consent.js";
+import { cb, type EditableField } from "../callback-data/callback-data.js";
+import type { ConvContext, Convo } from "../context.js";
+import { formatCard, formatSummary, type PlaceNames } from "../format/card.js";
+import { fieldKeyboard, summaryKeyboard } from "../keyboards/registration.js";
+import {
+  askAffiliation, askBirthYear, askCommune, askConsent, askFullName, askGoals, askPhone, askProvince,
+  FlowStopped, MAX_ATTEMPTS,
+} from "./steps.js";
+
+export const REGISTRATION = "registration";
+/** Bump when the builder changes shape: stored conversations of an older version are discarded. */
+export const CONVERSATION_VERSION = 1;
+
+const html = { parse_mode: "HTML" as const };
+const MAX_EDITS = 20;
+
+/** Learning-citizen registration (đăng ký Công dân học tập), steps 2–10 of the product slice. */
+export async function registration(conversation: Convo, ctx: ConvContext): Promise<void> {
+  try {
+    await register(conversation, ctx);
+  } catch (e) {
+    if (!(e instanceof FlowStopped)) throw e;
+  }
+}
+
+async function register(conversation: Convo, ctx: ConvContext): Promise<void> {
+  if (!(await askConsent(conversation, ctx))) {
+    // Declining stores nothing: the draft only ever lived in this conversation's state.
+    await ctx.reply(ctx.t("privacy:consent.declined"), html);
+    return;
+  }
+  const consentAt = new Date(await conversation.now()).toISOString();
+  const fullName = await askFullName(conversation, ctx);
+  const age = await askBirthYear(conversation, ctx);
+  const province = await askProvince(conversation, ctx);
+  const commune = await askCommune(conversation, ctx, province);
+  const affiliation = await askAffiliation(conversation, ctx);
+  const goals = await askGoals(conversation, ctx);
+  const phone = await askPhone(conversation, ctx);
+
+  const draft: RegistrationDraft = {
+    consentVersion: CONSENT_VERSION, consentAt, fullName, ...age, provinceCode: province.code, communeCode: commune.code,
+    ...affiliation, ...goals, phone,
+  };
+  const names: PlaceNames = { provinceName: province.name, communeName: commune.name, communeType: commune.type };
+
+  for (let round = 0; round < MAX_EDITS; round++) {
+    const choice = await askSummary(conversation, ctx, draft, names);
+    if (choice === "ok") {
+      type Saved = { card: LearningCard } | { already: true } | { failed: true };
+      const saved = await conversation.external(async (octx): Promise<Saved> => {
+        try {
+          const card = await octx.deps.services.citizens.register(String(octx.from!.id), draft, octx.deps.now(), octx.locale);
+          return { card };
+        } catch (e) {
+          if (e instanceof AlreadyRegisteredError) return { already: true as const };
+          octx.logger.error({ err: e }, "registration could not be saved");
+          return { failed: true };
+        }
+      });
+      if ("card" in saved) {
+        await showCard(ctx, saved.card);
+        return;
+      }
+      await ctx.reply(ctx.t("already" in saved ? "registration:already_registered" : "common:errors.save_failed"), html);
+      if ("already" in saved) return;
+      continue;
+    }
+    const field = await askField(conversation, ctx);
+    await editDraft(conversation, ctx, field, draft, names);
+  }
+  await ctx.reply(ctx.t("registration:errors.too_many_attempts"), html);
+}
+
+async function showCard(ctx: ConvContext, card: LearningCard): Promise<void> {
+  await ctx.reply(`${ctx.t("registration:card.saved")}\n\n${formatCard(ctx.t, card, ctx.locale)}`, html);
+}
+
+async function askSummary(conversation: Convo, ctx: ConvContext, draft: RegistrationDraft, names: PlaceNames): Promise<"ok" | "edit"> {
+  await ctx.reply(formatSummary(ctx.t, draft, names), { ...html, reply_markup: summaryKeyboard(ctx.t) });
+  return waitButton(conversation, cb.summary);
+}
+
+async function askField(conversation: Convo, ctx: ConvContext): Promise<EditableField> {
+  await ctx.reply(ctx.t("registration:summary.which_field"), { ...html, reply_markup: fieldKeyboard(ctx.t, cb.summaryField) });
+  return waitButton(conversation, cb.summaryField);
+}
+
+/** Waits for one of a codec's buttons; anything else is redirected to the buttons or skipped. */
+async function waitButton<T extends string>(conversation: Convo, codec: { pattern: RegExp; unpack(d?: string): T | undefined }): Promise<T> {
+  for (let i = 0; i < MAX_ATTEMPTS; i++) {
+    const c = await conversation.wait();
+    const data = c.callbackQuery?.data;
+    if (c.callbackQuery && codec.pattern.test(data ?? "")) {
+      const value = codec.unpack(data);
+      await c.answerCallbackQuery(value === undefined ? { text: c.t("common:errors.invalid_button") } : undefined);
+      if (value !== undefined) return value;
+      continue;
+    }
+    if (c.callbackQuery || c.message?.entities?.[0]?.type === "bot_command") await conversation.skip({ next: true });
+    await c.reply(c.t("registration:errors.use_buttons_above"), html);
+  }
+  throw new FlowStopped();
+}
+
+async function editDraft(conversation: Convo, ctx: ConvContext, field: EditableField, draft: RegistrationDraft, names: PlaceNames): Promise<void> {
+  switch (field) {
+    case "fullName":
+      draft.fullName = await askFullName(conversation, ctx);
+      return;
+    case "birthYear": {
+      const age = await askBirthYear(conversation, ctx);
+      draft.birthYear = age.birthYear;
+      draft.guardianName = age.guardianName;
+      return;
+    }
+    case "place": {
+      const province = await askProvince(conversation, ctx);
+      const commune = await askCommune(conversation, ctx, province);
+      draft.provinceCode = province.code;
+      draft.communeCode = commune.code;
+      Object.assign(names, { provinceName: province.name, communeName: commune.name, communeType: commune.type });
+      return;
+    }
+    case "affiliation": {
+      const a = await askAffiliation(conversation, ctx);
+      draft.affiliation = a.affiliation;
+      draft.unitName = a.unitName;
+      return;
+    }
+    case "goals": {
+      const g = await askGoals(conversation, ctx, draft.goals);
+      draft.goals = g.goals;
+      draft.otherGoal = g.otherGoal;
+      return;
+    }
+    case "phone":
+      draft.phone = await askPhone(conversation, ctx);
+      return;
+  }
+}

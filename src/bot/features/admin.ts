@@ -1,0 +1,89 @@
+import { Composer } from "grammy";
+import { z } from "zod";
+import { escapeHtml } from "../../i18n.js";
+import type { Scope } from "../../domain/users/user-service.js";
+import { cb } from "../callback-data/callback-data.js";
+import type { BotContext } from "../context.js";
+import { requireRole } from "../filters/roles.js";
+import { provinceKeyboard } from "../keyboards/registration.js";
+import { unitNameSchema } from "../../domain/citizens/inputs.js";
+import { describeScope } from "./scope.js";
+
+/**
+ * /invite: an admin creates a single-use, expiring link that makes its redeemer an officer scoped
+ * to a province (optionally a commune and a unit).
+ *   /invite                       → pick a province on buttons
+ *   /invite <province> [commune code] [| unit name]
+ */
+export const adminFeature = new Composer<BotContext>();
+
+const inviteArgs = z.object({
+  province: z.string().min(2),
+  communeCode: z.string().regex(/^\d{5}$/).optional(),
+  unitName: unitNameSchema.optional(),
+});
+
+adminFeature.command("invite", async (ctx) => {
+  if (!(await requireRole(ctx, "admin"))) return;
+  const raw = ctx.match.trim();
+  if (raw === "") {
+    const provinces = await ctx.deps.services.geo.listProvinces();
+    await ctx.reply(ctx.t("admin:invite.choose_province"), { parse_mode: "HTML", reply_markup: provinceKeyboard(provinces, cb.adminInvite) });
+    return;
+  }
+  const [place = "", unit] = raw.split("|").map((s) => s.trim());
+  const tokens = place.split(/\s+/);
+  const last = tokens.at(-1) ?? "";
+  const communeCode = /^\d{5}$/.test(last) ? last : undefined;
+  const parsed = inviteArgs.safeParse({
+    province: (communeCode ? tokens.slice(0, -1) : tokens).join(" "),
+    communeCode,
+    unitName: unit || undefined,
+  });
+  if (!parsed.success) {
+    await ctx.reply(ctx.t("admin:invite.usage"), { parse_mode: "HTML" });
+    return;
+  }
+  const geo = ctx.deps.services.geo;
+  const found = /^\d{2}$/.test(parsed.data.province)
+    ? await geo.getProvince(parsed.data.province)
+    : (await geo.findProvinces(parsed.data.province)).exact;
+  if (!found) {
+    await ctx.reply(ctx.t("admin:invite.unknown_province", { query: parsed.data.province }), { parse_mode: "HTML" });
+    return;
+  }
+  if (parsed.data.communeCode) {
+    const commune = await geo.getCommune(parsed.data.communeCode);
+    if (!commune || commune.provinceCode !== found.code) {
+      await ctx.reply(ctx.t("admin:invite.unknown_commune", { code: parsed.data.communeCode, province: found.name }), { parse_mode: "HTML" });
+      return;
+    }
+  }
+  await sendInvite(ctx, { provinceCode: found.code, communeCode: parsed.data.communeCode, unitName: parsed.data.unitName });
+});
+
+adminFeature.callbackQuery(cb.adminInvite.pattern, async (ctx) => {
+  if (!(await requireRole(ctx, "admin"))) return;
+  const code = cb.adminInvite.unpack(ctx.callbackQuery.data);
+  const province = code ? await ctx.deps.services.geo.getProvince(code) : undefined;
+  if (!province) {
+    await ctx.answerCallbackQuery({ text: ctx.t("common:errors.invalid_button") });
+    return;
+  }
+  await ctx.answerCallbackQuery();
+  await sendInvite(ctx, { provinceCode: province.code });
+});
+
+async function sendInvite(ctx: BotContext, scope: Scope & { provinceCode: string }): Promise<void> {
+  const { token, expiresAt } = await ctx.deps.services.users.createInvite(String(ctx.from!.id), scope, ctx.deps.inviteTtlHours, ctx.deps.now());
+  const link = `https://t.me/${ctx.me.username}?start=inv_${token}`;
+  await ctx.reply(
+    ctx.t("admin:invite.created", {
+      scope: await describeScope(ctx, scope),
+      link: escapeHtml(link),
+      expires: escapeHtml(expiresAt.toLocaleString(ctx.locale === "en" ? "en-GB" : "vi-VN", { timeZone: "Asia/Ho_Chi_Minh" })),
+      interpolation: { escapeValue: false },
+    }),
+    { parse_mode: "HTML", link_preview_options: { is_disabled: true } },
+  );
+}

@@ -1,0 +1,44 @@
+import type { Context, MiddlewareFn } from "grammy";
+import { autoRetry } from "@grammyjs/auto-retry";
+import { localeFromTelegram, type Locale } from "../../i18n.js";
+import type { Deps, SessionData } from "../context.js";
+
+type Injectable = Context & { deps: Deps; logger: Deps["logger"]; t: Deps["i18n"] extends { t(l: Locale): infer T } ? T : never; locale: Locale };
+
+/** First middleware: dependencies and a logger bound to the update (dependency injection). */
+export function injectDeps(deps: Deps): MiddlewareFn<Injectable> {
+  return (ctx, next) => {
+    ctx.deps = deps;
+    ctx.logger = deps.logger.child({ update_id: ctx.update.update_id });
+    return next();
+  };
+}
+
+/**
+ * Locale per update: the saved /language choice, else Telegram's language_code, else vi.
+ * Remembered for the contexts that conversations build while handling this same update.
+ */
+export function i18nMiddleware(): MiddlewareFn<Injectable & { session: SessionData }> {
+  return (ctx, next) => {
+    const locale = ctx.session.locale ?? localeFromTelegram(ctx.from?.language_code);
+    ctx.locale = locale;
+    ctx.t = ctx.deps.i18n.t(locale);
+    if (ctx.from) ctx.deps.localeMemo.set(ctx.from.id, locale);
+    return next();
+  };
+}
+
+/** Plugins for contexts created inside conversations (they see no session and no bot.api plugins). */
+export function conversationPlugins(deps: Deps): MiddlewareFn<Injectable>[] {
+  return [
+    (ctx, next) => {
+      ctx.deps = deps;
+      ctx.logger = deps.logger.child({ update_id: ctx.update.update_id });
+      const locale = (ctx.from && deps.localeMemo.get(ctx.from.id)) ?? localeFromTelegram(ctx.from?.language_code);
+      ctx.locale = locale;
+      ctx.t = deps.i18n.t(locale);
+      ctx.api.config.use(autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 60 }));
+      return next();
+    },
+  ];
+}

@@ -1,0 +1,104 @@
+import { z } from "zod";
+
+const DEFAULT_API_ROOT = "https://api.telegram.org";
+
+/** Parses "1", "true", "yes", "on" (and their opposites) instead of casting. */
+const booleanFromEnv = z
+  .enum(["1", "0", "true", "false", "yes", "no", "on", "off"])
+  .transform((v) => ["1", "true", "yes", "on"].includes(v));
+
+const idList = z
+  .string()
+  .trim()
+  .transform((s, ctx) => {
+    if (s === "") return [] as string[];
+    const ids = s.split(/[\s,]+/).filter(Boolean);
+    for (const id of ids) {
+      if (!/^\d{1,20}$/.test(id)) {
+        ctx.addIssue({ code: "custom", message: `"${id}" is not a numeric Telegram user id` });
+        return z.NEVER;
+      }
+    }
+    return ids;
+  });
+
+const common = z.object({
+  BOT_TOKEN: z
+    .string({ message: "is required" })
+    .regex(/^\d+:[A-Za-z0-9_-]{20,}$/, "does not look like a token from @BotFather (digits:letters)"),
+  BOT_API_ROOT: z.url().default(DEFAULT_API_ROOT),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, "must be a postgresql:// URL")
+    .optional(),
+  DATA_DIR: z.string().min(1).default("./data"),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, "must be a redis:// URL").optional(),
+  REDIS_SERVER_BIN: z.string().min(1).default("redis-server"),
+  ADMIN_TELEGRAM_IDS: idList.default([]),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  AUTO_MIGRATE: booleanFromEnv.default(true),
+  INVITE_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(72),
+});
+
+const polling = common.extend({
+  BOT_MODE: z.literal("polling").default("polling"),
+});
+
+const webhook = common.extend({
+  BOT_MODE: z.literal("webhook"),
+  WEBHOOK_URL: z.url({ protocol: /^https?$/ }),
+  WEBHOOK_SECRET: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{16,256}$/, "must be 16–256 characters of A–Z, a–z, 0–9, _ and -"),
+  HTTP_HOST: z.string().default("0.0.0.0"),
+  HTTP_PORT: z.coerce.number().int().min(1).max(65535).default(8080),
+});
+
+export const configSchema = z.discriminatedUnion("BOT_MODE", [webhook, polling]);
+
+export type RawConfig = z.infer<typeof configSchema>;
+
+export interface Config {
+  botToken: string;
+  botApiRoot: string;
+  databaseUrl?: string;
+  dataDir: string;
+  redisUrl?: string;
+  redisServerBin: string;
+  adminIds: ReadonlySet<string>;
+  logLevel: RawConfig["LOG_LEVEL"];
+  autoMigrate: boolean;
+  inviteTtlHours: number;
+  mode:
+    | { kind: "polling" }
+    | { kind: "webhook"; url: string; secret: string; host: string; port: number };
+}
+
+export class ConfigError extends Error {}
+
+/** Validates the environment once; a bad value names the variable. */
+export function parseConfig(env: NodeJS.ProcessEnv): Config {
+  const input = { ...env, BOT_MODE: env.BOT_MODE === "" ? undefined : env.BOT_MODE };
+  const result = configSchema.safeParse(input);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `${i.path.join(".") || "config"}: ${i.message}`);
+    throw new ConfigError(lines.join("\n"));
+  }
+  const c = result.data;
+  return {
+    botToken: c.BOT_TOKEN,
+    botApiRoot: c.BOT_API_ROOT.replace(/\/+$/, ""),
+    databaseUrl: c.DATABASE_URL,
+    dataDir: c.DATA_DIR,
+    redisUrl: c.REDIS_URL,
+    redisServerBin: c.REDIS_SERVER_BIN,
+    adminIds: new Set(c.ADMIN_TELEGRAM_IDS),
+    logLevel: c.LOG_LEVEL,
+    autoMigrate: c.AUTO_MIGRATE,
+    inviteTtlHours: c.INVITE_TTL_HOURS,
+    mode:
+      c.BOT_MODE === "webhook"
+        ? { kind: "webhook", url: c.WEBHOOK_URL, secret: c.WEBHOOK_SECRET, host: c.HTTP_HOST, port: c.HTTP_PORT }
+        : { kind: "polling" },
+  };
+}

@@ -1,0 +1,88 @@
+import { z } from "zod";
+
+/**
+ * Validation of every registration answer. Error messages are i18n keys (namespace
+ * "registration"), so the bot can re-ask with a localised reason.
+ */
+
+// Letters (any script, so every Vietnamese diacritic), combining marks, spaces, apostrophe, hyphen.
+const NAME_CHARS = /^[\p{L}\p{M}' -]+$/u;
+
+export const fullNameSchema = z
+  .string()
+  .transform((s) => s.normalize("NFC").replace(/\s+/g, " ").trim())
+  .pipe(
+    z
+      .string()
+      .min(2, "errors.name_length")
+      .max(100, "errors.name_length")
+      .regex(NAME_CHARS, "errors.name_chars")
+      .refine((s) => /\p{L}.*\p{L}/u.test(s), "errors.name_letters"),
+  );
+
+export function birthYearSchema(currentYear: number) {
+  return z
+    .string()
+    .trim()
+    .regex(/^\d{4}$/, "errors.year_format")
+    .transform(Number)
+    .pipe(z.number().int().min(1900, "errors.year_range").max(currentYear, "errors.year_range"));
+}
+
+/** Age counted by year only: anyone who may still be under 16 this year needs a guardian. */
+export function needsGuardian(birthYear: number, currentYear: number): boolean {
+  return currentYear - birthYear <= 16;
+}
+
+export const unitNameSchema = z
+  .string()
+  .transform((s) => s.normalize("NFC").replace(/\s+/g, " ").trim())
+  .pipe(
+    z
+      .string()
+      .min(2, "errors.unit_length")
+      .max(120, "errors.unit_length")
+      .regex(/^[\p{L}\p{M}\p{N} '’.,()\/&-]+$/u, "errors.unit_chars"),
+  );
+
+export const otherGoalSchema = z
+  .string()
+  .transform((s) => s.normalize("NFC").replace(/\s+/g, " ").trim())
+  .pipe(z.string().min(2, "errors.goal_length").max(200, "errors.goal_length"));
+
+export const placeQuerySchema = z
+  .string()
+  .transform((s) => s.normalize("NFC").trim())
+  .pipe(z.string().min(2, "errors.place_short").max(60, "errors.place_long"));
+
+/** Telegram gives phone numbers with or without "+"; stored as E.164-like digits with "+". */
+export const phoneSchema = z
+  .string()
+  .transform((s) => s.replace(/[\s()-]/g, ""))
+  .pipe(z.string().regex(/^\+?\d{8,15}$/, "errors.phone_format"))
+  .transform((s) => (s.startsWith("+") ? s : "+" + s));
+
+export const AFFILIATIONS = [
+  "resident",
+  "association_member",
+  "military_command",
+  "police",
+  "border_guard",
+  "other_organisation",
+] as const;
+export type AffiliationKey = (typeof AFFILIATIONS)[number];
+export const affiliationSchema = z.enum(AFFILIATIONS);
+
+/** Affiliations that belong to a unit whose name we ask for. */
+export function hasUnit(a: AffiliationKey): boolean {
+  return a !== "resident" && a !== "association_member";
+}
+
+export const GOALS = ["law", "digital", "language", "vocational", "health", "political", "other"] as const;
+export type GoalKey = (typeof GOALS)[number];
+export const goalSchema = z.enum(GOALS);
+
+/** First error of a failed parse, as an i18n key. */
+export function firstErrorKey(error: z.ZodError): string {
+  return error.issues[0]?.message ?? "errors.invalid";
+}

@@ -1,0 +1,90 @@
+import { randomBytes } from "node:crypto";
+import type { PrismaClient, Role } from "../../generated/prisma/client.js";
+
+export type { Role };
+
+export interface Scope {
+  provinceCode?: string;
+  communeCode?: string;
+  unitName?: string;
+}
+
+export interface Access {
+  role: Role;
+  scope: Scope;
+}
+
+export type RedeemResult =
+  | { status: "granted"; scope: Scope }
+  | { status: "unknown" | "expired" | "used" | "admin" };
+
+const RANK: Record<Role, number> = { resident: 0, member: 1, officer: 2, admin: 3 };
+
+export function roleAtLeast(role: Role, needed: Role): boolean {
+  return RANK[role] >= RANK[needed];
+}
+
+/** Roles, officer scopes, invites and the saved language. Reads the database on every check. */
+export class UserService {
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly adminIds: ReadonlySet<string>,
+  ) {}
+
+  /** The caller's current role, read server-side; ADMIN_TELEGRAM_IDS are admins. */
+  async access(telegramId: string): Promise<Access> {
+    const user = await this.prisma.user.findUnique({ where: { id: BigInt(telegramId) } });
+    const scope: Scope = {
+      provinceCode: user?.scopeProvinceCode ?? undefined,
+      communeCode: user?.scopeCommuneCode ?? undefined,
+      unitName: user?.scopeUnit ?? undefined,
+    };
+    if (this.adminIds.has(telegramId)) return { role: "admin", scope };
+    return { role: user?.role ?? "resident", scope };
+  }
+
+  async savedLocale(telegramId: string): Promise<string | undefined> {
+    const user = await this.prisma.user.findUnique({ where: { id: BigInt(telegramId) }, select: { locale: true } });
+    return user?.locale ?? undefined;
+  }
+
+  /** Saves the language only for people already known (unknown people stay unstored). */
+  async saveLocale(telegramId: string, locale: string): Promise<void> {
+    await this.prisma.user.updateMany({ where: { id: BigInt(telegramId) }, data: { locale } });
+  }
+
+  async createInvite(adminId: string, scope: Required<Pick<Scope, "provinceCode">> & Scope, ttlHours: number, now: Date): Promise<{ token: string; expiresAt: Date }> {
+    const token = randomBytes(16).toString("base64url");
+    const expiresAt = new Date(now.getTime() + ttlHours * 3600_000);
+    await this.prisma.$transaction([
+      this.prisma.officerInvite.create({
+        data: { token, createdById: BigInt(adminId), provinceCode: scope.provinceCode, communeCode: scope.communeCode ?? null, unitName: scope.unitName ?? null, expiresAt, createdAt: now },
+      }),
+      this.prisma.auditLog.create({ data: { actorId: BigInt(adminId), action: "officer_invite_created", detail: { provinceCode: scope.provinceCode, communeCode: scope.communeCode ?? null, expiresAt: expiresAt.toISOString() }, at: now } }),
+    ]);
+    return { token, expiresAt };
+  }
+
+  /** Single use: the conditional update is the lock, so two people cannot redeem one link. */
+  async redeemInvite(telegramId: string, token: string, now: Date): Promise<RedeemResult> {
+    const id = BigInt(telegramId);
+    if (this.adminIds.has(telegramId)) return { status: "admin" };
+    return this.prisma.$transaction(async (tx) => {
+      const invite = await tx.officerInvite.findUnique({ where: { token } });
+      if (!invite) return { status: "unknown" } as const;
+      if (invite.usedAt) return { status: "used" } as const;
+      if (invite.expiresAt <= now) return { status: "expired" } as const;
+      const { count } = await tx.officerInvite.updateMany({ where: { token, usedAt: null }, data: { usedAt: now, usedById: id } });
+      if (count !== 1) return { status: "used" } as const;
+      const scope = { scopeProvinceCode: invite.provinceCode, scopeCommuneCode: invite.communeCode, scopeUnit: invite.unitName };
+      const existing = await tx.user.findUnique({ where: { id } });
+      if (existing?.role === "admin") return { status: "admin" } as const;
+      await tx.user.upsert({ where: { id }, create: { id, role: "officer", ...scope }, update: { role: "officer", ...scope } });
+      await tx.auditLog.create({ data: { actorId: id, action: "officer_role_granted", detail: { provinceCode: invite.provinceCode, communeCode: invite.communeCode }, at: now } });
+      return {
+        status: "granted",
+        scope: { provinceCode: invite.provinceCode, communeCode: invite.communeCode ?? undefined, unitName: invite.unitName ?? undefined },
+      } as const;
+    });
+  }
+}

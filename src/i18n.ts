@@ -1,0 +1,70 @@
+import { readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import i18next, { type TFunction } from "i18next";
+
+export type { TFunction };
+
+export const LOCALES = ["vi", "en"] as const;
+export type Locale = (typeof LOCALES)[number];
+export const DEFAULT_LOCALE: Locale = "vi";
+
+export function isLocale(value: unknown): value is Locale {
+  return typeof value === "string" && (LOCALES as readonly string[]).includes(value);
+}
+
+/** Telegram's language_code → our locale: English for English clients, Vietnamese otherwise. */
+export function localeFromTelegram(languageCode: string | undefined): Locale {
+  return languageCode?.toLowerCase().startsWith("en") ? "en" : DEFAULT_LOCALE;
+}
+
+/** Escapes interpolated values for Telegram's HTML parse mode (all messages use it). */
+export function escapeHtml(s: string): string {
+  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+}
+
+export function defaultLocalesDir(): string {
+  return path.resolve(path.dirname(new URL(import.meta.url).pathname), "../locales");
+}
+
+export function loadResources(dir = defaultLocalesDir()): Record<string, Record<string, unknown>> {
+  const resources: Record<string, Record<string, unknown>> = {};
+  for (const locale of LOCALES) {
+    const nsDir = path.join(dir, locale);
+    resources[locale] = {};
+    for (const file of readdirSync(nsDir).filter((f) => f.endsWith(".json"))) {
+      resources[locale]![file.replace(/\.json$/, "")] = JSON.parse(readFileSync(path.join(nsDir, file), "utf8"));
+    }
+  }
+  return resources;
+}
+
+export interface I18n {
+  /** A translator fixed to one locale: call per update, never change a global language. */
+  t(locale: Locale): TFunction;
+}
+
+export async function createI18n(dir?: string): Promise<I18n> {
+  const resources = loadResources(dir);
+  const instance = i18next.createInstance();
+  await instance.init({
+    resources: resources as never,
+    lng: DEFAULT_LOCALE,
+    fallbackLng: DEFAULT_LOCALE,
+    supportedLngs: [...LOCALES],
+    ns: Object.keys(resources[DEFAULT_LOCALE] ?? {}),
+    defaultNS: "common",
+    interpolation: { escapeValue: true, escape: escapeHtml },
+    returnNull: false,
+  });
+  const cache = new Map<Locale, TFunction>();
+  return {
+    t(locale) {
+      let t = cache.get(locale);
+      if (!t) {
+        t = instance.getFixedT(locale);
+        cache.set(locale, t);
+      }
+      return t;
+    },
+  };
+}

@@ -1,0 +1,116 @@
+import { run, type RunnerHandle } from "@grammyjs/runner";
+import dotenv from "dotenv";
+import type { Server } from "node:http";
+import path from "node:path";
+import { setCommandMenus } from "./bot/commands.js";
+import { createDeps } from "./bot/deps.js";
+import { createBot } from "./bot/index.js";
+import { ConfigError, parseConfig, type Config } from "./config.js";
+import { seedAdminUnits } from "./domain/geo/seed-admin-units.js";
+import { createI18n } from "./i18n.js";
+import { openDatabase, type Database } from "./infra/database.js";
+import { applyMigrations } from "./infra/migrate.js";
+import { createRedis, RedisNotInstalledError, startLocalRedis, type LocalRedis, type Redis } from "./infra/redis.js";
+import { createLogger } from "./logger.js";
+import { createWebhookServer, WEBHOOK_PATH } from "./server/webhook.js";
+
+export const ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member", "poll_answer"] as const;
+
+function fail(line: string): never {
+  process.stderr.write(line + "\n");
+  process.exit(1);
+}
+
+function loadConfig(): Config {
+  dotenv.config({ quiet: true });
+  if (!process.env.BOT_TOKEN) {
+    fail("BOT_TOKEN is not set: create a bot with @BotFather in Telegram (/newbot), then run BOT_TOKEN=<token> npm start (or put BOT_TOKEN=<token> in .env).");
+  }
+  try {
+    return parseConfig(process.env);
+  } catch (e) {
+    if (e instanceof ConfigError) fail(`Invalid configuration:\n${e.message}`);
+    throw e;
+  }
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel);
+
+  let localRedis: LocalRedis | undefined;
+  let redisUrl = config.redisUrl;
+  if (!redisUrl) {
+    try {
+      localRedis = await startLocalRedis(config.redisServerBin, path.join(config.dataDir, "redis"));
+    } catch (e) {
+      if (e instanceof RedisNotInstalledError) {
+        fail("redis-server is not installed: install it (Debian/Ubuntu: sudo apt-get install redis-server) or set REDIS_URL=redis://host:6379 to use a running Redis.");
+      }
+      throw e;
+    }
+    redisUrl = localRedis.url;
+    logger.info({ url: redisUrl, dir: path.join(config.dataDir, "redis") }, "started local redis-server (AOF)");
+  }
+  const redis: Redis = createRedis(redisUrl);
+  const db: Database = await openDatabase({ url: config.databaseUrl, pgliteDir: path.join(config.dataDir, "pglite") });
+  if (config.autoMigrate) {
+    const applied = await applyMigrations(db);
+    const seeded = await seedAdminUnits(db.prisma);
+    logger.info({ lane: db.lane, applied, adminUnits: seeded }, "database ready");
+  }
+
+  const i18n = await createI18n();
+  const deps = createDeps({ prisma: db.prisma, redis, i18n, logger, adminIds: config.adminIds, inviteTtlHours: config.inviteTtlHours });
+  const bot = createBot(config.botToken, deps, { client: { apiRoot: config.botApiRoot } });
+  bot.catch((err) => logger.error({ err: err.error, update_id: err.ctx.update.update_id }, "unhandled bot error"));
+
+  await bot.init();
+  await setCommandMenus(bot.api, i18n).catch((err: unknown) => logger.warn({ err }, "could not set command menus"));
+
+  let runner: RunnerHandle | undefined;
+  let server: Server | undefined;
+  if (config.mode.kind === "webhook") {
+    const mode = config.mode;
+    await bot.api.setWebhook(new URL(WEBHOOK_PATH, mode.url).toString(), {
+      secret_token: mode.secret,
+      allowed_updates: [...ALLOWED_UPDATES],
+    });
+    server = createWebhookServer(bot, mode.secret, logger);
+    await new Promise<void>((resolve) => server!.listen(mode.port, mode.host, resolve));
+    logger.info({ mode: "webhook", host: mode.host, port: mode.port, bot: bot.botInfo.username }, "bot started");
+  } else {
+    await bot.api.deleteWebhook();
+    runner = run(bot, { runner: { fetch: { allowed_updates: [...ALLOWED_UPDATES] } } });
+    logger.info({ mode: "polling", bot: bot.botInfo.username }, "bot started");
+  }
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "shutting down");
+    // Stop taking updates, let in-flight ones finish, then close storage in order.
+    if (runner?.isRunning()) await runner.stop();
+    if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));
+    await db.close().catch((err: unknown) => logger.warn({ err }, "database close failed"));
+    await redis.quit().catch(() => redis.disconnect());
+    await localRedis?.stop();
+    logger.info("stopped");
+    logger.flush?.();
+    process.exit(0);
+  };
+  process.once("SIGINT", () => void shutdown("SIGINT"));
+  process.once("SIGTERM", () => void shutdown("SIGTERM"));
+  if (runner) {
+    runner.task()?.catch((err: unknown) => {
+      logger.fatal({ err }, "polling stopped");
+      void shutdown("runner-error");
+    });
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`Fatal: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,29 @@
+import { createServer, type Server } from "node:http";
+import { webhookCallback, type Bot } from "grammy";
+import type { BotContext } from "../bot/context.js";
+import type { Logger } from "../logger.js";
+
+export const WEBHOOK_PATH = "/telegram/webhook";
+
+/**
+ * Webhook endpoint: the secret token header is checked (grammY answers 401 otherwise), plus
+ * /healthz for the orchestrator. The bot must be initialised (bot.init) before serving.
+ */
+export function createWebhookServer(bot: Bot<BotContext>, secret: string, logger: Logger): Server {
+  const handle = webhookCallback(bot, "http", { secretToken: secret, onTimeout: "return", timeoutMilliseconds: 9_000 });
+  return createServer((req, res) => {
+    const url = (req.url ?? "/").split("?")[0];
+    if (req.method === "GET" && url === "/healthz") {
+      res.writeHead(200, { "content-type": "application/json" }).end('{"ok":true}');
+      return;
+    }
+    if (req.method === "POST" && url === WEBHOOK_PATH) {
+      handle(req, res).catch((err: unknown) => {
+        logger.error({ err }, "webhook update failed");
+        if (!res.headersSent) res.writeHead(500).end();
+      });
+      return;
+    }
+    res.writeHead(404).end();
+  });
+}
