@@ -5,6 +5,7 @@ import {
   placeQuerySchema, unitNameSchema, type AffiliationKey, type GoalKey,
 } from "../../domain/citizens/inputs.js";
 import type { CommuneDto, ProvinceDto } from "../../domain/geo/geo-service.js";
+import { LOCALES } from "../../i18n.js";
 import { cb, type CallbackCodec } from "../callback-data/callback-data.js";
 import type { ConvContext, Convo } from "../context.js";
 import {
@@ -271,7 +272,8 @@ export async function askPhone(conversation: Convo, ctx: ConvContext): Promise<s
       }
       const t = text(c);
       if (t === undefined) return undefined;
-      if (t.trim() === c.t("registration:phone.skip")) return { done: null };
+      // The keyboard may predate a /language switch: accept the label in any locale.
+      if (LOCALES.some((l) => c.deps.i18n.t(l)("registration:phone.skip") === t.trim())) return { done: null };
       return { retry: "phone.use_button" };
     },
   });

@@ -1,0 +1,36 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, parseConfig } from "../../src/config.js";
+
+const token = "123456:ABCdefGHIjklMNOpqrSTUvwxYZ012345";
+
+describe("config", () => {
+  it("defaults to polling on embedded PGlite and a local Redis", () => {
+    const c = parseConfig({ BOT_TOKEN: token });
+    expect(c.mode).toEqual({ kind: "polling" });
+    expect(c.databaseUrl).toBeUndefined();
+    expect(c.redisUrl).toBeUndefined();
+    expect(c.botApiRoot).toBe("https://api.telegram.org");
+    expect(c.autoMigrate).toBe(true);
+  });
+
+  it("parses admin ids, booleans and numbers instead of casting", () => {
+    const c = parseConfig({ BOT_TOKEN: token, ADMIN_TELEGRAM_IDS: "111, 5000000000", AUTO_MIGRATE: "false", INVITE_TTL_HOURS: "24" });
+    expect([...c.adminIds]).toEqual(["111", "5000000000"]);
+    expect(c.autoMigrate).toBe(false);
+    expect(c.inviteTtlHours).toBe(24);
+  });
+
+  it("names the variable that is wrong", () => {
+    expect(() => parseConfig({ BOT_TOKEN: "nope" })).toThrow(/BOT_TOKEN/);
+    expect(() => parseConfig({ BOT_TOKEN: token, ADMIN_TELEGRAM_IDS: "12,abc" })).toThrow(/ADMIN_TELEGRAM_IDS/);
+    expect(() => parseConfig({ BOT_TOKEN: token, AUTO_MIGRATE: "maybe" })).toThrow(/AUTO_MIGRATE/);
+    expect(() => parseConfig({ BOT_TOKEN: token, DATABASE_URL: "mysql://x" })).toThrow(/DATABASE_URL/);
+  });
+
+  it("requires a URL and a strong secret in webhook mode", () => {
+    expect(() => parseConfig({ BOT_TOKEN: token, BOT_MODE: "webhook" })).toThrow(ConfigError);
+    expect(() => parseConfig({ BOT_TOKEN: token, BOT_MODE: "webhook", WEBHOOK_URL: "https://bot.example.vn", WEBHOOK_SECRET: "short" })).toThrow(/WEBHOOK_SECRET/);
+    const c = parseConfig({ BOT_TOKEN: token, BOT_MODE: "webhook", WEBHOOK_URL: "https://bot.example.vn", WEBHOOK_SECRET: "s3cret-s3cret-s3cret", HTTP_PORT: "9000" });
+    expect(c.mode).toEqual({ kind: "webhook", url: "https://bot.example.vn", secret: "s3cret-s3cret-s3cret", host: "0.0.0.0", port: 9000 });
+  });
+});
