@@ -38,7 +38,6 @@ export function createBot(token: string, deps: Deps, config?: BotConfig<BotConte
   );
 
   const features = new Composer<BotContext>();
-  features.use(cancelFeature);
   features.use(
     conversations<BotContext, ConvContext>({
       storage: { type: "key", version: CONVERSATION_VERSION, getStorageKey: sessionKey, adapter: deps.conversations as never },
@@ -46,6 +45,8 @@ export function createBot(token: string, deps: Deps, config?: BotConfig<BotConte
       onEnter: (id, ctx) => ctx.logger.debug({ conversation: id }, "conversation entered"),
     }),
   );
+  // Before the conversations run, so /cancel is never swallowed as an answer.
+  features.use(cancelFeature);
   features.use(createConversation<BotContext, ConvContext>(registration, { id: REGISTRATION }));
   features.use(createConversation<BotContext, ConvContext>(editProfile, { id: EDIT_PROFILE }));
   features.use(startFeature, languageFeature, helpFeature, profileFeature, privacyFeature, officerFeature, adminFeature);

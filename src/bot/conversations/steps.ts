@@ -66,7 +66,11 @@ async function run<T>(conversation: Convo, ctx: ConvContext, step: Step<T>): Pro
       continue;
     }
     const outcome = await step.accept(c);
-    if (outcome && "done" in outcome) return outcome.done;
+    if (outcome && "done" in outcome) {
+      // The question's buttons are spent: take them away so they cannot be pressed again.
+      if (c.callbackQuery?.message) await c.editMessageReplyMarkup().catch(() => undefined);
+      return outcome.done;
+    }
     if (outcome && "wait" in outcome) continue;
     invalid++;
     if (invalid >= MAX_ATTEMPTS) {

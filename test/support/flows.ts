@@ -1,0 +1,49 @@
+import type { TestUser } from "./harness.js";
+
+export interface Answers {
+  name?: string;
+  year?: string;
+  province?: string;
+  communeQuery?: string;
+  commune?: string;
+  affiliation?: string;
+  unit?: string;
+  goals?: string[];
+  phone?: "skip" | "share";
+}
+
+export const DEFAULTS: Required<Answers> = {
+  name: "Nguyễn Thị Hoa",
+  year: "1985",
+  province: "Tuyên Quang",
+  communeQuery: "lung cu",
+  commune: "Lũng Cú",
+  affiliation: "Người dân",
+  unit: "",
+  goals: ["Pháp luật", "Kỹ năng số"],
+  phone: "skip",
+};
+
+/** Walks the Vietnamese registration up to the summary, answering like a person would. */
+export async function fillRegistration(u: TestUser, answers: Answers = {}): Promise<void> {
+  const a = { ...DEFAULTS, ...answers };
+  await u.send("/start");
+  await u.press("Đồng ý");
+  await u.send(a.name);
+  await u.send(a.year);
+  await u.press(a.province);
+  await u.send(a.communeQuery);
+  await u.press(a.commune);
+  await u.press(a.affiliation);
+  if (a.unit) await u.send(a.unit);
+  for (const g of a.goals) await u.press(g);
+  await u.press("Xong");
+  if (a.phone === "share") await u.shareContact("84912345678");
+  else await u.send("Bỏ qua");
+}
+
+/** Full registration, confirmed. Returns the bot's last replies (the card). */
+export async function register(u: TestUser, answers: Answers = {}): Promise<string[]> {
+  await fillRegistration(u, answers);
+  return u.press("Xác nhận");
+}

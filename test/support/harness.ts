@@ -1,0 +1,168 @@
+import { randomBytes } from "node:crypto";
+import type { InlineKeyboardMarkup, Message, User } from "grammy/types";
+import { inject } from "vitest";
+import type { BotContext, Deps } from "../../src/bot/context.js";
+import { createDeps } from "../../src/bot/deps.js";
+import { createBot } from "../../src/bot/index.js";
+import { createI18n } from "../../src/i18n.js";
+import type { Database } from "../../src/infra/database.js";
+import { createRedis, type Redis } from "../../src/infra/redis.js";
+import { createLogger } from "../../src/logger.js";
+import type { Bot } from "grammy";
+import { openTestDatabase } from "./database.js";
+import {
+  callbackQuery, command, contactMessage, createFakeFetch, DEFAULT_BOT_TOKEN, FakeTelegram, makeUser, textMessage,
+  type MakeUserOptions, type NewUpdate, type RecordedCall,
+} from "./telegram/index.js";
+
+export interface HarnessOptions {
+  adminIds?: string[];
+  /** Share a database between harnesses (a "restart" keeps the data). */
+  db?: Database;
+  /** Share Redis key space between harnesses (a "restart" keeps conversation state). */
+  redisPrefix?: string;
+  fake?: FakeTelegram;
+}
+
+/**
+ * The real bot (createBot with real Redis and a real database) wired to the strict fake
+ * Telegram through a recording client.fetch; updates are fed with handleUpdate.
+ */
+export class Harness {
+  private updateId = 1;
+  private constructor(
+    readonly bot: Bot<BotContext>,
+    readonly fake: FakeTelegram,
+    readonly db: Database,
+    readonly redis: Redis,
+    readonly deps: Deps,
+    readonly redisPrefix: string,
+    private readonly ownsDb: boolean,
+  ) {}
+
+  static async create(opts: HarnessOptions = {}): Promise<Harness> {
+    const db = opts.db ?? (await openTestDatabase());
+    const redisPrefix = opts.redisPrefix ?? `t:${randomBytes(5).toString("hex")}:`;
+    const redis = createRedis(inject("redisUrl"), { keyPrefix: redisPrefix });
+    const fake = opts.fake ?? new FakeTelegram();
+    const deps = createDeps({
+      prisma: db.prisma, redis, i18n: await createI18n(), logger: createLogger(process.env.TEST_LOG_LEVEL ?? "silent"),
+      adminIds: new Set(opts.adminIds ?? []),
+    });
+    const bot = createBot(DEFAULT_BOT_TOKEN, deps, {
+      botInfo: fake.botInfo,
+      client: { fetch: createFakeFetch(fake), apiRoot: "http://fake-telegram.invalid" },
+    });
+    return new Harness(bot, fake, db, redis, deps, redisPrefix, !opts.db);
+  }
+
+  user(id: number, options: MakeUserOptions = {}): TestUser {
+    return new TestUser(this, makeUser(id, { first_name: "Hoa", ...options }));
+  }
+
+  private readonly callbackIds: string[] = [];
+
+  /** Callback queries the bot never answered (Telegram shows a spinner until it does). */
+  unansweredCallbackQueries(): string[] {
+    const answered = new Set(this.fake.calls.filter((c) => c.method === "answerCallbackQuery" && c.ok).map((c) => String(c.payload.callback_query_id)));
+    return this.callbackIds.filter((id) => !answered.has(id));
+  }
+
+  async handle(update: NewUpdate): Promise<void> {
+    if (update.callback_query) this.callbackIds.push(update.callback_query.id);
+    const full = { ...update, update_id: this.updateId++ };
+    this.fake.registerUpdate(full);
+    await this.bot.handleUpdate(full as never);
+  }
+
+  /** Stops this bot instance; the database stays when it was shared. */
+  async close(): Promise<void> {
+    this.redis.disconnect();
+    if (this.ownsDb) await this.db.close();
+  }
+}
+
+export class TestUser {
+  private mark = 0;
+  constructor(readonly h: Harness, readonly tg: User) {}
+
+  get id(): number {
+    return this.tg.id;
+  }
+
+  /** Sends text; a leading "/" makes it a command with Telegram's bot_command entity. */
+  async send(text: string): Promise<string[]> {
+    this.mark = this.h.fake.calls.length;
+    if (text.startsWith("/")) {
+      const [cmd, ...rest] = text.split(" ");
+      await this.h.handle(command(this.tg, cmd!, rest.join(" ")));
+    } else {
+      await this.h.handle(textMessage(this.tg, text));
+    }
+    return this.replies();
+  }
+
+  async sendUpdate(update: NewUpdate): Promise<string[]> {
+    this.mark = this.h.fake.calls.length;
+    await this.h.handle(update);
+    return this.replies();
+  }
+
+  async shareContact(phone: string, ownerId: number = this.id): Promise<string[]> {
+    return this.sendUpdate(contactMessage(this.tg, { phone_number: phone, user_id: ownerId, first_name: this.tg.first_name }));
+  }
+
+  /**
+   * Presses the button whose label contains `label` (or whose data equals it) on the newest bot
+   * message that has such a button, as a person would.
+   */
+  async press(label: string): Promise<string[]> {
+    const { message, data } = this.findButton(label);
+    return this.sendUpdate(callbackQuery(this.tg, data, message));
+  }
+
+  /** Sends a callback query with arbitrary data (forged or stale). */
+  async pressData(data: string, message?: Message): Promise<string[]> {
+    return this.sendUpdate(callbackQuery(this.tg, data, message));
+  }
+
+  /** Texts the bot sent or edited into this chat since the last action, plus callback answers. */
+  replies(): string[] {
+    return this.callsSince().flatMap((c) => {
+      if (c.method === "answerCallbackQuery") return typeof c.payload.text === "string" ? [`[answer] ${c.payload.text}`] : [];
+      // Taking spent buttons away is not something the person reads.
+      if (c.method === "editMessageReplyMarkup") return [];
+      const r = c.result as { text?: string; caption?: string } | undefined;
+      return r?.text ?? r?.caption ? [r.text ?? r.caption!] : [];
+    });
+  }
+
+  callsSince(): RecordedCall[] {
+    return this.h.fake.calls.slice(this.mark).filter((c) => Number(c.payload.chat_id ?? this.id) === this.id || c.method === "answerCallbackQuery");
+  }
+
+  /** Buttons (labels) of the newest bot message in this chat with an inline keyboard. */
+  buttons(): string[] {
+    const m = this.messagesWithKeyboard().at(-1);
+    return (m?.reply_markup as InlineKeyboardMarkup | undefined)?.inline_keyboard.flat().map((b) => b.text) ?? [];
+  }
+
+  private messagesWithKeyboard(): Message[] {
+    return this.h.fake
+      .sent(this.id)
+      .map((c) => c.result as Message)
+      .map((m) => this.h.fake.getMessage(this.id, m.message_id) ?? m)
+      .filter((m) => (m.reply_markup as InlineKeyboardMarkup | undefined)?.inline_keyboard?.length);
+  }
+
+  private findButton(label: string): { message: Message; data: string } {
+    for (const m of this.messagesWithKeyboard().reverse()) {
+      for (const b of (m.reply_markup as InlineKeyboardMarkup).inline_keyboard.flat()) {
+        if ("callback_data" in b && b.callback_data && (b.text.includes(label) || b.callback_data === label)) {
+          return { message: m, data: b.callback_data };
+        }
+      }
+    }
+    throw new Error(`no button "${label}" in chat ${this.id}`);
+  }
+}
