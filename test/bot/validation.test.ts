@@ -1,0 +1,150 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { MAX_ATTEMPTS } from "../../src/bot/conversations/steps.js";
+import { Harness, type TestUser } from "../support/harness.js";
+import { stickerMessage, photoMessage, editedMessage } from "../support/telegram/index.js";
+
+let h: Harness;
+const year = new Date().getUTCFullYear();
+
+beforeAll(async () => {
+  h = await Harness.create();
+});
+afterEach(() => expect(h.unansweredCallbackQueries()).toEqual([]));
+afterAll(() => h.close());
+
+async function startAt(u: TestUser, step: "name" | "year" | "province" | "commune" | "affiliation" | "goals" | "phone"): Promise<void> {
+  await u.send("/start");
+  await u.press("Đồng ý");
+  if (step === "name") return;
+  await u.send("Phạm Văn Đồng");
+  if (step === "year") return;
+  await u.send("1990");
+  if (step === "province") return;
+  await u.press("Hải Phòng");
+  if (step === "commune") return;
+  await u.send("le chan");
+  await u.press("Lê Chân");
+  if (step === "affiliation") return;
+  await u.press("Hội viên khuyến học");
+  if (step === "goals") return;
+  await u.press("Sức khoẻ");
+  await u.press("Xong");
+}
+
+describe("every text step validates and re-asks with a reason", () => {
+  it("full name", async () => {
+    const u = h.user(2001);
+    await startAt(u, "name");
+    expect(await u.send("A")).toEqual(["Họ tên cần từ 2 đến 100 ký tự.\nNhập họ và tên đầy đủ (có dấu nếu tên có dấu)."]);
+    expect((await u.send("x".repeat(101)))[0]).toMatch(/^Họ tên cần từ 2 đến 100 ký tự/);
+    expect((await u.send("Nguyễn Văn 3"))[0]).toMatch(/^Họ tên chỉ gồm chữ cái/);
+    expect((await u.send("<b>Hoa</b>"))[0]).toMatch(/^Họ tên chỉ gồm chữ cái/);
+    expect((await u.sendUpdate(stickerMessage(u.tg)))[0]).toMatch(/^Tôi chỉ đọc được chữ ở bước này/);
+    expect((await u.sendUpdate(photoMessage(u.tg, "Hoa")))[0]).toMatch(/^Tôi chỉ đọc được chữ ở bước này/);
+    expect(await u.sendUpdate(editedMessage(u.tg, "Hoa"))).toEqual(["Tôi không đọc tin nhắn đã sửa. Vui lòng gửi lại thành tin nhắn mới."]);
+    expect((await u.send("Nguyễn Thị Hoa"))[0]).toMatch(/^Bước 2\/7/);
+  });
+
+  it("year of birth", async () => {
+    const u = h.user(2002);
+    await startAt(u, "year");
+    expect((await u.send("85"))[0]).toBe("Năm sinh cần đúng 4 chữ số.\nNhập năm sinh gồm 4 chữ số.");
+    expect((await u.send("1899"))[0]).toMatch(/^Năm sinh phải từ 1900 đến năm nay/);
+    expect((await u.send(String(year + 1)))[0]).toMatch(/^Năm sinh phải từ 1900 đến năm nay/);
+    expect((await u.send("năm 1990"))[0]).toMatch(/^Năm sinh cần đúng 4 chữ số/);
+    expect((await u.send("1990"))[0]).toMatch(/^Bước 3\/7/);
+  });
+
+  it("province: typed search ignores diacritics and case, offers choices, explains misses", async () => {
+    const u = h.user(2003);
+    await startAt(u, "province");
+    expect((await u.send("x"))[0]).toMatch(/^Gõ ít nhất 2 chữ cái/);
+    expect((await u.send("atlantis"))[0]).toBe("Không tìm thấy tỉnh/thành nào tên «atlantis».\nGõ tên tỉnh/thành hoặc chọn nút ở trên.");
+    expect(await u.send("ninh")).toEqual(["Bạn chọn tỉnh/thành nào?"]);
+    expect(u.buttons().sort()).toEqual(["Bắc Ninh", "Ninh Bình", "Quảng Ninh", "Tây Ninh"]);
+    expect((await u.send("HẢI PHÒNG"))[0]).toMatch(/của Hải Phòng/);
+  });
+
+  it("commune: at most 8 matches on buttons; none-of-these and misses re-ask", async () => {
+    const u = h.user(2004);
+    await startAt(u, "commune");
+    expect((await u.send("zzz"))[0]).toMatch(/^Không có xã\/phường\/đặc khu nào ở Hải Phòng khớp «zzz»/);
+    expect((await u.send("an"))[0]).toMatch(/^Có \d+ nơi khớp, nhiều quá/);
+    await u.send("le chan");
+    expect(u.buttons()).toEqual(["Phường Lê Chân", "Không có trong danh sách"]);
+    expect(await u.press("Không có trong danh sách")).toEqual(["Gõ lại tên xã/phường/đặc khu của bạn ở Hải Phòng (có thể gõ một phần tên)."]);
+    // A forged commune of another province (Ba Đình, Hà Nội) is refused server-side.
+    expect((await u.pressData("r:com:00004"))[0]).toMatch(/^Lựa chọn không hợp lệ/);
+    expect(await u.pressData("r:com:12")).toEqual(["[answer] Nút không hợp lệ."]);
+    expect((await u.press("Phường Lê Chân"))[0]).toBe("Bước 5/7. Bạn là:");
+  });
+
+  it("unit name", async () => {
+    const u = h.user(2005);
+    await startAt(u, "affiliation");
+    await u.press("Công an");
+    expect((await u.send("x"))[0]).toMatch(/^Tên đơn vị cần từ 2 đến 120 ký tự/);
+    expect((await u.send("<script>"))[0]).toMatch(/^Tên đơn vị chỉ gồm chữ, số/);
+    expect((await u.send("Công an phường Lê Chân"))[0]).toMatch(/^Bước 6\/7/);
+  });
+
+  it("goals: at least one; 'other' asks for text", async () => {
+    const u = h.user(2006);
+    await startAt(u, "goals");
+    expect((await u.press("Xong"))[0]).toMatch(/^Hãy chọn ít nhất một mục tiêu học tập/);
+    expect((await u.send("ngoại ngữ"))[0]).toMatch(/^Vui lòng dùng các nút bấm/);
+    await u.press("Khác");
+    expect((await u.press("Xong"))[0]).toMatch(/Mục tiêu khác/);
+    expect((await u.send("a"))[0]).toMatch(/^Mục tiêu cần từ 2 đến 200 ký tự/);
+    expect((await u.send("Trồng cà phê bền vững"))[0]).toMatch(/^Bước 7\/7/);
+  });
+
+  it("phone: only the person's own contact, through the button", async () => {
+    const u = h.user(2007);
+    await startAt(u, "phone");
+    expect((await u.send("0912345678"))[0]).toMatch(/^Để bảo đảm đúng số của bạn, hãy dùng nút chia sẻ/);
+    expect((await u.shareContact("84987654321", 999))[0]).toMatch(/^Vui lòng chỉ chia sẻ số điện thoại của chính bạn/);
+    const summary = await u.shareContact("84912345678");
+    expect(summary.at(-1)).toContain("Điện thoại: +84912345678");
+    expect(summary.at(-1)).toContain("Mục tiêu học tập: Sức khoẻ, gia đình");
+    const removal = u.callsSince().find((c) => c.method === "sendMessage" && (c.payload.reply_markup as { remove_keyboard?: boolean })?.remove_keyboard);
+    expect(removal).toBeDefined();
+  });
+
+  it(`stops after ${MAX_ATTEMPTS} invalid answers in one step and stores nothing`, async () => {
+    const u = h.user(2008);
+    await startAt(u, "year");
+    let last: string[] = [];
+    for (let i = 0; i < MAX_ATTEMPTS; i++) last = await u.send("abc");
+    expect(last[0]).toMatch(/quá nhiều câu trả lời chưa hợp lệ/);
+    expect(await h.deps.conversations.read("2008")).toBeUndefined();
+    expect(await h.db.prisma.user.findUnique({ where: { id: 2008n } })).toBeNull();
+  });
+});
+
+describe("leaving and interrupting flows", () => {
+  it("/cancel leaves at any step, stores nothing, and old buttons go stale", async () => {
+    const u = h.user(2101);
+    await startAt(u, "goals");
+    expect(await u.send("/cancel")).toEqual(["Đã dừng. Những gì bạn vừa nhập chưa được lưu. Gõ /start để bắt đầu lại."]);
+    expect(await h.db.prisma.user.findUnique({ where: { id: 2101n } })).toBeNull();
+    expect(await u.press("Pháp luật")).toEqual(["[answer] Nút này đã hết hiệu lực. Gõ /help để xem các lệnh."]);
+    expect(await u.send("/cancel")).toEqual(["Không có việc nào đang làm dở để dừng. Gõ /help để xem các lệnh."]);
+  });
+
+  it("other commands work mid-flow and the flow continues", async () => {
+    const u = h.user(2102);
+    await startAt(u, "year");
+    expect((await u.send("/help"))[0]).toMatch(/^Các lệnh/);
+    expect(await u.send("/start")).toEqual([expect.stringMatching(/^Xin chào/), "Bạn đang đăng ký dở. Hãy trả lời câu hỏi gần nhất ở trên, hoặc gõ /cancel để dừng."]);
+    expect((await u.send("/foo"))[0]).toBe("Tôi chưa hiểu lệnh này. Gõ /help để xem các lệnh có thể dùng.");
+    expect((await u.send("1990"))[0]).toMatch(/^Bước 3\/7/);
+  });
+
+  it("a stale button from an earlier step is answered, not taken as an answer", async () => {
+    const u = h.user(2103);
+    await startAt(u, "name");
+    expect(await u.pressData("r:prov:01")).toEqual(["[answer] Nút này đã hết hiệu lực. Gõ /help để xem các lệnh."]);
+    expect((await u.send("Phạm Văn Đồng"))[0]).toMatch(/^Bước 2\/7/);
+  });
+});
