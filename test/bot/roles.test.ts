@@ -1,0 +1,90 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { Harness } from "../support/harness.js";
+import { register } from "../support/flows.js";
+
+let h: Harness;
+const ADMIN = 4000;
+
+beforeAll(async () => {
+  h = await Harness.create({ adminIds: [String(ADMIN)] });
+});
+afterEach(() => expect(h.unansweredCallbackQueries()).toEqual([]));
+afterAll(() => h.close());
+
+function inviteToken(text: string): string {
+  const m = /start=inv_([A-Za-z0-9_-]+)/.exec(text);
+  if (!m) throw new Error(`no invite link in: ${text}`);
+  return m[1]!;
+}
+
+describe("roles are checked on the server for every officer and admin action", () => {
+  it("a resident cannot use officer or admin actions, even with forged callbacks", async () => {
+    const u = h.user(4101);
+    await register(u);
+    const before = h.fake.calls.length;
+    expect(await u.pressData("off:stats")).toEqual(["[answer] Bạn không có quyền thực hiện thao tác này."]);
+    expect(await u.pressData("adm:inv:01")).toEqual(["[answer] Bạn không có quyền thực hiện thao tác này."]);
+    expect(await u.send("/unit")).toEqual(["Bạn không có quyền thực hiện thao tác này."]);
+    expect(await u.send("/invite 01")).toEqual(["Bạn không có quyền thực hiện thao tác này."]);
+    expect(h.fake.calls.slice(before).filter((c) => c.method === "sendMessage").every((c) => String(c.payload.text).includes("không có quyền"))).toBe(true);
+    expect(await h.db.prisma.officerInvite.count()).toBe(0);
+  });
+
+  it("an admin invites an officer with a single-use, scoped link", async () => {
+    const admin = h.user(ADMIN);
+    expect((await admin.send("/invite"))[0]).toBe("Chọn tỉnh/thành cho cán bộ được mời:");
+    expect(admin.buttons()).toHaveLength(34);
+    expect((await admin.send("/invite 99"))[0]).toMatch(/Không tìm thấy tỉnh\/thành «99»/);
+    expect((await admin.send("/invite 08 00004"))[0]).toBe("Mã xã/phường/đặc khu 00004 không thuộc Tuyên Quang.");
+    const created = await admin.send("/invite tuyen quang 00715 | Đồn Biên phòng Lũng Cú");
+    expect(created[0]).toMatch(/^Đã tạo lời mời cán bộ cho Xã Lũng Cú, Tuyên Quang — Đồn Biên phòng Lũng Cú\./);
+    expect(created[0]).toContain("https://t.me/khuyenhoc_test_bot?start=inv_");
+    const token = inviteToken(created[0]!);
+
+    const officer = h.user(4201);
+    const granted = await officer.send(`/start inv_${token}`);
+    expect(granted).toEqual(["Bạn đã được cấp quyền cán bộ cho Xã Lũng Cú, Tuyên Quang — Đồn Biên phòng Lũng Cú. Gõ /unit để xem số liệu địa bàn."]);
+    expect(officer.buttons()).toEqual(["📝 Đăng ký Công dân học tập"]);
+    expect(await h.db.prisma.user.findUniqueOrThrow({ where: { id: 4201n } })).toMatchObject({ role: "officer", scopeProvinceCode: "08", scopeCommuneCode: "00715", scopeUnit: "Đồn Biên phòng Lũng Cú" });
+
+    expect(await h.user(4202).send(`/start inv_${token}`)).toEqual(["Lời mời này đã được dùng. Mỗi lời mời chỉ dùng được một lần."]);
+    expect((await h.db.prisma.user.findUnique({ where: { id: 4202n } }))?.role ?? "resident").toBe("resident");
+    expect(await h.user(4203).send("/start inv_AAAAAAAAAAAAAAAAAAAAAA")).toEqual(["Lời mời không hợp lệ. Vui lòng xin đường dẫn mới từ quản trị viên."]);
+
+    const stats = await officer.send("/unit");
+    expect(stats[0]).toMatch(/^Công dân học tập – Xã Lũng Cú, Tuyên Quang — Đồn Biên phòng Lũng Cú\nTổng số đã đăng ký: 1 /);
+    expect(stats[0]).toContain("• Người dân: 1");
+    const refreshed = await officer.press("Cập nhật");
+    expect(refreshed).toEqual([]); // same numbers: the message is already up to date
+    expect((await officer.send("/help"))[0]).toContain("/unit");
+    expect((await h.user(4101).send("/help"))[0]).not.toContain("/unit");
+  });
+
+  it("an admin can pick the province on buttons", async () => {
+    const admin = h.user(ADMIN);
+    await admin.send("/invite");
+    const r = await admin.press("Hà Nội");
+    expect(r[0]).toMatch(/^Đã tạo lời mời cán bộ cho Hà Nội\./);
+    expect(await h.db.prisma.officerInvite.count({ where: { provinceCode: "01" } })).toBe(1);
+  });
+
+  it("an officer is still not an admin", async () => {
+    const officer = h.user(4201);
+    expect(await officer.pressData("adm:inv:01")).toEqual(["[answer] Bạn không có quyền thực hiện thao tác này."]);
+    expect(await officer.send("/invite 01")).toEqual(["Bạn không có quyền thực hiện thao tác này."]);
+  });
+
+  it("group chats are pointed to a private chat", async () => {
+    const u = h.user(4301);
+    const update = {
+      message: {
+        message_id: 1, date: Math.floor(Date.now() / 1000), text: "/start",
+        chat: { id: -100123, type: "supergroup" as const, title: "Chi hội khuyến học" }, from: u.tg,
+        entities: [{ type: "bot_command" as const, offset: 0, length: 6 }],
+      },
+    };
+    h.fake.registerChat(-100123, { type: "supergroup", title: "Chi hội khuyến học" } as never);
+    await h.handle(update as never);
+    expect(h.fake.lastText(-100123)).toBe("Vui lòng nhắn riêng cho tôi để đăng ký và xem thông tin cá nhân.");
+  });
+});
