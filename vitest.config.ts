@@ -20,7 +20,7 @@ export default defineConfig({
           env: { TEST_DB_LANE: "postgres" },
           globalSetup: ["test/support/global-setup.ts"],
           // Process-level and pure tests do not depend on the database lane.
-          exclude: ["**/node_modules/**", "test/support-telegram.test.ts", "test/locales.test.ts", "test/unit/**"],
+          exclude: ["**/node_modules/**", "test/support-telegram.test.ts", "test/locales.test.ts", "test/unit/**", "test/process/startup.test.ts"],
         },
       },
     ],
