@@ -4,7 +4,9 @@ const DEFAULT_API_ROOT = "https://api.telegram.org";
 
 /** Parses "1", "true", "yes", "on" (and their opposites) instead of casting. */
 const booleanFromEnv = z
-  .enum(["1", "0", "true", "false", "yes", "no", "on", "off"])
+  .string()
+  .transform((v) => v.trim().toLowerCase())
+  .pipe(z.enum(["1", "0", "true", "false", "yes", "no", "on", "off"]))
   .transform((v) => ["1", "true", "yes", "on"].includes(v));
 
 const idList = z
@@ -78,7 +80,8 @@ export class ConfigError extends Error {}
 
 /** Validates the environment once; a bad value names the variable. */
 export function parseConfig(env: NodeJS.ProcessEnv): Config {
-  const input = { ...env, BOT_MODE: env.BOT_MODE === "" ? undefined : env.BOT_MODE };
+  // An empty value (`DATABASE_URL=` in .env) means "not set", as in most tools.
+  const input = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ""));
   const result = configSchema.safeParse(input);
   if (!result.success) {
     const lines = result.error.issues.map((i) => `${i.path.join(".") || "config"}: ${i.message}`);

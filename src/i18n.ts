@@ -61,10 +61,28 @@ export async function createI18n(dir?: string): Promise<I18n> {
     t(locale) {
       let t = cache.get(locale);
       if (!t) {
-        t = instance.getFixedT(locale);
+        t = memoisePlain(instance.getFixedT(locale));
         cache.set(locale, t);
       }
       return t;
     },
   };
+}
+
+/**
+ * Strings without interpolation never change: look each up once. Conversations replay their
+ * earlier steps on every update, so the same labels are asked for again and again.
+ */
+function memoisePlain(t: TFunction): TFunction {
+  const plain = new Map<string, string>();
+  const memo = ((key: string | string[], options?: unknown) => {
+    if (options !== undefined || typeof key !== "string") return (t as (k: unknown, o?: unknown) => string)(key, options);
+    let value = plain.get(key);
+    if (value === undefined) {
+      value = (t as (k: string) => string)(key);
+      plain.set(key, value);
+    }
+    return value;
+  }) as unknown as TFunction;
+  return memo;
 }

@@ -7,6 +7,10 @@ export function createLogger(level: string): Logger {
     level,
     base: { service: "khuyenhoc-bot" },
     // Never log message texts or contacts: they are personal data (Decree 13/2023/NĐ-CP).
-    redact: { paths: ["*.text", "*.contact", "*.phone", "*.fullName"], censor: "[redacted]" },
+    // A failed Bot API call carries its payload (a card holds a name): drop payloads whole.
+    redact: {
+      paths: ["*.text", "*.contact", "*.phone", "*.fullName", "err.payload", "*.err.payload", "payload"],
+      censor: "[redacted]",
+    },
   });
 }

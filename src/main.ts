@@ -68,11 +68,22 @@ async function main(): Promise<void> {
   await bot.init();
   await setCommandMenus(bot.api, i18n).catch((err: unknown) => logger.warn({ err }, "could not set command menus"));
 
+  // Telegram confirms updates only when the next getUpdates asks past them, and the runner does
+  // not do that on stop: remember what was handled, and confirm it at shutdown, so a restart
+  // does not handle the last batch twice.
+  let lastHandled = -1;
+  const handleUpdate = bot.handleUpdate.bind(bot);
+  bot.handleUpdate = (update, envelope) => {
+    lastHandled = Math.max(lastHandled, update.update_id);
+    return handleUpdate(update, envelope);
+  };
+
   let runner: RunnerHandle | undefined;
   let server: Server | undefined;
   if (config.mode.kind === "webhook") {
     const mode = config.mode;
-    await bot.api.setWebhook(new URL(WEBHOOK_PATH, mode.url).toString(), {
+    // Keep any path of WEBHOOK_URL (a reverse proxy may route by prefix).
+    await bot.api.setWebhook(mode.url.replace(/\/+$/, "") + WEBHOOK_PATH, {
       secret_token: mode.secret,
       allowed_updates: [...ALLOWED_UPDATES],
     });
@@ -91,7 +102,12 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal }, "shutting down");
     // Stop taking updates, let in-flight ones finish, then close storage in order.
-    if (runner?.isRunning()) await runner.stop();
+    if (runner?.isRunning()) {
+      await runner.stop();
+      if (lastHandled >= 0) {
+        await bot.api.getUpdates({ offset: lastHandled + 1, limit: 1, timeout: 0 }).catch((err: unknown) => logger.warn({ err }, "could not confirm handled updates"));
+      }
+    }
     if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));
     await db.close().catch((err: unknown) => logger.warn({ err }, "database close failed"));
     await redis.quit().catch(() => redis.disconnect());

@@ -5,7 +5,7 @@ import { PrivacyService } from "../domain/privacy/privacy-service.js";
 import { UserService } from "../domain/users/user-service.js";
 import type { PrismaClient } from "../generated/prisma/client.js";
 import type { I18n } from "../i18n.js";
-import { RedisJsonStorage } from "../infra/redis-storage.js";
+import { ChangedOnlyJsonStorage, RedisJsonStorage } from "../infra/redis-storage.js";
 import type { Logger } from "../logger.js";
 import { LocaleMemo, type Deps, type SessionData } from "./context.js";
 
@@ -26,16 +26,17 @@ export interface DepsInput {
 }
 
 export function createDeps(input: DepsInput): Deps {
+  const geo = new GeoService(input.prisma);
   return {
     services: {
-      geo: new GeoService(input.prisma),
-      citizens: new CitizenService(input.prisma),
+      geo,
+      citizens: new CitizenService(input.prisma, geo),
       users: new UserService(input.prisma, input.adminIds),
       privacy: new PrivacyService(input.prisma),
     },
     i18n: input.i18n,
     logger: input.logger,
-    sessions: new RedisJsonStorage<SessionData>(input.redis, SESSION_PREFIX),
+    sessions: new ChangedOnlyJsonStorage<SessionData>(input.redis, SESSION_PREFIX),
     conversations: new RedisJsonStorage<unknown>(input.redis, CONVERSATION_PREFIX, CONVERSATION_TTL_SECONDS),
     localeMemo: new LocaleMemo(),
     inviteTtlHours: input.inviteTtlHours ?? 72,

@@ -17,7 +17,8 @@ export function createWebhookServer(bot: Bot<BotContext>, secret: string, logger
       res.writeHead(200, { "content-type": "application/json" }).end('{"ok":true}');
       return;
     }
-    if (req.method === "POST" && url === WEBHOOK_PATH) {
+    // Behind a proxy that keeps its prefix the path is "/prefix/telegram/webhook".
+    if (req.method === "POST" && url?.endsWith(WEBHOOK_PATH)) {
       handle(req, res).catch((err: unknown) => {
         logger.error({ err }, "webhook update failed");
         if (!res.headersSent) res.writeHead(500).end();

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AlreadyRegisteredError, CitizenService, type RegistrationDraft } from "../../src/domain/citizens/citizen-service.js";
+import { GeoService } from "../../src/domain/geo/geo-service.js";
 import { PrivacyService } from "../../src/domain/privacy/privacy-service.js";
 import type { Database } from "../../src/infra/database.js";
 import { openTestDatabase } from "../support/database.js";
@@ -15,7 +16,7 @@ const draft = (over: Partial<RegistrationDraft> = {}): RegistrationDraft => ({
 
 beforeAll(async () => {
   db = await openTestDatabase();
-  citizens = new CitizenService(db.prisma);
+  citizens = new CitizenService(db.prisma, new GeoService(db.prisma));
 });
 afterAll(() => db.close());
 

@@ -54,6 +54,9 @@ describe("the real bot process in polling mode", () => {
     const card = await u.press("Xác nhận", /THẺ CÔNG DÂN HỌC TẬP/);
     expect(card).toMatch(/Số: CDHT-08-\d{4}-000001/);
     expect(await second.stop()).toBe(0);
+    // Nothing was handled twice across the restart (a replayed "Hoàng Thị Mai" would fail the year step).
+    const texts = server.fake.sent(5001).map((c) => String((c.result as { text?: string }).text));
+    expect(texts.filter((t) => /^Năm sinh cần/.test(t))).toEqual([]);
     // No Telegram call the bot made was rejected.
     expect(server.fake.calls.filter((c) => !c.ok && c.method !== "getUpdates").map((c) => `${c.method}: ${c.error}`)).toEqual([]);
   });

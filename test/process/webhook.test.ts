@@ -31,7 +31,7 @@ beforeAll(async () => {
   port = await freePort();
   bot = BotProcess.start(
     botEnv(server, {
-      BOT_MODE: "webhook", WEBHOOK_URL: `http://127.0.0.1:${port}`, WEBHOOK_SECRET: SECRET, HTTP_HOST: "127.0.0.1", HTTP_PORT: String(port),
+      BOT_MODE: "webhook", WEBHOOK_URL: `http://127.0.0.1:${port}/khuyenhoc/`, WEBHOOK_SECRET: SECRET, HTTP_HOST: "127.0.0.1", HTTP_PORT: String(port),
       DATA_DIR: dataDir, DATABASE_URL: database.url, REDIS_URL: `${inject("redisUrl")}/7`,
     }),
   );
@@ -46,7 +46,7 @@ afterAll(async () => {
 
 describe("the real bot process in webhook mode", () => {
   it("registers its webhook with the secret and the update types it handles", () => {
-    expect(server.fake.webhook).toMatchObject({ url: `http://127.0.0.1:${port}/telegram/webhook`, secret_token: SECRET });
+    expect(server.fake.webhook).toMatchObject({ url: `http://127.0.0.1:${port}/khuyenhoc/telegram/webhook`, secret_token: SECRET });
     const set = server.fake.calls.find((c) => c.method === "setWebhook")!;
     expect(set.payload.allowed_updates).toEqual(["message", "edited_message", "callback_query", "my_chat_member", "poll_answer"]);
   });

@@ -20,6 +20,15 @@ describe("config", () => {
     expect(c.inviteTtlHours).toBe(24);
   });
 
+  it("treats empty values as unset and reads booleans in any case", () => {
+    const c = parseConfig({ BOT_TOKEN: token, DATABASE_URL: "", REDIS_URL: " ", LOG_LEVEL: "", AUTO_MIGRATE: "FALSE", BOT_MODE: "" });
+    expect(c.databaseUrl).toBeUndefined();
+    expect(c.redisUrl).toBeUndefined();
+    expect(c.logLevel).toBe("info");
+    expect(c.autoMigrate).toBe(false);
+    expect(c.mode.kind).toBe("polling");
+  });
+
   it("names the variable that is wrong", () => {
     expect(() => parseConfig({ BOT_TOKEN: "nope" })).toThrow(/BOT_TOKEN/);
     expect(() => parseConfig({ BOT_TOKEN: token, ADMIN_TELEGRAM_IDS: "12,abc" })).toThrow(/ADMIN_TELEGRAM_IDS/);

@@ -66,11 +66,9 @@ async function run<T>(conversation: Convo, ctx: ConvContext, step: Step<T>): Pro
       continue;
     }
     const outcome = await step.accept(c);
-    if (outcome && "done" in outcome) {
-      // The question's buttons are spent: take them away so they cannot be pressed again.
-      if (c.callbackQuery?.message) await c.editMessageReplyMarkup().catch(() => undefined);
-      return outcome.done;
-    }
+    // Spent buttons stay on screen (removing them would cost one more Bot API call per step);
+    // pressing one later is answered as stale by the unhandled feature.
+    if (outcome && "done" in outcome) return outcome.done;
     if (outcome && "wait" in outcome) continue;
     invalid++;
     if (invalid >= MAX_ATTEMPTS) {

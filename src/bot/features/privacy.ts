@@ -12,7 +12,13 @@ privacyFeature.command("mydata", async (ctx) => {
   const id = String(ctx.from!.id);
   const data = await ctx.deps.services.privacy.exportData(id);
   const session = await ctx.deps.sessions.read(id);
-  const json = JSON.stringify({ exported_at: ctx.deps.now().toISOString(), ...data, bot_session: session ?? null }, null, 2);
+  // An unfinished flow holds the answers typed so far: they are personal data too.
+  const unfinished = await ctx.deps.conversations.read(id);
+  const json = JSON.stringify(
+    { exported_at: ctx.deps.now().toISOString(), ...data, bot_session: session ?? null, unfinished_flow_state: unfinished ?? null },
+    null,
+    2,
+  );
   await ctx.replyWithDocument(new InputFile(Buffer.from(json, "utf8"), `khuyenhoc-mydata-${id}.json`), {
     caption: ctx.t("privacy:mydata.caption"),
     parse_mode: "HTML",

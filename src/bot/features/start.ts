@@ -12,7 +12,7 @@ startFeature.command("start", async (ctx) => {
   const payload = ctx.match.trim();
   const invite = INVITE_PAYLOAD.exec(payload);
   if (invite) return redeemInvite(ctx, invite[1]!);
-  if (payload !== "") ctx.logger.info({ payload: payload.slice(0, 64) }, "unknown /start payload");
+  if (payload !== "") ctx.logger.info({ payloadLength: payload.length }, "unknown /start payload");
   await ctx.reply(ctx.t("common:start.greeting", { name: ctx.from?.first_name ?? "" }), { parse_mode: "HTML" });
   return startRegistration(ctx);
 });

@@ -33,7 +33,14 @@ export function conversationPlugins(deps: Deps): MiddlewareFn<Injectable>[] {
   return [
     (ctx, next) => {
       ctx.deps = deps;
-      ctx.logger = deps.logger.child({ update_id: ctx.update.update_id });
+      // Conversations rebuild a context for every earlier update on each replay: the logger is
+      // made only when something actually logs.
+      let logger: Deps["logger"] | undefined;
+      Object.defineProperty(ctx, "logger", {
+        get: () => (logger ??= deps.logger.child({ update_id: ctx.update.update_id })),
+        set: (l: Deps["logger"]) => (logger = l),
+        configurable: true,
+      });
       const locale = (ctx.from && deps.localeMemo.get(ctx.from.id)) ?? localeFromTelegram(ctx.from?.language_code);
       ctx.locale = locale;
       ctx.t = deps.i18n.t(locale);

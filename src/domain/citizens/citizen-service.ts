@@ -1,4 +1,5 @@
-import type { PrismaClient } from "../../generated/prisma/client.js";
+import type { LearningCitizen as LearningCitizenRow, PrismaClient } from "../../generated/prisma/client.js";
+import type { GeoService } from "../geo/geo-service.js";
 import { CONSENT_KIND } from "../privacy/consent.js";
 import type { AffiliationKey, GoalKey } from "./inputs.js";
 
@@ -54,59 +55,63 @@ export function formatRegistrationNumber(provinceCode: string, year: number, seq
 }
 
 export class CitizenService {
-  constructor(private readonly prisma: PrismaClient) {}
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly geo: GeoService,
+  ) {}
 
   /**
    * Saves a registration with its consent in one transaction, so nothing is half-written, and
-   * gives it the next readable number for its province and year.
+   * gives it the next readable number for its province and year. A second registration of the
+   * same person fails on the unique user id and rolls everything back.
    */
   async register(telegramId: string, draft: RegistrationDraft, now: Date, locale?: string): Promise<LearningCard> {
     const userId = BigInt(telegramId);
-    await this.prisma.$transaction(async (tx) => {
-      const existing = await tx.learningCitizen.findUnique({ where: { userId }, select: { id: true } });
-      if (existing) throw new AlreadyRegisteredError();
-      const user = await tx.user.upsert({
-        where: { id: userId },
-        create: { id: userId, locale, role: draft.affiliation === "association_member" ? "member" : "resident" },
-        update: { locale },
+    const year = now.getUTCFullYear();
+    const row = await this.prisma
+      .$transaction(async (tx) => {
+        const member = draft.affiliation === "association_member";
+        await tx.user.upsert({
+          where: { id: userId },
+          create: { id: userId, locale, role: member ? "member" : "resident" },
+          update: { locale },
+        });
+        if (member) await tx.user.updateMany({ where: { id: userId, role: "resident" }, data: { role: "member" } });
+        await tx.consent.create({
+          data: { userId, version: draft.consentVersion, kind: CONSENT_KIND, givenAt: new Date(draft.consentAt) },
+        });
+        const [seq] = await tx.$queryRawUnsafe<{ last: number }[]>(
+          `INSERT INTO "registration_sequences" ("province_code", "year", "last") VALUES ($1, $2, 1)
+           ON CONFLICT ("province_code", "year") DO UPDATE SET "last" = "registration_sequences"."last" + 1
+           RETURNING "last"`,
+          draft.provinceCode,
+          year,
+        );
+        if (!seq) throw new Error("registration sequence did not return a number");
+        return tx.learningCitizen.create({
+          data: {
+            userId,
+            registrationNumber: formatRegistrationNumber(draft.provinceCode, year, Number(seq.last)),
+            fullName: draft.fullName,
+            birthYear: draft.birthYear,
+            guardianConsent: draft.guardianName !== undefined,
+            guardianName: draft.guardianName ?? null,
+            provinceCode: draft.provinceCode,
+            communeCode: draft.communeCode,
+            affiliation: draft.affiliation,
+            unitName: draft.unitName ?? null,
+            goals: draft.goals,
+            otherGoal: draft.otherGoal ?? null,
+            phone: draft.phone ?? null,
+            registeredAt: now,
+          },
+        });
+      })
+      .catch((e: unknown) => {
+        if (isUniqueViolation(e)) throw new AlreadyRegisteredError();
+        throw e;
       });
-      if (user.role === "resident" && draft.affiliation === "association_member") {
-        await tx.user.update({ where: { id: userId }, data: { role: "member" } });
-      }
-      await tx.consent.create({
-        data: { userId, version: draft.consentVersion, kind: CONSENT_KIND, givenAt: new Date(draft.consentAt) },
-      });
-      const year = now.getUTCFullYear();
-      const [seq] = await tx.$queryRawUnsafe<{ last: number }[]>(
-        `INSERT INTO "registration_sequences" ("province_code", "year", "last") VALUES ($1, $2, 1)
-         ON CONFLICT ("province_code", "year") DO UPDATE SET "last" = "registration_sequences"."last" + 1
-         RETURNING "last"`,
-        draft.provinceCode,
-        year,
-      );
-      if (!seq) throw new Error("registration sequence did not return a number");
-      await tx.learningCitizen.create({
-        data: {
-          userId,
-          registrationNumber: formatRegistrationNumber(draft.provinceCode, year, Number(seq.last)),
-          fullName: draft.fullName,
-          birthYear: draft.birthYear,
-          guardianConsent: draft.guardianName !== undefined,
-          guardianName: draft.guardianName ?? null,
-          provinceCode: draft.provinceCode,
-          communeCode: draft.communeCode,
-          affiliation: draft.affiliation,
-          unitName: draft.unitName ?? null,
-          goals: draft.goals,
-          otherGoal: draft.otherGoal ?? null,
-          phone: draft.phone ?? null,
-          registeredAt: now,
-        },
-      });
-    });
-    const card = await this.getCard(telegramId);
-    if (!card) throw new Error("registration vanished right after it was saved");
-    return card;
+    return this.toCard(row);
   }
 
   stats(scope: { provinceCode?: string; communeCode?: string }, year: number): Promise<CitizenStats> {
@@ -120,15 +125,18 @@ export class CitizenService {
 
   async getCard(telegramId: string): Promise<LearningCard | undefined> {
     const c = await this.prisma.learningCitizen.findUnique({ where: { userId: BigInt(telegramId) } });
-    if (!c) return undefined;
-    const commune = await this.prisma.commune.findUnique({ where: { code: c.communeCode }, include: { province: true } });
+    return c ? this.toCard(c) : undefined;
+  }
+
+  private async toCard(c: LearningCitizenRow): Promise<LearningCard> {
+    const [commune, province] = await Promise.all([this.geo.getCommune(c.communeCode), this.geo.getProvince(c.provinceCode)]);
     return {
       registrationNumber: c.registrationNumber,
       fullName: c.fullName,
       birthYear: c.birthYear,
       guardianName: c.guardianName ?? undefined,
       provinceCode: c.provinceCode,
-      provinceName: commune?.province.name ?? c.provinceCode,
+      provinceName: province?.name ?? c.provinceCode,
       communeCode: c.communeCode,
       communeName: commune?.name ?? c.communeCode,
       communeType: commune?.type ?? "",
@@ -160,18 +168,17 @@ export class CitizenService {
           return { phone: patch.phone ?? null };
       }
     })();
-    await this.prisma.$transaction(async (tx) => {
-      await tx.learningCitizen.update({ where: { userId }, data });
+    const row = await this.prisma.$transaction(async (tx) => {
+      const updated = await tx.learningCitizen.update({ where: { userId }, data });
       if (patch.field === "affiliation" && patch.affiliation === "association_member") {
         await tx.user.updateMany({ where: { id: userId, role: "resident" }, data: { role: "member" } });
       }
       if (patch.field === "affiliation" && patch.affiliation !== "association_member") {
         await tx.user.updateMany({ where: { id: userId, role: "member" }, data: { role: "resident" } });
       }
+      return updated;
     });
-    const card = await this.getCard(telegramId);
-    if (!card) throw new Error("registration not found");
-    return card;
+    return this.toCard(row);
   }
 }
 
@@ -198,4 +205,14 @@ export async function citizenStats(prisma: PrismaClient, scope: { provinceCode?:
     total += g._count._all;
   }
   return { total, byAffiliation, thisYear };
+}
+
+/**
+ * A unique-constraint violation, whichever driver adapter raised it: Prisma's P2002, or the
+ * raw DriverAdapterError with PostgreSQL's SQLSTATE 23505 (pglite-prisma-adapter 0.6).
+ */
+function isUniqueViolation(e: unknown): boolean {
+  if (typeof e !== "object" || e === null) return false;
+  const err = e as { code?: unknown; cause?: { code?: unknown; kind?: unknown } };
+  return err.code === "P2002" || err.cause?.code === "23505" || err.cause?.kind === "UniqueConstraintViolation";
 }

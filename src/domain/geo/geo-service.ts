@@ -53,8 +53,16 @@ function queryForms(query: string): string[] {
   return stripped === form ? [form] : [form, stripped];
 }
 
+type CommuneRow = CommuneDto & { form: string };
+
+/**
+ * Provinces and communes, read from the database once and then served from memory: the units
+ * are reference data that change only with a new dataset (and a restart), and the pickers look
+ * them up on nearly every registration step.
+ */
 export class GeoService {
   private provinces?: Array<ProvinceDto & { form: string }>;
+  private communes?: Promise<{ byCode: Map<string, CommuneRow>; byProvince: Map<string, CommuneRow[]> }>;
 
   constructor(private readonly prisma: PrismaClient) {}
 
@@ -88,8 +96,30 @@ export class GeoService {
     return { matches: ranked.map((r) => r.item), exact: exact.length === 1 ? exact[0]!.item : undefined };
   }
 
+  private loadCommunes() {
+    this.communes ??= this.prisma.commune
+      .findMany({ select: { code: true, provinceCode: true, name: true, type: true, searchName: true }, orderBy: { code: "asc" } })
+      .then((rows) => {
+        const byCode = new Map<string, CommuneRow>();
+        const byProvince = new Map<string, CommuneRow[]>();
+        for (const r of rows) {
+          const row = { code: r.code, provinceCode: r.provinceCode, name: r.name, type: r.type, form: r.searchName };
+          byCode.set(r.code, row);
+          const list = byProvince.get(r.provinceCode) ?? [];
+          list.push(row);
+          byProvince.set(r.provinceCode, list);
+        }
+        return { byCode, byProvince };
+      })
+      .catch((e: unknown) => {
+        this.communes = undefined;
+        throw e;
+      });
+    return this.communes;
+  }
+
   async getCommune(code: string): Promise<CommuneDto | undefined> {
-    const row = await this.prisma.commune.findUnique({ where: { code } });
+    const row = (await this.loadCommunes()).byCode.get(code);
     return row ? { code: row.code, provinceCode: row.provinceCode, name: row.name, type: row.type } : undefined;
   }
 
@@ -97,13 +127,13 @@ export class GeoService {
   async searchCommunes(provinceCode: string, query: string, limit = 8): Promise<CommuneSearch> {
     const qs = queryForms(query).filter((q) => q.length > 0);
     if (qs.length === 0) return { matches: [], total: 0 };
-    const rows = await this.prisma.commune.findMany({
-      where: { provinceCode, OR: qs.map((q) => ({ searchName: { contains: q } })) },
-      select: { code: true, provinceCode: true, name: true, type: true, searchName: true },
-    });
-    const ranked = rows
-      .map((r) => ({ item: { code: r.code, provinceCode: r.provinceCode, name: r.name, type: r.type }, rank: rankName(r.searchName, qs) ?? 9 }))
-      .sort((a, b) => a.rank - b.rank || a.item.name.localeCompare(b.item.name, "vi"));
+    const rows = (await this.loadCommunes()).byProvince.get(provinceCode) ?? [];
+    const ranked: Ranked<CommuneDto>[] = [];
+    for (const r of rows) {
+      const rank = rankName(r.form, qs);
+      if (rank !== undefined) ranked.push({ item: { code: r.code, provinceCode: r.provinceCode, name: r.name, type: r.type }, rank });
+    }
+    ranked.sort((a, b) => a.rank - b.rank || a.item.name.localeCompare(b.item.name, "vi"));
     // Too many to show: an exact name match is what the user meant, even inside longer names.
     const exact = ranked.filter((r) => r.rank === 0);
     const chosen = ranked.length > limit && exact.length > 0 ? exact : ranked;

@@ -1,0 +1,67 @@
+# khuyenhoc-bot: compile with dev dependencies, run on Node 24 LTS with production dependencies only.
+#   docker build -t khuyenhoc-bot .
+# The image holds no redis-server: give it REDIS_URL (compose.yml does). Without DATABASE_URL it
+# keeps an embedded PGlite database under DATA_DIR=/app/data (a volume).
+
+# ---------------------------------------------------------------------------------------------
+FROM node:24-bookworm-slim AS build
+WORKDIR /app
+
+# Prisma 6.19 with engineType "client" runs on WASM and needs no native engines. Pointing the
+# engine variables at /dev/null stops the install scripts of @prisma/engines and @prisma/client
+# and `prisma generate` from downloading binaries: `npm ci` only talks to the npm registry.
+ENV PRISMA_SCHEMA_ENGINE_BINARY=/dev/null \
+    PRISMA_QUERY_ENGINE_LIBRARY=/dev/null \
+    PRISMA_SKIP_POSTINSTALL_GENERATE=1 \
+    PRISMA_HIDE_UPDATE_MESSAGE=1 \
+    CHECKPOINT_DISABLE=1 \
+    NPM_CONFIG_UPDATE_NOTIFIER=false \
+    NPM_CONFIG_FUND=false \
+    NPM_CONFIG_AUDIT=false
+
+# Dependencies first (cached while only sources change). The package's postinstall runs
+# `npm run prisma:generate`, which needs the schema and prisma.config.ts, and writes the client
+# as TypeScript into src/generated/prisma.
+COPY package.json package-lock.json prisma.config.ts ./
+COPY prisma ./prisma
+RUN npm ci
+
+# tsc -p tsconfig.build.json compiles src/ (generated client included) into dist/; that config
+# rewrites the generated client's "./enums.ts" imports to ".js" (rewriteRelativeImportExtensions).
+# Pruning skips scripts: the postinstall (prisma generate) must not run again without the CLI.
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build \
+ && npm prune --omit=dev --ignore-scripts
+
+# ---------------------------------------------------------------------------------------------
+FROM node:24-bookworm-slim AS runtime
+WORKDIR /app
+ENV NODE_ENV=production \
+    DATA_DIR=/app/data
+
+# package.json carries "type": "module", which makes dist/*.js ES modules.
+# Paths read at run time, relative to the compiled modules:
+#   dist/infra/migrate.js               → ../../prisma/migrations        = /app/prisma/migrations
+#   dist/domain/geo/seed-admin-units.js → ../../../prisma/seed/…json     = /app/prisma/seed
+#   dist/i18n.js                        → ../locales                     = /app/locales
+# Code stays owned by root (read-only for the app); only /app/data is writable.
+COPY --from=build /app/package.json ./package.json
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY --from=build /app/prisma ./prisma
+COPY locales ./locales
+
+RUN mkdir -p /app/data && chown node:node /app/data
+USER node
+VOLUME ["/app/data"]
+
+# Webhook mode only (BOT_MODE=webhook): POST /telegram/webhook and GET /healthz on HTTP_PORT.
+EXPOSE 8080
+
+# /healthz exists only in webhook mode; in polling mode the check succeeds without a request.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+  CMD ["node", "-e", "if (process.env.BOT_MODE !== 'webhook') process.exit(0); fetch('http://127.0.0.1:' + (process.env.HTTP_PORT || '8080') + '/healthz', { signal: AbortSignal.timeout(4000) }).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1));"]
+
+# node is PID 1 and handles SIGTERM itself (main.ts stops updates, then closes the database and Redis).
+CMD ["node", "dist/main.js"]
