@@ -9,9 +9,19 @@ type Injectable = Context & { deps: Deps; logger: Deps["logger"]; t: Deps["i18n"
 export function injectDeps(deps: Deps): MiddlewareFn<Injectable> {
   return (ctx, next) => {
     ctx.deps = deps;
-    ctx.logger = deps.logger.child({ update_id: ctx.update.update_id });
+    lazyLogger(ctx, deps);
     return next();
   };
+}
+
+/** A child logger bound to the update, made only when something logs (most updates never do). */
+function lazyLogger(ctx: Injectable, deps: Deps): void {
+  let logger: Deps["logger"] | undefined;
+  Object.defineProperty(ctx, "logger", {
+    get: () => (logger ??= deps.logger.child({ update_id: ctx.update.update_id })),
+    set: (l: Deps["logger"]) => (logger = l),
+    configurable: true,
+  });
 }
 
 /**
@@ -33,14 +43,8 @@ export function conversationPlugins(deps: Deps): MiddlewareFn<Injectable>[] {
   return [
     (ctx, next) => {
       ctx.deps = deps;
-      // Conversations rebuild a context for every earlier update on each replay: the logger is
-      // made only when something actually logs.
-      let logger: Deps["logger"] | undefined;
-      Object.defineProperty(ctx, "logger", {
-        get: () => (logger ??= deps.logger.child({ update_id: ctx.update.update_id })),
-        set: (l: Deps["logger"]) => (logger = l),
-        configurable: true,
-      });
+      // Conversations rebuild a context for every earlier update on each replay.
+      lazyLogger(ctx, deps);
       const locale = (ctx.from && deps.localeMemo.get(ctx.from.id)) ?? localeFromTelegram(ctx.from?.language_code);
       ctx.locale = locale;
       ctx.t = deps.i18n.t(locale);

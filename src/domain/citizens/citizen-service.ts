@@ -54,6 +54,33 @@ export function formatRegistrationNumber(provinceCode: string, year: number, seq
   return `CDHT-${provinceCode}-${year}-${String(seq).padStart(6, "0")}`;
 }
 
+/** $1 id, $2 locale, $3 role, $4 now, $5–$7 consent, $8 province, $9 year, $10–$19 fields. */
+const REGISTER_SQL = `
+WITH u AS (
+  INSERT INTO "users" ("telegram_id", "locale", "role", "created_at", "updated_at")
+  VALUES ($1::bigint, $2::text, $3::text::"Role", $4::timestamptz AT TIME ZONE 'UTC', $4::timestamptz AT TIME ZONE 'UTC')
+  ON CONFLICT ("telegram_id") DO UPDATE SET
+    "locale" = COALESCE(EXCLUDED."locale", "users"."locale"),
+    "updated_at" = EXCLUDED."updated_at",
+    "role" = CASE WHEN "users"."role" = 'resident' AND EXCLUDED."role" = 'member' THEN 'member'::"Role" ELSE "users"."role" END
+  RETURNING "telegram_id"
+), c AS (
+  INSERT INTO "consents" ("user_id", "version", "kind", "given_at")
+  SELECT "telegram_id", $5::text, $6::text, $7::timestamptz AT TIME ZONE 'UTC' FROM u
+), s AS (
+  INSERT INTO "registration_sequences" ("province_code", "year", "last") VALUES ($8::text, $9::int, 1)
+  ON CONFLICT ("province_code", "year") DO UPDATE SET "last" = "registration_sequences"."last" + 1
+  RETURNING "last"
+)
+INSERT INTO "learning_citizens" ("user_id", "registration_number", "full_name", "birth_year", "guardian_consent",
+  "guardian_name", "province_code", "commune_code", "affiliation", "unit_name", "goals", "other_goal", "phone",
+  "registered_at", "updated_at")
+SELECT u."telegram_id", 'CDHT-' || $8::text || '-' || ($9::int)::text || '-' || lpad(s."last"::text, 6, '0'),
+  $10::text, $11::int, $12::boolean, $13::text, $8::text, $14::text, $15::text::"Affiliation", $16::text, $17::text[],
+  $18::text, $19::text, $4::timestamptz AT TIME ZONE 'UTC', $4::timestamptz AT TIME ZONE 'UTC'
+FROM u, s
+RETURNING "registration_number"`;
+
 export class CitizenService {
   constructor(
     private readonly prisma: PrismaClient,
@@ -61,57 +88,44 @@ export class CitizenService {
   ) {}
 
   /**
-   * Saves a registration with its consent in one transaction, so nothing is half-written, and
-   * gives it the next readable number for its province and year. A second registration of the
-   * same person fails on the unique user id and rolls everything back.
+   * Saves a registration with its consent and the person's user row in ONE statement (so it is
+   * atomic without an interactive transaction, and cheap on the embedded database), numbered
+   * with the next readable number for its province and year. A second registration of the same
+   * person fails on the unique user id and the whole statement rolls back, sequence included.
    */
   async register(telegramId: string, draft: RegistrationDraft, now: Date, locale?: string): Promise<LearningCard> {
-    const userId = BigInt(telegramId);
     const year = now.getUTCFullYear();
-    const row = await this.prisma
-      .$transaction(async (tx) => {
-        const member = draft.affiliation === "association_member";
-        await tx.user.upsert({
-          where: { id: userId },
-          create: { id: userId, locale, role: member ? "member" : "resident" },
-          update: { locale },
-        });
-        if (member) await tx.user.updateMany({ where: { id: userId, role: "resident" }, data: { role: "member" } });
-        await tx.consent.create({
-          data: { userId, version: draft.consentVersion, kind: CONSENT_KIND, givenAt: new Date(draft.consentAt) },
-        });
-        const [seq] = await tx.$queryRawUnsafe<{ last: number }[]>(
-          `INSERT INTO "registration_sequences" ("province_code", "year", "last") VALUES ($1, $2, 1)
-           ON CONFLICT ("province_code", "year") DO UPDATE SET "last" = "registration_sequences"."last" + 1
-           RETURNING "last"`,
-          draft.provinceCode,
-          year,
-        );
-        if (!seq) throw new Error("registration sequence did not return a number");
-        return tx.learningCitizen.create({
-          data: {
-            userId,
-            registrationNumber: formatRegistrationNumber(draft.provinceCode, year, Number(seq.last)),
-            fullName: draft.fullName,
-            birthYear: draft.birthYear,
-            guardianConsent: draft.guardianName !== undefined,
-            guardianName: draft.guardianName ?? null,
-            provinceCode: draft.provinceCode,
-            communeCode: draft.communeCode,
-            affiliation: draft.affiliation,
-            unitName: draft.unitName ?? null,
-            goals: draft.goals,
-            otherGoal: draft.otherGoal ?? null,
-            phone: draft.phone ?? null,
-            registeredAt: now,
-          },
-        });
-      })
+    const rows = await this.prisma
+      .$queryRawUnsafe<{ registration_number: string }[]>(
+        REGISTER_SQL,
+        telegramId,
+        locale ?? null,
+        draft.affiliation === "association_member" ? "member" : "resident",
+        now.toISOString(),
+        draft.consentVersion,
+        CONSENT_KIND,
+        draft.consentAt,
+        draft.provinceCode,
+        year,
+        draft.fullName,
+        draft.birthYear,
+        draft.guardianName !== undefined,
+        draft.guardianName ?? null,
+        draft.communeCode,
+        draft.affiliation,
+        draft.unitName ?? null,
+        `{${draft.goals.join(",")}}`,
+        draft.otherGoal ?? null,
+        draft.phone ?? null,
+      )
       .catch((e: unknown) => {
         if (isUniqueViolation(e)) throw new AlreadyRegisteredError();
         throw e;
       });
-    return this.toCard(row);
+    const registrationNumber = rows[0]?.registration_number;
+    if (!registrationNumber) throw new Error("registration was not saved");
+    const { consentVersion: _v, consentAt: _a, ...fields } = draft;
+    return this.withNames({ ...fields, registrationNumber, registeredAt: now.toISOString() });
   }
 
   stats(scope: { provinceCode?: string; communeCode?: string }, year: number): Promise<CitizenStats> {
@@ -128,25 +142,26 @@ export class CitizenService {
     return c ? this.toCard(c) : undefined;
   }
 
-  private async toCard(c: LearningCitizenRow): Promise<LearningCard> {
-    const [commune, province] = await Promise.all([this.geo.getCommune(c.communeCode), this.geo.getProvince(c.provinceCode)]);
-    return {
+  private async withNames(card: Omit<LearningCard, "provinceName" | "communeName" | "communeType">): Promise<LearningCard> {
+    const [commune, province] = await Promise.all([this.geo.getCommune(card.communeCode), this.geo.getProvince(card.provinceCode)]);
+    return { ...card, provinceName: province?.name ?? card.provinceCode, communeName: commune?.name ?? card.communeCode, communeType: commune?.type ?? "" };
+  }
+
+  private toCard(c: LearningCitizenRow): Promise<LearningCard> {
+    return this.withNames({
       registrationNumber: c.registrationNumber,
       fullName: c.fullName,
       birthYear: c.birthYear,
       guardianName: c.guardianName ?? undefined,
       provinceCode: c.provinceCode,
-      provinceName: province?.name ?? c.provinceCode,
       communeCode: c.communeCode,
-      communeName: commune?.name ?? c.communeCode,
-      communeType: commune?.type ?? "",
       affiliation: c.affiliation,
       unitName: c.unitName ?? undefined,
       goals: c.goals as GoalKey[],
       otherGoal: c.otherGoal ?? undefined,
       phone: c.phone ?? undefined,
       registeredAt: c.registeredAt.toISOString(),
-    };
+    });
   }
 
   /** Changes one field of a registration; the registration number never changes. */
@@ -208,11 +223,14 @@ export async function citizenStats(prisma: PrismaClient, scope: { provinceCode?:
 }
 
 /**
- * A unique-constraint violation, whichever driver adapter raised it: Prisma's P2002, or the
- * raw DriverAdapterError with PostgreSQL's SQLSTATE 23505 (pglite-prisma-adapter 0.6).
+ * A unique-constraint violation, whichever way it arrives: Prisma's P2002, a raw query's P2010
+ * wrapping the driver adapter's error, or that error itself. PostgreSQL's SQLSTATE is 23505;
+ * adapter-pg names it UniqueConstraintViolation, pglite-prisma-adapter 0.6 passes the code.
  */
 function isUniqueViolation(e: unknown): boolean {
   if (typeof e !== "object" || e === null) return false;
-  const err = e as { code?: unknown; cause?: { code?: unknown; kind?: unknown } };
-  return err.code === "P2002" || err.cause?.code === "23505" || err.cause?.kind === "UniqueConstraintViolation";
+  type Cause = { code?: unknown; originalCode?: unknown; kind?: unknown };
+  const err = e as { code?: unknown; cause?: Cause; meta?: { driverAdapterError?: { cause?: Cause } } };
+  const cause = err.meta?.driverAdapterError?.cause ?? err.cause;
+  return err.code === "P2002" || cause?.code === "23505" || cause?.originalCode === "23505" || cause?.kind === "UniqueConstraintViolation";
 }

@@ -20,7 +20,19 @@ export const fullNameSchema = z
       .refine((s) => /\p{L}.*\p{L}/u.test(s), "errors.name_letters"),
   );
 
+const birthYearSchemas = new Map<number, ReturnType<typeof makeBirthYearSchema>>();
+
+/** Years 1900 to this year; one schema per year (conversations replay steps on every update). */
 export function birthYearSchema(currentYear: number) {
+  let schema = birthYearSchemas.get(currentYear);
+  if (!schema) {
+    schema = makeBirthYearSchema(currentYear);
+    birthYearSchemas.set(currentYear, schema);
+  }
+  return schema;
+}
+
+function makeBirthYearSchema(currentYear: number) {
   return z
     .string()
     .trim()
