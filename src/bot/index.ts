@@ -5,6 +5,7 @@ import { Bot, BotError, Composer, GrammyError, HttpError, session, type BotConfi
 import type { BotContext, ConvContext, Deps, SessionData } from "./context.js";
 import { EDIT_PROFILE, editProfile } from "./conversations/edit-profile.js";
 import { CONVERSATION_VERSION, REGISTRATION, registration } from "./conversations/registration.js";
+import { keepFlowOnError } from "./conversations/resilient.js";
 import { adminFeature } from "./features/admin.js";
 import { cancelFeature } from "./features/cancel.js";
 import { helpFeature } from "./features/help.js";
@@ -47,8 +48,8 @@ export function createBot(token: string, deps: Deps, config?: BotConfig<BotConte
   );
   // Before the conversations run, so /cancel is never swallowed as an answer.
   features.use(cancelFeature);
-  features.use(createConversation<BotContext, ConvContext>(registration, { id: REGISTRATION }));
-  features.use(createConversation<BotContext, ConvContext>(editProfile, { id: EDIT_PROFILE }));
+  features.use(createConversation<BotContext, ConvContext>(keepFlowOnError(registration), { id: REGISTRATION }));
+  features.use(createConversation<BotContext, ConvContext>(keepFlowOnError(editProfile), { id: EDIT_PROFILE }));
   features.use(startFeature, languageFeature, helpFeature, profileFeature, privacyFeature, officerFeature, adminFeature);
   features.use(unhandledFeature);
 

@@ -3,7 +3,7 @@ import { EDITABLE_FIELDS, type EditableField } from "../callback-data/callback-d
 import type { ConvContext, Convo } from "../context.js";
 import { formatCard } from "../format/card.js";
 import {
-  askAffiliation, askBirthYear, askCommune, askFullName, askGoals, askPhone, askProvince, FlowStopped,
+  askAffiliation, askBirthYear, askCommune, askFullName, askGoals, askPhone, askProvince,
 } from "./steps.js";
 
 export const EDIT_PROFILE = "edit-profile";
@@ -13,21 +13,17 @@ const html = { parse_mode: "HTML" as const };
 /** /edit: changes one field of a saved registration; the registration number stays. */
 export async function editProfile(conversation: Convo, ctx: ConvContext, field: unknown): Promise<void> {
   if (!(EDITABLE_FIELDS as readonly unknown[]).includes(field)) return;
-  try {
-    const patch = await collect(conversation, ctx, field as EditableField);
-    const result = await conversation.external(async (octx) => {
-      const id = String(octx.from!.id);
-      if (!(await octx.deps.services.citizens.isRegistered(id))) return { missing: true as const };
-      return { card: await octx.deps.services.citizens.update(id, patch) };
-    });
-    if ("missing" in result) {
-      await ctx.reply(ctx.t("registration:not_registered"), html);
-      return;
-    }
-    await ctx.reply(`${ctx.t("registration:edit.saved")}\n\n${formatCard(ctx.t, result.card, ctx.locale)}`, html);
-  } catch (e) {
-    if (!(e instanceof FlowStopped)) throw e;
+  const patch = await collect(conversation, ctx, field as EditableField);
+  const result = await conversation.external(async (octx) => {
+    const id = String(octx.from!.id);
+    if (!(await octx.deps.services.citizens.isRegistered(id))) return { missing: true as const };
+    return { card: await octx.deps.services.citizens.update(id, patch) };
+  });
+  if ("missing" in result) {
+    await ctx.reply(ctx.t("registration:not_registered"), html);
+    return;
   }
+  await ctx.reply(`${ctx.t("registration:edit.saved")}\n\n${formatCard(ctx.t, result.card, ctx.locale)}`, html);
 }
 
 async function collect(conversation: Convo, ctx: ConvContext, field: EditableField): Promise<CitizenPatch> {

@@ -16,16 +16,11 @@ export const CONVERSATION_VERSION = 1;
 const html = { parse_mode: "HTML" as const };
 const MAX_EDITS = 20;
 
-/** Learning-citizen registration (đăng ký Công dân học tập), steps 2–10 of the product slice. */
+/**
+ * Learning-citizen registration (đăng ký Công dân học tập), steps 2–10 of the product slice.
+ * Mounted through keepFlowOnError, which also ends it quietly on FlowStopped.
+ */
 export async function registration(conversation: Convo, ctx: ConvContext): Promise<void> {
-  try {
-    await register(conversation, ctx);
-  } catch (e) {
-    if (!(e instanceof FlowStopped)) throw e;
-  }
-}
-
-async function register(conversation: Convo, ctx: ConvContext): Promise<void> {
   if (!(await askConsent(conversation, ctx))) {
     // Declining stores nothing: the draft only ever lived in this conversation's state.
     await ctx.reply(ctx.t("privacy:consent.declined"), html);
