@@ -87,7 +87,11 @@ async function main(): Promise<void> {
       secret_token: mode.secret,
       allowed_updates: [...ALLOWED_UPDATES],
     });
-    server = createWebhookServer(bot, mode.secret, logger);
+    const health = async () => {
+      const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error("health check timed out")), 3_000).unref());
+      await Promise.race([Promise.all([redis.ping(), db.prisma.$queryRawUnsafe("SELECT 1")]), timeout]);
+    };
+    server = createWebhookServer(bot, mode.secret, logger, health);
     await new Promise<void>((resolve) => server!.listen(mode.port, mode.host, resolve));
     logger.info({ mode: "webhook", host: mode.host, port: mode.port, bot: bot.botInfo.username }, "bot started");
   } else {

@@ -5,16 +5,26 @@ import type { Logger } from "../logger.js";
 
 export const WEBHOOK_PATH = "/telegram/webhook";
 
+/** Checks the services the bot needs; throws when one does not answer. */
+export type HealthCheck = () => Promise<void>;
+
 /**
  * Webhook endpoint: the secret token header is checked (grammY answers 401 otherwise), plus
- * /healthz for the orchestrator. The bot must be initialised (bot.init) before serving.
+ * /healthz for the orchestrator (503 when Redis or the database does not answer). The bot must be
+ * initialised (bot.init) before serving.
  */
-export function createWebhookServer(bot: Bot<BotContext>, secret: string, logger: Logger): Server {
+export function createWebhookServer(bot: Bot<BotContext>, secret: string, logger: Logger, health: HealthCheck): Server {
   const handle = webhookCallback(bot, "http", { secretToken: secret, onTimeout: "return", timeoutMilliseconds: 9_000 });
   return createServer((req, res) => {
     const url = (req.url ?? "/").split("?")[0];
     if (req.method === "GET" && url === "/healthz") {
-      res.writeHead(200, { "content-type": "application/json" }).end('{"ok":true}');
+      health().then(
+        () => res.writeHead(200, { "content-type": "application/json" }).end('{"ok":true}'),
+        (err: unknown) => {
+          logger.warn({ err }, "health check failed");
+          res.writeHead(503, { "content-type": "application/json" }).end('{"ok":false}');
+        },
+      );
       return;
     }
     // Behind a proxy that keeps its prefix the path is "/prefix/telegram/webhook".

@@ -74,6 +74,26 @@ describe("roles are checked on the server for every officer and admin action", (
     expect(await officer.send("/invite 01")).toEqual(["Bạn không có quyền thực hiện thao tác này."]);
   });
 
+  it("an admin lists officers and revokes one; officers cannot revoke", async () => {
+    const officer = h.user(4201);
+    expect(await officer.pressData("adm:rev:4201")).toEqual(["[answer] Bạn không có quyền thực hiện thao tác này."]);
+    expect(await officer.send("/officers")).toEqual(["Bạn không có quyền thực hiện thao tác này."]);
+
+    const admin = h.user(ADMIN);
+    const list = await admin.send("/officers");
+    expect(list[0]).toMatch(/^Cán bộ \(1\):\n• 4201 — Xã Lũng Cú, Tuyên Quang — Đồn Biên phòng Lũng Cú$/);
+    expect(admin.buttons()).toEqual(["Thu hồi quyền 4201"]);
+    const calls = h.fake.calls.length;
+    expect(await admin.press("Thu hồi quyền 4201")).toEqual(["[answer] Đã thu hồi quyền cán bộ của 4201."]);
+    // The former officer is told, in their own chat.
+    expect(h.fake.calls.slice(calls).some((c) => c.method === "sendMessage" && Number(c.payload.chat_id) === 4201 && /đã được quản trị viên thu hồi/.test(String(c.payload.text)))).toBe(true);
+    expect(await h.db.prisma.user.findUniqueOrThrow({ where: { id: 4201n } })).toMatchObject({ role: "resident", scopeProvinceCode: null });
+    expect(await officer.send("/unit")).toEqual(["Bạn không có quyền thực hiện thao tác này."]);
+    expect(await admin.press("Thu hồi quyền 4201")).toEqual(["[answer] 4201 không còn là cán bộ."]);
+    expect(await admin.send("/officers")).toEqual(["Chưa có cán bộ nào. Dùng /invite để mời."]);
+    expect(await h.db.prisma.auditLog.count({ where: { action: "officer_role_revoked" } })).toBe(1);
+  });
+
   it("group chats are pointed to a private chat", async () => {
     const u = h.user(4301);
     const update = {

@@ -44,6 +44,7 @@ export const cb = {
   deleteMe: codec("del", z.enum(["yes", "no"])),
   officerStats: codec("off", z.literal("stats")),
   adminInvite: codec("adm:inv", provinceCode),
+  adminRevoke: codec("adm:rev", z.string().regex(/^\d{1,20}$/)),
   // inside the registration and edit conversations
   consent: codec("r:consent", z.enum(["yes", "no"])),
   guardian: codec("r:guard", z.enum(["yes", "no"])),

@@ -1,4 +1,4 @@
-import { Composer } from "grammy";
+import { Composer, InlineKeyboard } from "grammy";
 import { z } from "zod";
 import { escapeHtml } from "../../i18n.js";
 import type { Scope } from "../../domain/users/user-service.js";
@@ -10,6 +10,8 @@ import { unitNameSchema } from "../../domain/citizens/inputs.js";
 import { describeScope } from "./scope.js";
 
 /**
+ * /officers lists officers with a revoke button each.
+ *
  * /invite: an admin creates a single-use, expiring link that makes its redeemer an officer scoped
  * to a province (optionally a commune and a unit).
  *   /invite                       → pick a province on buttons
@@ -87,3 +89,41 @@ async function sendInvite(ctx: BotContext, scope: Scope & { provinceCode: string
     { parse_mode: "HTML", link_preview_options: { is_disabled: true } },
   );
 }
+
+const OFFICERS_SHOWN = 20;
+
+/** /officers: who holds the officer role, with a button to take it back. */
+adminFeature.command("officers", async (ctx) => {
+  if (!(await requireRole(ctx, "admin"))) return;
+  const { officers, total } = await ctx.deps.services.users.listOfficers(OFFICERS_SHOWN);
+  if (total === 0) {
+    await ctx.reply(ctx.t("admin:officers.none"), { parse_mode: "HTML" });
+    return;
+  }
+  const lines: string[] = [];
+  const kb = new InlineKeyboard();
+  for (const o of officers) {
+    const who = o.fullName ? `${escapeHtml(o.fullName)} (${o.telegramId})` : o.telegramId;
+    lines.push(`• ${who} — ${await describeScope(ctx, o.scope)}`);
+    kb.text(ctx.t("admin:officers.revoke", { id: o.telegramId }), cb.adminRevoke.pack(o.telegramId)).row();
+  }
+  const more = total > officers.length ? `\n${ctx.t("admin:officers.more", { count: total - officers.length })}` : "";
+  await ctx.reply(`${ctx.t("admin:officers.title", { total })}\n${lines.join("\n")}${more}`, { parse_mode: "HTML", reply_markup: kb });
+});
+
+adminFeature.callbackQuery(cb.adminRevoke.pattern, async (ctx) => {
+  if (!(await requireRole(ctx, "admin"))) return;
+  const id = cb.adminRevoke.unpack(ctx.callbackQuery.data);
+  if (!id) {
+    await ctx.answerCallbackQuery({ text: ctx.t("common:errors.invalid_button") });
+    return;
+  }
+  const revoked = await ctx.deps.services.users.revokeOfficer(String(ctx.from.id), id, ctx.deps.now());
+  await ctx.answerCallbackQuery({ text: ctx.t(revoked ? "admin:officers.revoked" : "admin:officers.not_officer", { id }) });
+  if (!revoked) return;
+  // Tell the person; they may have blocked the bot, which must not undo the revocation.
+  const locale = (await ctx.deps.services.users.savedLocale(id)) === "en" ? "en" : "vi";
+  await ctx.api
+    .sendMessage(Number(id), ctx.deps.i18n.t(locale)("admin:officers.you_were_revoked"), { parse_mode: "HTML" })
+    .catch((err: unknown) => ctx.logger.info({ err }, "could not tell a revoked officer"));
+});

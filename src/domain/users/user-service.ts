@@ -14,6 +14,12 @@ export interface Access {
   scope: Scope;
 }
 
+export interface OfficerSummary {
+  telegramId: string;
+  fullName?: string;
+  scope: Scope;
+}
+
 export type RedeemResult =
   | { status: "granted"; scope: Scope }
   | { status: "unknown" | "expired" | "used" | "admin" };
@@ -63,6 +69,38 @@ export class UserService {
       this.prisma.auditLog.create({ data: { actorId: BigInt(adminId), action: "officer_invite_created", detail: { provinceCode: scope.provinceCode, communeCode: scope.communeCode ?? null, expiresAt: expiresAt.toISOString() }, at: now } }),
     ]);
     return { token, expiresAt };
+  }
+
+  /** Officers, newest first, with their scope and registered name when they have one. */
+  async listOfficers(limit: number): Promise<{ officers: OfficerSummary[]; total: number }> {
+    const where = { role: "officer" as const };
+    const [rows, total] = await Promise.all([
+      this.prisma.user.findMany({ where, orderBy: { updatedAt: "desc" }, take: limit, include: { citizen: { select: { fullName: true } } } }),
+      this.prisma.user.count({ where }),
+    ]);
+    return {
+      total,
+      officers: rows.map((u) => ({
+        telegramId: u.id.toString(),
+        fullName: u.citizen?.fullName,
+        scope: { provinceCode: u.scopeProvinceCode ?? undefined, communeCode: u.scopeCommuneCode ?? undefined, unitName: u.scopeUnit ?? undefined },
+      })),
+    };
+  }
+
+  /** Takes the officer role back (the person stays a resident, or a member if registered so). */
+  async revokeOfficer(adminId: string, telegramId: string, now: Date): Promise<boolean> {
+    const id = BigInt(telegramId);
+    return this.prisma.$transaction(async (tx) => {
+      const user = await tx.user.findUnique({ where: { id }, include: { citizen: { select: { affiliation: true } } } });
+      if (user?.role !== "officer") return false;
+      await tx.user.update({
+        where: { id },
+        data: { role: user.citizen?.affiliation === "association_member" ? "member" : "resident", scopeProvinceCode: null, scopeCommuneCode: null, scopeUnit: null },
+      });
+      await tx.auditLog.create({ data: { actorId: BigInt(adminId), action: "officer_role_revoked", detail: { provinceCode: user.scopeProvinceCode }, at: now } });
+      return true;
+    });
   }
 
   /** Single use: the conditional update is the lock, so two people cannot redeem one link. */
