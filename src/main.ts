@@ -53,7 +53,11 @@ async function main(): Promise<void> {
     logger.info({ url: redisUrl, dir: path.join(config.dataDir, "redis") }, "started local redis-server (AOF)");
   }
   const redis: Redis = createRedis(redisUrl);
-  const db: Database = await openDatabase({ url: config.databaseUrl, pgliteDir: path.join(config.dataDir, "pglite") });
+  const db: Database = await openDatabase({
+    url: config.databaseUrl,
+    pgliteDir: path.join(config.dataDir, "pglite"),
+    onIdleError: (err) => logger.warn({ err }, "idle database connection lost; the pool replaces it"),
+  });
   if (config.autoMigrate) {
     const applied = await applyMigrations(db);
     const seeded = await seedAdminUnits(db.prisma);

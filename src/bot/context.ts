@@ -60,4 +60,7 @@ export class LocaleMemo {
   get(userId: number): Locale | undefined {
     return this.map.get(userId);
   }
+  delete(userId: number): void {
+    this.map.delete(userId);
+  }
 }

@@ -24,11 +24,17 @@ export interface DatabaseOptions {
   url?: string;
   /** PGlite data directory; "memory://" keeps it in memory (tests). */
   pgliteDir?: string;
+  /**
+   * Errors of idle pooled connections (the server restarted, an admin ended the session). The pool
+   * replaces such connections; without a listener node-postgres would crash the process.
+   */
+  onIdleError?: (err: Error) => void;
 }
 
 export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   if (opts.url) {
     const pool = new pg.Pool({ connectionString: opts.url, max: 10 });
+    pool.on("error", (err) => opts.onIdleError?.(err));
     const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
     return {
       lane: "postgres",

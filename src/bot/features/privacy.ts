@@ -45,6 +45,7 @@ privacyFeature.callbackQuery(cb.deleteMe.pattern, async (ctx) => {
   const existed = await ctx.deps.services.privacy.erase(id, ctx.deps.now());
   await ctx.deps.conversations.delete(id);
   await ctx.deps.sessions.delete(id);
+  ctx.deps.localeMemo.delete(ctx.from.id);
   // The session plugin would write the session back after this handler: leave it empty.
   ctx.session = undefined as never;
   await editOrReply(ctx, ctx.t(existed ? "privacy:delete.done" : "privacy:delete.nothing"));
