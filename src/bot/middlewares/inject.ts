@@ -1,9 +1,9 @@
 import type { Context, MiddlewareFn } from "grammy";
 import { autoRetry } from "@grammyjs/auto-retry";
-import { localeFromTelegram, type Locale } from "../../i18n.js";
+import { localeFromTelegram, type Locale, type TFunction } from "../../i18n.js";
 import type { Deps, SessionData } from "../context.js";
 
-type Injectable = Context & { deps: Deps; logger: Deps["logger"]; t: Deps["i18n"] extends { t(l: Locale): infer T } ? T : never; locale: Locale };
+type Injectable = Context & { deps: Deps; logger: Deps["logger"]; t: TFunction; locale: Locale };
 
 /** First middleware: dependencies and a logger bound to the update (dependency injection). */
 export function injectDeps(deps: Deps): MiddlewareFn<Injectable> {
