@@ -1,5 +1,6 @@
 import { run, type RunnerHandle } from "@grammyjs/runner";
 import dotenv from "dotenv";
+import { GrammyError, HttpError } from "grammy";
 import type { Server } from "node:http";
 import path from "node:path";
 import { setCommandMenus } from "./bot/commands.js";
@@ -11,7 +12,7 @@ import { createI18n } from "./i18n.js";
 import { openDatabase, type Database } from "./infra/database.js";
 import { applyMigrations } from "./infra/migrate.js";
 import { createRedis, RedisNotInstalledError, startLocalRedis, type LocalRedis, type Redis } from "./infra/redis.js";
-import { createLogger } from "./logger.js";
+import { createLogger, type Logger } from "./logger.js";
 import { createWebhookServer, WEBHOOK_PATH } from "./server/webhook.js";
 
 export const ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member", "poll_answer"] as const;
@@ -34,13 +35,55 @@ function loadConfig(): Config {
   }
 }
 
+/** What to undo at shutdown, in reverse order of setting up; also used when start-up fails. */
+const cleanups: Array<{ name: string; run: () => Promise<unknown> }> = [];
+let stopping = false;
+
+async function shutdown(logger: Logger | undefined, reason: string, code: number): Promise<never> {
+  if (!stopping) {
+    stopping = true;
+    logger?.info({ reason }, "shutting down");
+    // Stop taking updates, let in-flight ones finish, then close storage in order.
+    for (const step of cleanups.reverse()) {
+      await step.run().catch((err: unknown) => logger?.warn({ err, step: step.name }, "shutdown step failed"));
+    }
+    logger?.info("stopped");
+    logger?.flush?.();
+  }
+  process.exit(code);
+}
+
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
+  // From here on a signal, even during start-up, cleans up (a private redis-server included).
+  process.once("SIGINT", () => void shutdown(logger, "SIGINT", 0));
+  process.once("SIGTERM", () => void shutdown(logger, "SIGTERM", 0));
+  try {
+    await start(config, logger);
+  } catch (e) {
+    logger.fatal({ err: e }, "start-up failed");
+    process.stderr.write(`${describeStartupError(e, config)}\n`);
+    await shutdown(logger, "start-up failed", 1);
+  }
+}
 
-  let localRedis: LocalRedis | undefined;
+const TELEGRAM_CONNECT_TIMEOUT_MS = 30_000;
+class TelegramUnreachable extends Error {}
+
+function describeStartupError(e: unknown, config: Config): string {
+  if (e instanceof TelegramUnreachable) {
+    return `Cannot reach the Telegram Bot API at ${config.botApiRoot} within ${TELEGRAM_CONNECT_TIMEOUT_MS / 1000} s: check the network, or BOT_API_ROOT.`;
+  }
+  if (e instanceof HttpError) return `Cannot reach the Telegram Bot API at ${config.botApiRoot}: ${e.message}. Check the network, or BOT_API_ROOT.`;
+  if (e instanceof GrammyError && e.error_code === 401) return "Telegram refused BOT_TOKEN (401 Unauthorized): check the token from @BotFather.";
+  return `Start-up failed: ${e instanceof Error ? e.message : String(e)}`;
+}
+
+async function start(config: Config, logger: Logger): Promise<void> {
   let redisUrl = config.redisUrl;
   if (!redisUrl) {
+    let localRedis: LocalRedis;
     try {
       localRedis = await startLocalRedis(config.redisServerBin, path.join(config.dataDir, "redis"));
     } catch (e) {
@@ -49,15 +92,18 @@ async function main(): Promise<void> {
       }
       throw e;
     }
+    cleanups.push({ name: "local redis-server", run: () => localRedis.stop() });
     redisUrl = localRedis.url;
     logger.info({ url: redisUrl, dir: path.join(config.dataDir, "redis") }, "started local redis-server (AOF)");
   }
   const redis: Redis = createRedis(redisUrl);
+  cleanups.push({ name: "redis", run: () => redis.quit().catch(() => redis.disconnect()) });
   const db: Database = await openDatabase({
     url: config.databaseUrl,
     pgliteDir: path.join(config.dataDir, "pglite"),
     onIdleError: (err) => logger.warn({ err }, "idle database connection lost; the pool replaces it"),
   });
+  cleanups.push({ name: "database", run: () => db.close() });
   if (config.autoMigrate) {
     const applied = await applyMigrations(db);
     const seeded = await seedAdminUnits(db.prisma);
@@ -69,7 +115,12 @@ async function main(): Promise<void> {
   const bot = createBot(config.botToken, deps, { client: { apiRoot: config.botApiRoot } });
   bot.catch((err) => logger.error({ err: err.error, update_id: err.ctx.update.update_id }, "unhandled bot error"));
 
-  await bot.init();
+  // Network errors are retried without end by auto-retry; at start-up that would be a silent hang.
+  logger.info({ apiRoot: config.botApiRoot }, "connecting to the Telegram Bot API");
+  await Promise.race([
+    bot.init(),
+    new Promise<never>((_, reject) => setTimeout(() => reject(new TelegramUnreachable()), TELEGRAM_CONNECT_TIMEOUT_MS).unref()),
+  ]);
   await setCommandMenus(bot.api, i18n).catch((err: unknown) => logger.warn({ err }, "could not set command menus"));
 
   // Telegram confirms updates only when the next getUpdates asks past them, and the runner does
@@ -82,8 +133,6 @@ async function main(): Promise<void> {
     return handleUpdate(update, envelope);
   };
 
-  let runner: RunnerHandle | undefined;
-  let server: Server | undefined;
   if (config.mode.kind === "webhook") {
     const mode = config.mode;
     // Keep any path of WEBHOOK_URL (a reverse proxy may route by prefix).
@@ -95,41 +144,24 @@ async function main(): Promise<void> {
       const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error("health check timed out")), 3_000).unref());
       await Promise.race([Promise.all([redis.ping(), db.prisma.$queryRawUnsafe("SELECT 1")]), timeout]);
     };
-    server = createWebhookServer(bot, mode.secret, logger, health);
-    await new Promise<void>((resolve) => server!.listen(mode.port, mode.host, resolve));
+    const server: Server = createWebhookServer(bot, mode.secret, logger, health);
+    await new Promise<void>((resolve) => server.listen(mode.port, mode.host, resolve));
+    cleanups.push({ name: "webhook server", run: () => new Promise<void>((resolve) => server.close(() => resolve())) });
     logger.info({ mode: "webhook", host: mode.host, port: mode.port, bot: bot.botInfo.username }, "bot started");
   } else {
     await bot.api.deleteWebhook();
-    runner = run(bot, { runner: { fetch: { allowed_updates: [...ALLOWED_UPDATES] } } });
+    const runner: RunnerHandle = run(bot, { runner: { fetch: { allowed_updates: [...ALLOWED_UPDATES] } } });
+    cleanups.push({
+      name: "polling",
+      run: async () => {
+        if (runner.isRunning()) await runner.stop();
+        if (lastHandled >= 0) await bot.api.getUpdates({ offset: lastHandled + 1, limit: 1, timeout: 0 });
+      },
+    });
     logger.info({ mode: "polling", bot: bot.botInfo.username }, "bot started");
-  }
-
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, "shutting down");
-    // Stop taking updates, let in-flight ones finish, then close storage in order.
-    if (runner?.isRunning()) {
-      await runner.stop();
-      if (lastHandled >= 0) {
-        await bot.api.getUpdates({ offset: lastHandled + 1, limit: 1, timeout: 0 }).catch((err: unknown) => logger.warn({ err }, "could not confirm handled updates"));
-      }
-    }
-    if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));
-    await db.close().catch((err: unknown) => logger.warn({ err }, "database close failed"));
-    await redis.quit().catch(() => redis.disconnect());
-    await localRedis?.stop();
-    logger.info("stopped");
-    logger.flush?.();
-    process.exit(0);
-  };
-  process.once("SIGINT", () => void shutdown("SIGINT"));
-  process.once("SIGTERM", () => void shutdown("SIGTERM"));
-  if (runner) {
     runner.task()?.catch((err: unknown) => {
       logger.fatal({ err }, "polling stopped");
-      void shutdown("runner-error");
+      void shutdown(logger, "polling stopped", 1);
     });
   }
 }

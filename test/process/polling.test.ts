@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BotProcess, botEnv, ChatUser } from "../support/bot-process.js";
+import { BotProcess, botEnv, ChatUser, stopAllBotProcesses } from "../support/bot-process.js";
 import { createEmptyDatabase } from "../support/database.js";
 import { makeUser, startFakeBotApiServer, type FakeBotApiServer } from "../support/telegram/index.js";
 
@@ -16,6 +16,7 @@ beforeAll(async () => {
   database = await createEmptyDatabase();
 });
 afterAll(async () => {
+  await stopAllBotProcesses();
   await server.close();
   await database.drop();
   rmSync(dataDir, { recursive: true, force: true });

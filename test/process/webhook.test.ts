@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inject } from "vitest";
-import { BotProcess, botEnv, ChatUser } from "../support/bot-process.js";
+import { BotProcess, botEnv, ChatUser, stopAllBotProcesses } from "../support/bot-process.js";
 import { createEmptyDatabase } from "../support/database.js";
 import { makeUser, startFakeBotApiServer, type FakeBotApiServer } from "../support/telegram/index.js";
 
@@ -38,6 +38,7 @@ beforeAll(async () => {
   await bot.waitForOutput(/"msg":"bot started"/);
 });
 afterAll(async () => {
+  await stopAllBotProcesses();
   await bot.stop();
   await server.close();
   await database.drop();

@@ -7,6 +7,13 @@ import {
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../..");
 
+const running = new Set<BotProcess>();
+
+/** Kills what a failed test left running (call in afterAll). */
+export async function stopAllBotProcesses(): Promise<void> {
+  await Promise.all([...running].map((p) => p.stop()));
+}
+
 /** The real `src/main.ts` in a child process, as `npm start` runs it. */
 export class BotProcess {
   readonly output: string[] = [];
@@ -16,6 +23,8 @@ export class BotProcess {
     child.stdout?.on("data", (b: Buffer) => this.output.push(b.toString()));
     child.stderr?.on("data", (b: Buffer) => this.output.push(b.toString()));
     this.exit = new Promise((resolve) => child.once("exit", (code) => resolve(code)));
+    running.add(this);
+    void this.exit.then(() => running.delete(this));
   }
 
   static start(env: Record<string, string | undefined>): BotProcess {
