@@ -3,7 +3,7 @@ import dotenv from "dotenv";
 import { GrammyError, HttpError } from "grammy";
 import type { Server } from "node:http";
 import path from "node:path";
-import { setCommandMenus } from "./bot/commands.js";
+import { setChatMenu, setCommandMenus } from "./bot/commands.js";
 import { createDeps } from "./bot/deps.js";
 import { createBot } from "./bot/index.js";
 import { ConfigError, parseConfig, type Config } from "./config.js";
@@ -122,6 +122,10 @@ async function start(config: Config, logger: Logger): Promise<void> {
     new Promise<never>((_, reject) => setTimeout(() => reject(new TelegramUnreachable()), TELEGRAM_CONNECT_TIMEOUT_MS).unref()),
   ]);
   await setCommandMenus(bot.api, i18n).catch((err: unknown) => logger.warn({ err }, "could not set command menus"));
+  for (const id of config.adminIds) {
+    // Fails for an admin who has not opened the bot yet; their menu comes with the next start.
+    await setChatMenu(bot.api, i18n, Number(id), "admin").catch((err: unknown) => logger.info({ err, admin: id }, "could not set an admin's menu"));
+  }
 
   // Telegram confirms updates only when the next getUpdates asks past them, and the runner does
   // not do that on stop: remember what was handled, and confirm it at shutdown, so a restart

@@ -32,6 +32,9 @@ describe("roles are checked on the server for every officer and admin action", (
 
   it("an admin invites an officer with a single-use, scoped link", async () => {
     const admin = h.user(ADMIN);
+    await admin.send("/start");
+    expect(h.fake.getCommands({ type: "chat", chat_id: ADMIN }, "").map((c) => c.command)).toEqual(expect.arrayContaining(["invite", "officers", "unit", "me"]));
+    await admin.send("/cancel");
     expect((await admin.send("/invite"))[0]).toBe("Chọn tỉnh/thành cho cán bộ được mời:");
     expect(admin.buttons()).toHaveLength(34);
     expect((await admin.send("/invite 99"))[0]).toMatch(/Không tìm thấy tỉnh\/thành «99»/);
@@ -45,6 +48,9 @@ describe("roles are checked on the server for every officer and admin action", (
     const granted = await officer.send(`/start inv_${token}`);
     expect(granted).toEqual(["Bạn đã được cấp quyền cán bộ cho Xã Lũng Cú, Tuyên Quang — Đồn Biên phòng Lũng Cú. Gõ /unit để xem số liệu địa bàn."]);
     expect(officer.buttons()).toEqual(["📝 Đăng ký Công dân học tập"]);
+    // The officer's own menu now lists /unit (everyone else keeps the public menu).
+    expect(h.fake.getCommands({ type: "chat", chat_id: 4201 }, "").map((c) => c.command)).toContain("unit");
+    expect(h.fake.getCommands({ type: "chat", chat_id: 4201 }, "en").find((c) => c.command === "unit")?.description).toBe("Learning citizens in my area");
     expect(await h.db.prisma.user.findUniqueOrThrow({ where: { id: 4201n } })).toMatchObject({ role: "officer", scopeProvinceCode: "08", scopeCommuneCode: "00715", scopeUnit: "Đồn Biên phòng Lũng Cú" });
 
     expect(await h.user(4202).send(`/start inv_${token}`)).toEqual(["Lời mời này đã được dùng. Mỗi lời mời chỉ dùng được một lần."]);
@@ -88,6 +94,7 @@ describe("roles are checked on the server for every officer and admin action", (
     // The former officer is told, in their own chat.
     expect(h.fake.calls.slice(calls).some((c) => c.method === "sendMessage" && Number(c.payload.chat_id) === 4201 && /đã được quản trị viên thu hồi/.test(String(c.payload.text)))).toBe(true);
     expect(await h.db.prisma.user.findUniqueOrThrow({ where: { id: 4201n } })).toMatchObject({ role: "resident", scopeProvinceCode: null });
+    expect(h.fake.getCommands({ type: "chat", chat_id: 4201 }, "")).toEqual([]);
     expect(await officer.send("/unit")).toEqual(["Bạn không có quyền thực hiện thao tác này."]);
     expect(await admin.press("Thu hồi quyền 4201")).toEqual(["[answer] 4201 không còn là cán bộ."]);
     expect(await admin.send("/officers")).toEqual(["Chưa có cán bộ nào. Dùng /invite để mời."]);

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { escapeHtml } from "../../i18n.js";
 import type { Scope } from "../../domain/users/user-service.js";
 import { cb } from "../callback-data/callback-data.js";
+import { setChatMenu } from "../commands.js";
 import type { BotContext } from "../context.js";
 import { requireRole } from "../filters/roles.js";
 import { provinceKeyboard } from "../keyboards/registration.js";
@@ -121,6 +122,7 @@ adminFeature.callbackQuery(cb.adminRevoke.pattern, async (ctx) => {
   const revoked = await ctx.deps.services.users.revokeOfficer(String(ctx.from.id), id, ctx.deps.now());
   await ctx.answerCallbackQuery({ text: ctx.t(revoked ? "admin:officers.revoked" : "admin:officers.not_officer", { id }) });
   if (!revoked) return;
+  await setChatMenu(ctx.api, ctx.deps.i18n, Number(id), "resident").catch((err: unknown) => ctx.logger.info({ err }, "could not reset a revoked officer's menu"));
   // Tell the person; they may have blocked the bot, which must not undo the revocation.
   const locale = (await ctx.deps.services.users.savedLocale(id)) === "en" ? "en" : "vi";
   await ctx.api

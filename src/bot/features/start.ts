@@ -1,5 +1,6 @@
 import { Composer, InlineKeyboard } from "grammy";
 import { cb } from "../callback-data/callback-data.js";
+import { setChatMenu } from "../commands.js";
 import type { BotContext } from "../context.js";
 import { REGISTRATION } from "../conversations/registration.js";
 import { describeScope } from "./scope.js";
@@ -13,6 +14,9 @@ startFeature.command("start", async (ctx) => {
   const invite = INVITE_PAYLOAD.exec(payload);
   if (invite) return redeemInvite(ctx, invite[1]!);
   if (payload !== "") ctx.logger.info({ payloadLength: payload.length }, "unknown /start payload");
+  if (ctx.deps.services.users.isBootstrapAdmin(String(ctx.from!.id))) {
+    await setChatMenu(ctx.api, ctx.deps.i18n, ctx.chat.id, "admin").catch((err: unknown) => ctx.logger.warn({ err }, "could not set the admin menu"));
+  }
   await ctx.reply(ctx.t("common:start.greeting", { name: ctx.from?.first_name ?? "" }), { parse_mode: "HTML" });
   return startRegistration(ctx);
 });
@@ -47,6 +51,7 @@ async function redeemInvite(ctx: BotContext, token: string): Promise<void> {
     await ctx.reply(ctx.t(`admin:invite.redeem_${result.status}`), { parse_mode: "HTML" });
     return;
   }
+  await setChatMenu(ctx.api, ctx.deps.i18n, ctx.chat!.id, "officer").catch((err: unknown) => ctx.logger.warn({ err }, "could not set the officer menu"));
   const scope = await describeScope(ctx, result.scope);
   await ctx.reply(ctx.t("admin:invite.redeem_granted", { scope }), {
     parse_mode: "HTML",

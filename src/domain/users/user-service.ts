@@ -49,6 +49,11 @@ export class UserService {
     return { role: user?.role ?? "resident", scope };
   }
 
+  /** Listed in ADMIN_TELEGRAM_IDS (no database read). */
+  isBootstrapAdmin(telegramId: string): boolean {
+    return this.adminIds.has(telegramId);
+  }
+
   async savedLocale(telegramId: string): Promise<string | undefined> {
     const user = await this.prisma.user.findUnique({ where: { id: BigInt(telegramId) }, select: { locale: true } });
     return user?.locale ?? undefined;
