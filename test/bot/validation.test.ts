@@ -122,6 +122,31 @@ describe("every text step validates and re-asks with a reason", () => {
   });
 });
 
+describe("button-only questions point typed text back to the buttons", () => {
+  it("consent, who-you-are and the summary", async () => {
+    const u = h.user(2201);
+    await u.send("/start");
+    expect(await u.send("đồng ý")).toEqual(["Vui lòng dùng các nút bấm.\nVui lòng bấm Đồng ý hoặc Không đồng ý ở trên."]);
+    await u.press("Đồng ý");
+    await u.send("Phạm Văn Đồng");
+    await u.send("1990");
+    await u.press("Hải Phòng");
+    await u.send("le chan");
+    await u.press("Lê Chân");
+    expect(await u.send("công an")).toEqual(["Vui lòng dùng các nút bấm.\nVui lòng chọn một nút ở trên."]);
+    await u.press("Người dân");
+    await u.press("Pháp luật");
+    await u.press("Xong");
+    await u.send("Bỏ qua");
+    expect(await u.send("ok")).toEqual(["Vui lòng dùng các nút bấm.\nBấm Xác nhận để lưu hoặc Sửa để đổi một thông tin."]);
+    await u.press("Sửa");
+    expect(await u.send("họ tên")).toEqual(["Vui lòng dùng các nút bấm.\nBấm vào thông tin bạn muốn sửa ở trên."]);
+    await u.press("Họ tên");
+    expect((await u.send("Phạm Văn Đông")).at(-1)).toContain("Họ tên: Phạm Văn Đông");
+    expect((await u.press("Xác nhận"))[0]).toContain("Chúc mừng");
+  });
+});
+
 describe("leaving and interrupting flows", () => {
   it("/cancel leaves at any step, stores nothing, and old buttons go stale", async () => {
     const u = h.user(2101);

@@ -5,8 +5,7 @@ import type { ConvContext, Convo } from "../context.js";
 import { formatCard, formatSummary, type PlaceNames } from "../format/card.js";
 import { fieldKeyboard, summaryKeyboard } from "../keyboards/registration.js";
 import {
-  askAffiliation, askBirthYear, askCommune, askConsent, askFullName, askGoals, askPhone, askProvince,
-  FlowStopped, MAX_ATTEMPTS,
+  askAffiliation, askBirthYear, askButtons, askCommune, askConsent, askFullName, askGoals, askPhone, askProvince,
 } from "./steps.js";
 
 export const REGISTRATION = "registration";
@@ -73,31 +72,20 @@ async function showCard(ctx: ConvContext, card: LearningCard): Promise<void> {
   await ctx.reply(`${ctx.t("registration:card.saved")}\n\n${formatCard(ctx.t, card, ctx.locale)}`, html);
 }
 
-async function askSummary(conversation: Convo, ctx: ConvContext, draft: RegistrationDraft, names: PlaceNames): Promise<"ok" | "edit"> {
-  await ctx.reply(formatSummary(ctx.t, draft, names), { ...html, reply_markup: summaryKeyboard(ctx.t) });
-  return waitButton(conversation, cb.summary);
+function askSummary(conversation: Convo, ctx: ConvContext, draft: RegistrationDraft, names: PlaceNames): Promise<"ok" | "edit"> {
+  return askButtons(conversation, ctx, {
+    ask: (c) => c.reply(formatSummary(c.t, draft, names), { ...html, reply_markup: summaryKeyboard(c.t) }),
+    codec: cb.summary,
+    hint: "registration:summary.hint",
+  });
 }
 
-async function askField(conversation: Convo, ctx: ConvContext): Promise<EditableField> {
-  await ctx.reply(ctx.t("registration:summary.which_field"), { ...html, reply_markup: fieldKeyboard(ctx.t, cb.summaryField) });
-  return waitButton(conversation, cb.summaryField);
-}
-
-/** Waits for one of a codec's buttons; anything else is redirected to the buttons or skipped. */
-async function waitButton<T extends string>(conversation: Convo, codec: { pattern: RegExp; unpack(d?: string): T | undefined }): Promise<T> {
-  for (let i = 0; i < MAX_ATTEMPTS; i++) {
-    const c = await conversation.wait();
-    const data = c.callbackQuery?.data;
-    if (c.callbackQuery && codec.pattern.test(data ?? "")) {
-      const value = codec.unpack(data);
-      await c.answerCallbackQuery(value === undefined ? { text: c.t("common:errors.invalid_button") } : undefined);
-      if (value !== undefined) return value;
-      continue;
-    }
-    if (c.callbackQuery || c.message?.entities?.[0]?.type === "bot_command") await conversation.skip({ next: true });
-    await c.reply(c.t("registration:errors.use_buttons_above"), html);
-  }
-  throw new FlowStopped();
+function askField(conversation: Convo, ctx: ConvContext): Promise<EditableField> {
+  return askButtons(conversation, ctx, {
+    ask: (c) => c.reply(c.t("registration:summary.which_field"), { ...html, reply_markup: fieldKeyboard(c.t, cb.summaryField) }),
+    codec: cb.summaryField,
+    hint: "registration:summary.field_hint",
+  });
 }
 
 async function editDraft(conversation: Convo, ctx: ConvContext, field: EditableField, draft: RegistrationDraft, names: PlaceNames): Promise<void> {

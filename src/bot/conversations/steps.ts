@@ -93,17 +93,31 @@ function prompt(key: string, markup?: InlineKeyboard | Keyboard, params?: Record
   return (ctx: ConvContext) => ctx.reply(ctx.t(key, params), { ...html, reply_markup: markup });
 }
 
-export async function askConsent(conversation: Convo, ctx: ConvContext): Promise<boolean> {
-  return run<boolean>(conversation, ctx, {
-    ask: (c) => c.reply(c.t("privacy:consent.notice"), { ...html, reply_markup: consentKeyboard(c.t) }),
-    codecs: [cb.consent],
-    hint: "privacy:consent.hint",
+/** A question answered only with one set of buttons; typed text is pointed back to them. */
+export function askButtons<T extends string>(
+  conversation: Convo,
+  ctx: ConvContext,
+  opts: { ask: (c: ConvContext) => Promise<unknown>; codec: CallbackCodec<T>; hint: string },
+): Promise<T> {
+  return run<T>(conversation, ctx, {
+    ask: opts.ask,
+    codecs: [opts.codec as CallbackCodec<string>],
+    hint: opts.hint,
     accept: async (c) => {
-      const answer = cb.consent.unpack(c.callbackQuery?.data);
-      if (answer) return { done: answer === "yes" };
+      const value = opts.codec.unpack(c.callbackQuery?.data);
+      if (value !== undefined) return { done: value };
       return text(c) !== undefined ? { retry: "errors.use_buttons" } : undefined;
     },
   });
+}
+
+export async function askConsent(conversation: Convo, ctx: ConvContext): Promise<boolean> {
+  const answer = await askButtons(conversation, ctx, {
+    ask: (c) => c.reply(c.t("privacy:consent.notice"), { ...html, reply_markup: consentKeyboard(c.t) }),
+    codec: cb.consent,
+    hint: "privacy:consent.hint",
+  });
+  return answer === "yes";
 }
 
 export async function askFullName(conversation: Convo, ctx: ConvContext, key = "registration:name.ask"): Promise<string> {
@@ -131,17 +145,12 @@ export async function askBirthYear(conversation: Convo, ctx: ConvContext): Promi
     },
   });
   if (!needsGuardian(birthYear, year)) return { birthYear };
-  const agrees = await run<boolean>(conversation, ctx, {
+  const agrees = await askButtons(conversation, ctx, {
     ask: (c) => c.reply(c.t("registration:guardian.ask"), { ...html, reply_markup: guardianKeyboard(c.t) }),
-    codecs: [cb.guardian],
+    codec: cb.guardian,
     hint: "registration:guardian.hint",
-    accept: async (c) => {
-      const a = cb.guardian.unpack(c.callbackQuery?.data);
-      if (a) return { done: a === "yes" };
-      return text(c) !== undefined ? { retry: "errors.use_buttons" } : undefined;
-    },
   });
-  if (!agrees) {
+  if (agrees !== "yes") {
     await ctx.reply(ctx.t("registration:guardian.refused"), html);
     throw new FlowStopped();
   }
@@ -205,15 +214,10 @@ export async function askCommune(conversation: Convo, ctx: ConvContext, province
 }
 
 export async function askAffiliation(conversation: Convo, ctx: ConvContext): Promise<{ affiliation: AffiliationKey; unitName?: string }> {
-  const affiliation = await run<AffiliationKey>(conversation, ctx, {
+  const affiliation: AffiliationKey = await askButtons(conversation, ctx, {
     ask: (c) => c.reply(c.t("registration:affiliation_step.ask"), { ...html, reply_markup: affiliationKeyboard(c.t) }),
-    codecs: [cb.affiliation],
+    codec: cb.affiliation,
     hint: "registration:affiliation_step.hint",
-    accept: async (c) => {
-      const a = cb.affiliation.unpack(c.callbackQuery?.data);
-      if (a) return { done: a };
-      return text(c) !== undefined ? { retry: "errors.use_buttons" } : undefined;
-    },
   });
   if (!hasUnit(affiliation)) return { affiliation };
   const unitName = await run<string>(conversation, ctx, {
