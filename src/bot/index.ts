@@ -15,7 +15,7 @@ import { privacyFeature } from "./features/privacy.js";
 import { profileFeature } from "./features/profile.js";
 import { startFeature } from "./features/start.js";
 import { unhandledFeature } from "./features/unhandled.js";
-import { conversationPlugins, i18nMiddleware, injectDeps } from "./middlewares/inject.js";
+import { conversationPlugins, i18nMiddleware, injectDeps, trimCallbackMessages } from "./middlewares/inject.js";
 import { sessionKey } from "./session-key.js";
 
 /**
@@ -26,7 +26,7 @@ export function createBot(token: string, deps: Deps, config?: BotConfig<BotConte
   const bot = new Bot<BotContext>(token, config);
   bot.api.config.use(autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 60 }));
 
-  bot.use(injectDeps(deps));
+  bot.use(injectDeps(deps), trimCallbackMessages());
   // One key for ordering, session and conversations: a chat's updates never race each other.
   bot.use(sequentialize(sessionKey));
   bot.use(session<SessionData, BotContext>({ initial: () => ({}), storage: deps.sessions, getSessionKey: sessionKey }));

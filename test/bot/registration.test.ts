@@ -46,6 +46,8 @@ describe("learning-citizen registration", () => {
     expect(card[0]).toContain("Chúc mừng! Bạn đã là Công dân học tập.");
     expect(card[0]).toContain(`Số: CDHT-08-${year}-000001`);
     expect(card[0]).toContain("Nơi ở: Xã Lũng Cú, Tuyên Quang");
+    const today = new Intl.DateTimeFormat("vi-VN", { timeZone: "Asia/Ho_Chi_Minh", day: "numeric", month: "numeric", year: "numeric" }).format(new Date());
+    expect(card[0]).toContain(`Ngày đăng ký: ${today}`);
 
     const row = await h.db.prisma.learningCitizen.findUniqueOrThrow({ where: { userId: 1001n } });
     expect(row).toMatchObject({

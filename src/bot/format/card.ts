@@ -22,8 +22,17 @@ export function roleText(t: TFunction, affiliation: AffiliationKey, unitName?: s
   return unitName ? `${label} — ${unitName}` : label;
 }
 
+/** Building an Intl formatter is costly; one per locale, in Vietnam's time zone. */
+const dateFormats = new Map<string, Intl.DateTimeFormat>();
+
 export function formatDate(iso: string, locale: string): string {
-  return new Date(iso).toLocaleDateString(locale === "en" ? "en-GB" : "vi-VN", { timeZone: "Asia/Ho_Chi_Minh" });
+  const tag = locale === "en" ? "en-GB" : "vi-VN";
+  let format = dateFormats.get(tag);
+  if (!format) {
+    format = new Intl.DateTimeFormat(tag, { timeZone: "Asia/Ho_Chi_Minh", year: "numeric", month: "numeric", day: "numeric" });
+    dateFormats.set(tag, format);
+  }
+  return format.format(new Date(iso));
 }
 
 /** The learning card (thẻ Công dân học tập), HTML. */
