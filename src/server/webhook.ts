@@ -1,4 +1,5 @@
-import { createServer, type Server } from "node:http";
+import { timingSafeEqual } from "node:crypto";
+import { createServer, type IncomingMessage, type Server } from "node:http";
 import { webhookCallback, type Bot } from "grammy";
 import type { BotContext } from "../bot/context.js";
 import type { Logger } from "../logger.js";
@@ -29,6 +30,11 @@ export function createWebhookServer(bot: Bot<BotContext>, secret: string, logger
     }
     // Behind a proxy that keeps its prefix the path is "/prefix/telegram/webhook".
     if (req.method === "POST" && url?.endsWith(WEBHOOK_PATH)) {
+      // Checked here in constant time and before the body is read; grammY checks it again.
+      if (!hasSecret(req, secret)) {
+        res.writeHead(401).end();
+        return;
+      }
       handle(req, res).catch((err: unknown) => {
         logger.error({ err }, "webhook update failed");
         if (!res.headersSent) res.writeHead(500).end();
@@ -37,4 +43,10 @@ export function createWebhookServer(bot: Bot<BotContext>, secret: string, logger
     }
     res.writeHead(404).end();
   });
+}
+
+function hasSecret(req: IncomingMessage, secret: string): boolean {
+  const given = Buffer.from(String(req.headers["x-telegram-bot-api-secret-token"] ?? ""));
+  const expected = Buffer.from(secret);
+  return given.length === expected.length && timingSafeEqual(given, expected);
 }
