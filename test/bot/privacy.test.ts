@@ -1,14 +1,8 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { Harness } from "../support/harness.js";
+import { describe, expect, it } from "vitest";
+import { useHarness } from "../support/harness.js";
 import { register } from "../support/flows.js";
 
-let h: Harness;
-
-beforeAll(async () => {
-  h = await Harness.create();
-});
-afterEach(() => expect(h.unansweredCallbackQueries()).toEqual([]));
-afterAll(() => h.close());
+const h = useHarness();
 
 describe("personal data (Decree 13/2023/NĐ-CP)", () => {
   it("/mydata sends a JSON file with everything stored about the person", async () => {

@@ -1,16 +1,10 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { CONSENT_VERSION } from "../../src/domain/privacy/consent.js";
-import { Harness } from "../support/harness.js";
+import { useHarness } from "../support/harness.js";
 import { fillRegistration, register } from "../support/flows.js";
 
-let h: Harness;
 const year = new Date().getUTCFullYear();
-
-beforeAll(async () => {
-  h = await Harness.create();
-});
-afterEach(() => expect(h.unansweredCallbackQueries()).toEqual([]));
-afterAll(() => h.close());
+const h = useHarness();
 
 describe("learning-citizen registration", () => {
   it("walks a resident from /start to the learning card and stores it", async () => {

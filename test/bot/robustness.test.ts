@@ -1,15 +1,9 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { Harness } from "../support/harness.js";
+import { describe, expect, it } from "vitest";
+import { useHarness } from "../support/harness.js";
 import { register } from "../support/flows.js";
 import { editedMessage, photoMessage, stickerMessage } from "../support/telegram/index.js";
 
-let h: Harness;
-
-beforeAll(async () => {
-  h = await Harness.create();
-});
-afterEach(() => expect(h.unansweredCallbackQueries()).toEqual([]));
-afterAll(() => h.close());
+const h = useHarness();
 
 describe("unexpected input outside any flow gets a helpful answer", () => {
   it.each([

@@ -1,15 +1,9 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { Harness } from "../support/harness.js";
+import { describe, expect, it } from "vitest";
+import { useHarness } from "../support/harness.js";
 import { register } from "../support/flows.js";
 
-let h: Harness;
 const ADMIN = 4000;
-
-beforeAll(async () => {
-  h = await Harness.create({ adminIds: [String(ADMIN)] });
-});
-afterEach(() => expect(h.unansweredCallbackQueries()).toEqual([]));
-afterAll(() => h.close());
+const h = useHarness({ adminIds: [String(ADMIN)] });
 
 function inviteToken(text: string): string {
   const m = /start=inv_([A-Za-z0-9_-]+)/.exec(text);

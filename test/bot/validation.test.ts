@@ -1,16 +1,10 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { MAX_ATTEMPTS } from "../../src/bot/conversations/steps.js";
-import { Harness, type TestUser } from "../support/harness.js";
+import { useHarness, type TestUser } from "../support/harness.js";
 import { stickerMessage, photoMessage, editedMessage } from "../support/telegram/index.js";
 
-let h: Harness;
 const year = new Date().getUTCFullYear();
-
-beforeAll(async () => {
-  h = await Harness.create();
-});
-afterEach(() => expect(h.unansweredCallbackQueries()).toEqual([]));
-afterAll(() => h.close());
+const h = useHarness();
 
 async function startAt(u: TestUser, step: "name" | "year" | "province" | "commune" | "affiliation" | "goals" | "phone"): Promise<void> {
   await u.send("/start");

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { InlineKeyboardMarkup, Message, User } from "grammy/types";
-import { inject } from "vitest";
+import { afterAll, afterEach, beforeAll, expect, inject } from "vitest";
 import type { BotContext, Deps } from "../../src/bot/context.js";
 import { createDeps } from "../../src/bot/deps.js";
 import { createBot } from "../../src/bot/index.js";
@@ -165,4 +165,25 @@ export class TestUser {
     }
     throw new Error(`no button "${label}" in chat ${this.id}`);
   }
+}
+
+/**
+ * One harness for a test file: created before its tests, checked after each (every button press
+ * was answered), closed after all. Returns a stand-in usable at the top level of the file, which
+ * forwards to the harness once it exists.
+ */
+export function useHarness(opts?: HarnessOptions): Harness {
+  let harness: Harness | undefined;
+  beforeAll(async () => {
+    harness = await Harness.create(opts);
+  });
+  afterEach(() => expect(harness!.unansweredCallbackQueries()).toEqual([]));
+  afterAll(() => harness?.close());
+  return new Proxy({} as Harness, {
+    get(_target, prop) {
+      if (!harness) throw new Error("useHarness: used before the harness was created (outside a test)");
+      const value = Reflect.get(harness, prop) as unknown;
+      return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(harness) : value;
+    },
+  });
 }
