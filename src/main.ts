@@ -10,6 +10,7 @@ import { ConfigError, parseConfig, type Config } from "./config.js";
 import { seedAdminUnits } from "./domain/geo/seed-admin-units.js";
 import { createI18n } from "./i18n.js";
 import { openDatabase, type Database } from "./infra/database.js";
+import { DataDirInUseError, lockDataDir } from "./infra/data-lock.js";
 import { applyMigrations } from "./infra/migrate.js";
 import { createRedis, RedisNotInstalledError, startLocalRedis, type LocalRedis, type Redis } from "./infra/redis.js";
 import { createLogger, type Logger } from "./logger.js";
@@ -72,6 +73,9 @@ const TELEGRAM_CONNECT_TIMEOUT_MS = 30_000;
 class TelegramUnreachable extends Error {}
 
 function describeStartupError(e: unknown, config: Config): string {
+  if (e instanceof DataDirInUseError) {
+    return `Another khuyenhoc-bot (process ${e.pid}) is already running with DATA_DIR=${e.dir}: stop it first, or give this one another DATA_DIR.`;
+  }
   if (e instanceof TelegramUnreachable) {
     return `Cannot reach the Telegram Bot API at ${config.botApiRoot} within ${TELEGRAM_CONNECT_TIMEOUT_MS / 1000} s: check the network, or BOT_API_ROOT.`;
   }
@@ -81,6 +85,11 @@ function describeStartupError(e: unknown, config: Config): string {
 }
 
 async function start(config: Config, logger: Logger): Promise<void> {
+  // The embedded database and the private redis-server live in DATA_DIR: one bot at a time.
+  if (!config.databaseUrl || !config.redisUrl) {
+    const unlock = lockDataDir(config.dataDir);
+    cleanups.push({ name: "data directory lock", run: async () => unlock() });
+  }
   let redisUrl = config.redisUrl;
   if (!redisUrl) {
     let localRedis: LocalRedis;

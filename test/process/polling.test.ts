@@ -34,6 +34,11 @@ describe("the real bot process in polling mode", () => {
     expect(server.fake.getCommands({ type: "all_private_chats" }, "").map((c) => c.command)).toContain("deleteme");
     expect(server.fake.getCommands({ type: "all_private_chats" }, "en").find((c) => c.command === "me")?.description).toMatch(/card/i);
 
+    // A second bot on the same embedded data would corrupt PGlite: it refuses to start.
+    const twin = BotProcess.start({ ...env(), LOG_LEVEL: "silent" });
+    expect(await twin.exited()).toBe(1);
+    expect(twin.text()).toMatch(/^Another khuyenhoc-bot \(process \d+\) is already running with DATA_DIR=/);
+
     const u = new ChatUser(server, makeUser(5001, { first_name: "Mai" }));
     await u.say("/start", /Bạn có đồng ý không\?/);
     await u.press("Đồng ý", /^Bước 1\/7/);
