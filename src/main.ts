@@ -74,7 +74,7 @@ class TelegramUnreachable extends Error {}
 
 function describeStartupError(e: unknown, config: Config): string {
   if (e instanceof DataDirInUseError) {
-    return `Another khuyenhoc-bot (process ${e.pid}) is already running with DATA_DIR=${e.dir}: stop it first, or give this one another DATA_DIR.`;
+    return `Another khuyenhoc-bot (process ${e.pid}) is already running with DATA_DIR=${e.dir}: stop it first, or give this one another DATA_DIR (if no bot runs, delete ${e.dir}/.lock).`;
   }
   if (e instanceof TelegramUnreachable) {
     return `Cannot reach the Telegram Bot API at ${config.botApiRoot} within ${TELEGRAM_CONNECT_TIMEOUT_MS / 1000} s: check the network, or BOT_API_ROOT.`;
