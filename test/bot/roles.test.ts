@@ -108,4 +108,13 @@ describe("roles are checked on the server for every officer and admin action", (
     await h.handle(update as never);
     expect(h.fake.lastText(-100123)).toBe("Vui lòng nhắn riêng cho tôi để đăng ký và xem thông tin cá nhân.");
   });
+
+  it("a province-wide officer also sees the communes with most registrations", async () => {
+    const token = inviteToken((await h.user(ADMIN).send("/invite 08"))[0]!);
+    const officer = h.user(4205);
+    await officer.send(`/start inv_${token}`);
+    const stats = (await officer.send("/unit"))[0]!;
+    expect(stats).toMatch(/^Công dân học tập – Tuyên Quang\n/);
+    expect(stats).toContain("Xã/phường có nhiều người đăng ký nhất:\n• Xã Lũng Cú: 1");
+  });
 });

@@ -63,6 +63,8 @@ describe("learning citizens", () => {
     expect(stats.total).toBe(3);
     expect(stats.byAffiliation).toEqual({ resident: 2, border_guard: 1 });
     expect(stats.thisYear).toBe(3);
+    expect(stats.topCommunes).toEqual([{ communeCode: "00715", count: 3 }]);
+    expect((await citizens.stats({ provinceCode: "08", communeCode: "00715" }, 2026)).topCommunes).toEqual([]);
   });
 
   it("exports everything about a person and erases it all", async () => {

@@ -14,6 +14,14 @@ async function statsText(ctx: BotContext, access: Access): Promise<string> {
   const now = ctx.deps.now();
   const stats = await ctx.deps.services.citizens.stats(access.role === "admin" && !access.scope.provinceCode ? {} : access.scope, now.getUTCFullYear());
   const lines = AFFILIATIONS.map((a) => ctx.t("officer:stats.line", { label: ctx.t(`registration:affiliation.${a}`), count: stats.byAffiliation[a] ?? 0 }));
+  if (stats.topCommunes.length > 0) {
+    lines.push("", ctx.t("officer:stats.top_communes"));
+    for (const c of stats.topCommunes) {
+      const commune = await ctx.deps.services.geo.getCommune(c.communeCode);
+      const label = commune ? `${ctx.t(`registration:commune_type.${commune.type}`, { defaultValue: commune.type })} ${commune.name}` : c.communeCode;
+      lines.push(ctx.t("officer:stats.line", { label, count: c.count }));
+    }
+  }
   return ctx.t("officer:stats.text", {
     scope: await describeScope(ctx, access.scope),
     total: stats.total,

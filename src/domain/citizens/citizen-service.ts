@@ -201,6 +201,8 @@ export interface CitizenStats {
   total: number;
   byAffiliation: Partial<Record<AffiliationKey, number>>;
   thisYear: number;
+  /** For a province-wide scope: the communes with most registrations, most first (at most 10). */
+  topCommunes: Array<{ communeCode: string; count: number }>;
 }
 
 /** Counts for an officer's scope (province, optionally commune); no personal data leaves here. */
@@ -209,9 +211,12 @@ export async function citizenStats(prisma: PrismaClient, scope: { provinceCode?:
     ...(scope.provinceCode ? { provinceCode: scope.provinceCode } : {}),
     ...(scope.communeCode ? { communeCode: scope.communeCode } : {}),
   };
-  const [groups, thisYear] = await Promise.all([
+  const [groups, thisYear, communes] = await Promise.all([
     prisma.learningCitizen.groupBy({ by: ["affiliation"], where, _count: { _all: true } }),
     prisma.learningCitizen.count({ where: { ...where, registeredAt: { gte: new Date(Date.UTC(year, 0, 1)) } } }),
+    scope.provinceCode && !scope.communeCode
+      ? prisma.learningCitizen.groupBy({ by: ["communeCode"], where, _count: { _all: true }, orderBy: [{ _count: { communeCode: "desc" } }, { communeCode: "asc" }], take: 10 })
+      : Promise.resolve([]),
   ]);
   const byAffiliation: CitizenStats["byAffiliation"] = {};
   let total = 0;
@@ -219,7 +224,7 @@ export async function citizenStats(prisma: PrismaClient, scope: { provinceCode?:
     byAffiliation[g.affiliation] = g._count._all;
     total += g._count._all;
   }
-  return { total, byAffiliation, thisYear };
+  return { total, byAffiliation, thisYear, topCommunes: communes.map((c) => ({ communeCode: c.communeCode, count: c._count._all })) };
 }
 
 /**
