@@ -1,4 +1,3 @@
-import { autoRetry } from "@grammyjs/auto-retry";
 import { conversations, createConversation } from "@grammyjs/conversations";
 import { sequentialize } from "@grammyjs/runner";
 import { Bot, BotError, Composer, GrammyError, HttpError, session, type BotConfig } from "grammy";
@@ -15,7 +14,7 @@ import { privacyFeature } from "./features/privacy.js";
 import { profileFeature } from "./features/profile.js";
 import { startFeature } from "./features/start.js";
 import { unhandledFeature } from "./features/unhandled.js";
-import { conversationPlugins, i18nMiddleware, injectDeps, trimCallbackMessages } from "./middlewares/inject.js";
+import { conversationPlugins, i18nMiddleware, injectDeps, retryPolitely, trimCallbackMessages } from "./middlewares/inject.js";
 import { sessionKey } from "./session-key.js";
 
 /**
@@ -24,7 +23,7 @@ import { sessionKey } from "./session-key.js";
  */
 export function createBot(token: string, deps: Deps, config?: BotConfig<BotContext>): Bot<BotContext> {
   const bot = new Bot<BotContext>(token, config);
-  bot.api.config.use(autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 60 }));
+  bot.api.config.use(retryPolitely());
 
   bot.use(injectDeps(deps), trimCallbackMessages());
   // One key for ordering, session and conversations: a chat's updates never race each other.

@@ -1,11 +1,11 @@
-import { AlreadyRegisteredError, type LearningCard, type RegistrationDraft } from "../../domain/citizens/citizen-service.js";
+import { AlreadyRegisteredError, applyPatch, type LearningCard, type RegistrationDraft } from "../../domain/citizens/citizen-service.js";
 import { CONSENT_VERSION } from "../../domain/privacy/consent.js";
 import { cb, type EditableField } from "../callback-data/callback-data.js";
 import type { ConvContext, Convo } from "../context.js";
 import { formatCard, formatSummary, type PlaceNames } from "../format/card.js";
 import { fieldKeyboard, summaryKeyboard } from "../keyboards/registration.js";
 import {
-  askAffiliation, askBirthYear, askButtons, askCommune, askConsent, askFullName, askGoals, askPhone, askProvince,
+  askAffiliation, askBirthYear, askButtons, askCommune, askConsent, askFullName, askGoals, askPatch, askPhone, askProvince,
 } from "./steps.js";
 
 export const REGISTRATION = "registration";
@@ -34,11 +34,11 @@ export async function registration(conversation: Convo, ctx: ConvContext): Promi
   const goals = await askGoals(conversation, ctx);
   const phone = await askPhone(conversation, ctx);
 
-  const draft: RegistrationDraft = {
+  let draft: RegistrationDraft = {
     consentVersion: CONSENT_VERSION, consentAt, fullName, ...age, provinceCode: province.code, communeCode: commune.code,
     ...affiliation, ...goals, phone,
   };
-  const names: PlaceNames = { provinceName: province.name, communeName: commune.name, communeType: commune.type };
+  let names: PlaceNames = { provinceName: province.name, communeName: commune.name, communeType: commune.type };
 
   for (let round = 0; round < MAX_EDITS; round++) {
     const choice = await askSummary(conversation, ctx, draft, names);
@@ -63,7 +63,9 @@ export async function registration(conversation: Convo, ctx: ConvContext): Promi
       continue;
     }
     const field = await askField(conversation, ctx);
-    await editDraft(conversation, ctx, field, draft, names);
+    const edit = await askPatch(conversation, ctx, field, draft.goals);
+    draft = applyPatch(draft, edit.patch);
+    names = edit.place ?? names;
   }
   await ctx.reply(ctx.t("registration:errors.too_many_attempts"), html);
 }
@@ -86,41 +88,4 @@ function askField(conversation: Convo, ctx: ConvContext): Promise<EditableField>
     codec: cb.summaryField,
     hint: "registration:summary.field_hint",
   });
-}
-
-async function editDraft(conversation: Convo, ctx: ConvContext, field: EditableField, draft: RegistrationDraft, names: PlaceNames): Promise<void> {
-  switch (field) {
-    case "fullName":
-      draft.fullName = await askFullName(conversation, ctx);
-      return;
-    case "birthYear": {
-      const age = await askBirthYear(conversation, ctx);
-      draft.birthYear = age.birthYear;
-      draft.guardianName = age.guardianName;
-      return;
-    }
-    case "place": {
-      const province = await askProvince(conversation, ctx);
-      const commune = await askCommune(conversation, ctx, province);
-      draft.provinceCode = province.code;
-      draft.communeCode = commune.code;
-      Object.assign(names, { provinceName: province.name, communeName: commune.name, communeType: commune.type });
-      return;
-    }
-    case "affiliation": {
-      const a = await askAffiliation(conversation, ctx);
-      draft.affiliation = a.affiliation;
-      draft.unitName = a.unitName;
-      return;
-    }
-    case "goals": {
-      const g = await askGoals(conversation, ctx, draft.goals);
-      draft.goals = g.goals;
-      draft.otherGoal = g.otherGoal;
-      return;
-    }
-    case "phone":
-      draft.phone = await askPhone(conversation, ctx);
-      return;
-  }
 }

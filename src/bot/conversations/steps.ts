@@ -6,7 +6,9 @@ import {
 } from "../../domain/citizens/inputs.js";
 import type { CommuneDto, ProvinceDto } from "../../domain/geo/geo-service.js";
 import { LOCALES } from "../../i18n.js";
-import { cb, type CallbackCodec } from "../callback-data/callback-data.js";
+import type { CitizenPatch } from "../../domain/citizens/citizen-service.js";
+import { cb, type CallbackCodec, type EditableField } from "../callback-data/callback-data.js";
+import type { PlaceNames } from "../format/card.js";
 import type { ConvContext, Convo } from "../context.js";
 import {
   affiliationKeyboard, communeKeyboard, consentKeyboard, goalsKeyboard, guardianKeyboard, phoneKeyboard,
@@ -285,4 +287,36 @@ export async function askPhone(conversation: Convo, ctx: ConvContext): Promise<s
   });
   await ctx.reply(ctx.t(phone ? "registration:phone.saved" : "registration:phone.skipped"), { ...html, reply_markup: { remove_keyboard: true } });
   return phone ?? undefined;
+}
+
+/**
+ * Asks again for one editable field: the summary's "Edit" and /edit share it. A new place comes
+ * with its names, for showing it before anything is read back from the database.
+ */
+export async function askPatch(
+  conversation: Convo,
+  ctx: ConvContext,
+  field: EditableField,
+  currentGoals: GoalKey[],
+): Promise<{ patch: CitizenPatch; place?: PlaceNames }> {
+  switch (field) {
+    case "fullName":
+      return { patch: { field, fullName: await askFullName(conversation, ctx) } };
+    case "birthYear":
+      return { patch: { field, ...(await askBirthYear(conversation, ctx)) } };
+    case "place": {
+      const province = await askProvince(conversation, ctx);
+      const commune = await askCommune(conversation, ctx, province);
+      return {
+        patch: { field, provinceCode: province.code, communeCode: commune.code },
+        place: { provinceName: province.name, communeName: commune.name, communeType: commune.type },
+      };
+    }
+    case "affiliation":
+      return { patch: { field, ...(await askAffiliation(conversation, ctx)) } };
+    case "goals":
+      return { patch: { field, ...(await askGoals(conversation, ctx, currentGoals)) } };
+    case "phone":
+      return { patch: { field, phone: await askPhone(conversation, ctx) } };
+  }
 }

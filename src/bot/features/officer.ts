@@ -4,6 +4,7 @@ import type { Access } from "../../domain/users/user-service.js";
 import { cb } from "../callback-data/callback-data.js";
 import type { BotContext } from "../context.js";
 import { requireRole } from "../filters/roles.js";
+import { communeLabel } from "../format/card.js";
 import { editOrReply } from "../helpers/edit-or-reply.js";
 import { describeScope } from "./scope.js";
 
@@ -18,7 +19,7 @@ async function statsText(ctx: BotContext, access: Access): Promise<string> {
     lines.push("", ctx.t("officer:stats.top_communes"));
     for (const c of stats.topCommunes) {
       const commune = await ctx.deps.services.geo.getCommune(c.communeCode);
-      const label = commune ? `${ctx.t(`registration:commune_type.${commune.type}`, { defaultValue: commune.type })} ${commune.name}` : c.communeCode;
+      const label = commune ? communeLabel(ctx.t, commune.type, commune.name) : c.communeCode;
       lines.push(ctx.t("officer:stats.line", { label, count: c.count }));
     }
   }

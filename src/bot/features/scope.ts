@@ -1,13 +1,14 @@
 import type { Scope } from "../../domain/users/user-service.js";
 import { escapeHtml } from "../../i18n.js";
 import type { BotContext } from "../context.js";
+import { communeLabel } from "../format/card.js";
 
 /** "Xã Lũng Cú, Tuyên Quang — Đồn Biên phòng Lũng Cú", HTML-escaped, for officer scopes. */
 export async function describeScope(ctx: BotContext, scope: Scope): Promise<string> {
   const geo = ctx.deps.services.geo;
   const parts: string[] = [];
   const commune = scope.communeCode ? await geo.getCommune(scope.communeCode) : undefined;
-  if (commune) parts.push(`${ctx.t(`registration:commune_type.${commune.type}`, { defaultValue: commune.type })} ${commune.name}`);
+  if (commune) parts.push(communeLabel(ctx.t, commune.type, commune.name));
   const province = scope.provinceCode ? await geo.getProvince(scope.provinceCode) : undefined;
   if (province) parts.push(province.name);
   let text = parts.join(", ") || ctx.t("admin:scope.nationwide");

@@ -13,8 +13,13 @@ export function goalsText(t: TFunction, goals: readonly GoalKey[], other?: strin
     .join(", ");
 }
 
+/** "Xã Lũng Cú": the unit word of the commune's type, then its name. */
+export function communeLabel(t: TFunction, communeType: string, communeName: string): string {
+  return `${t(`registration:commune_type.${communeType}`, { defaultValue: communeType })} ${communeName}`;
+}
+
 export function placeText(t: TFunction, communeType: string, communeName: string, provinceName: string): string {
-  return `${t(`registration:commune_type.${communeType}`, { defaultValue: communeType })} ${communeName}, ${provinceName}`;
+  return `${communeLabel(t, communeType, communeName)}, ${provinceName}`;
 }
 
 export function roleText(t: TFunction, affiliation: AffiliationKey, unitName?: string): string {

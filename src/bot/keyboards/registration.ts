@@ -3,6 +3,7 @@ import type { TFunction } from "../../i18n.js";
 import { AFFILIATIONS, GOALS, type GoalKey } from "../../domain/citizens/inputs.js";
 import type { CommuneDto, ProvinceDto } from "../../domain/geo/geo-service.js";
 import { cb, EDITABLE_FIELDS, type CallbackCodec } from "../callback-data/callback-data.js";
+import { communeLabel } from "../format/card.js";
 
 export function consentKeyboard(t: TFunction): InlineKeyboard {
   return new InlineKeyboard()
@@ -28,7 +29,7 @@ export function provinceKeyboard(provinces: ProvinceDto[], codec: CallbackCodec<
 
 export function communeKeyboard(t: TFunction, communes: CommuneDto[]): InlineKeyboard {
   const kb = new InlineKeyboard();
-  for (const c of communes) kb.text(`${t(`registration:commune_type.${c.type}`, { defaultValue: c.type })} ${c.name}`, cb.commune.pack(c.code)).row();
+  for (const c of communes) kb.text(communeLabel(t, c.type, c.name), cb.commune.pack(c.code)).row();
   return kb.text(t("registration:commune.none"), cb.commune.pack("none"));
 }
 

@@ -5,6 +5,11 @@ import type { Deps, SessionData } from "../context.js";
 
 type Injectable = Context & { deps: Deps; logger: Deps["logger"]; t: TFunction; locale: Locale };
 
+/** Waits out 429s and Telegram's 5xx (bounded); used on bot.api and inside conversations alike. */
+export function retryPolitely() {
+  return autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 60 });
+}
+
 /** First middleware: dependencies and a logger bound to the update (dependency injection). */
 export function injectDeps(deps: Deps): MiddlewareFn<Injectable> {
   return (ctx, next) => {
@@ -48,7 +53,7 @@ export function conversationPlugins(deps: Deps): MiddlewareFn<Injectable>[] {
       const locale = (ctx.from && deps.localeMemo.get(ctx.from.id)) ?? localeFromTelegram(ctx.from?.language_code);
       ctx.locale = locale;
       ctx.t = deps.i18n.t(locale);
-      ctx.api.config.use(autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 60 }));
+      ctx.api.config.use(retryPolitely());
       return next();
     },
   ];

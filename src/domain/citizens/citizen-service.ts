@@ -50,6 +50,24 @@ export type CitizenPatch =
   | { field: "goals"; goals: GoalKey[]; otherGoal?: string }
   | { field: "phone"; phone?: string };
 
+/** A draft with one field changed (the summary's "Edit" before anything is saved). */
+export function applyPatch(draft: RegistrationDraft, patch: CitizenPatch): RegistrationDraft {
+  switch (patch.field) {
+    case "fullName":
+      return { ...draft, fullName: patch.fullName };
+    case "birthYear":
+      return { ...draft, birthYear: patch.birthYear, guardianName: patch.guardianName };
+    case "place":
+      return { ...draft, provinceCode: patch.provinceCode, communeCode: patch.communeCode };
+    case "affiliation":
+      return { ...draft, affiliation: patch.affiliation, unitName: patch.unitName };
+    case "goals":
+      return { ...draft, goals: patch.goals, otherGoal: patch.otherGoal };
+    case "phone":
+      return { ...draft, phone: patch.phone };
+  }
+}
+
 export function formatRegistrationNumber(provinceCode: string, year: number, seq: number): string {
   return `CDHT-${provinceCode}-${year}-${String(seq).padStart(6, "0")}`;
 }
