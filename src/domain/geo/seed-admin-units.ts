@@ -3,9 +3,15 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 import type { PrismaClient } from "../../generated/prisma/client.js";
-import { searchForm } from "./normalize.js";
+import { modernToneSpelling, searchForm } from "./normalize.js";
 
 export const ADMIN_UNITS_DATASET = "vn-admin-units-2025";
+
+/**
+ * Bumped when the seed stores the same file differently (v2: modern tone-mark spelling), so a
+ * database seeded by an older version loads once more although the file did not change.
+ */
+export const ADMIN_UNITS_SEED_VERSION = 2;
 
 const communeSchema = z.object({
   code: z.string().regex(/^\d{5}$/),
@@ -41,18 +47,26 @@ export function readAdminUnits(file = defaultDatasetPath()): { data: AdminUnitsD
   };
 }
 
+/** What dataset_imports records: the file's SHA-256 and the seed version that stored it. */
+export function seedChecksum(fileChecksum: string): string {
+  return `${fileChecksum}:v${ADMIN_UNITS_SEED_VERSION}`;
+}
+
 /**
- * Loads provinces and communes unless this exact file was loaded before. Rows are upserted by
- * code, never deleted: registrations keep pointing at the codes they were made with.
+ * Loads provinces and communes unless this exact file was loaded before by this seed version.
+ * Names are stored in the modern tone-mark spelling ("Thanh Hóa", not the file's "Thanh Hoá").
+ * Rows are upserted by code, never deleted: registrations keep pointing at the codes they were
+ * made with.
  */
 export async function seedAdminUnits(prisma: PrismaClient, file?: string): Promise<"loaded" | "unchanged"> {
-  const { data, checksum } = readAdminUnits(file);
+  const { data, checksum: fileChecksum } = readAdminUnits(file);
+  const checksum = seedChecksum(fileChecksum);
   const previous = await prisma.datasetImport.findUnique({ where: { name: ADMIN_UNITS_DATASET } });
   if (previous?.checksum === checksum) return "unchanged";
 
-  const provinceRows = data.provinces.map((p) => [p.code, p.name, p.type, searchForm(p.name)]);
+  const provinceRows = data.provinces.map((p) => [p.code, modernToneSpelling(p.name), p.type, searchForm(p.name)]);
   const communeRows = data.provinces.flatMap((p) =>
-    p.communes.map((c) => [c.code, p.code, c.name, c.type, searchForm(c.name), c.lat, c.lon]),
+    p.communes.map((c) => [c.code, p.code, modernToneSpelling(c.name), c.type, searchForm(c.name), c.lat, c.lon]),
   );
   await prisma.$transaction(async (tx) => {
     await tx.$executeRawUnsafe(
