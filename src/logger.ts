@@ -1,9 +1,10 @@
-import { pino, type Logger } from "pino";
+import { pino, type DestinationStream, type Logger, type LoggerOptions } from "pino";
 
 export type { Logger };
 
-export function createLogger(level: string): Logger {
-  return pino({
+/** `destination` is for tests that read what was logged; the bot logs to stdout. */
+export function createLogger(level: string, destination?: DestinationStream): Logger {
+  const options = {
     level,
     base: { service: "khuyenhoc-bot" },
     // Never log message texts or contacts: they are personal data (Decree 13/2023/NĐ-CP).
@@ -12,5 +13,6 @@ export function createLogger(level: string): Logger {
       paths: ["*.text", "*.contact", "*.phone", "*.fullName", "err.payload", "*.err.payload", "payload"],
       censor: "[redacted]",
     },
-  });
+  } satisfies LoggerOptions;
+  return destination ? pino(options, destination) : pino(options);
 }

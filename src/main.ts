@@ -3,7 +3,7 @@ import dotenv from "dotenv";
 import { GrammyError, HttpError } from "grammy";
 import type { Server } from "node:http";
 import path from "node:path";
-import { setChatMenu, setCommandMenus } from "./bot/commands.js";
+import { setBotProfile, setChatMenu, setCommandMenus } from "./bot/commands.js";
 import { createDeps } from "./bot/deps.js";
 import { createBot } from "./bot/index.js";
 import { ConfigError, parseConfig, type Config } from "./config.js";
@@ -11,6 +11,7 @@ import { seedAdminUnits } from "./domain/geo/seed-admin-units.js";
 import { createI18n } from "./i18n.js";
 import { openDatabase, type Database } from "./infra/database.js";
 import { DataDirInUseError, lockDataDir } from "./infra/data-lock.js";
+import { createHealthCheck } from "./infra/health.js";
 import { applyMigrations } from "./infra/migrate.js";
 import { createRedis, RedisNotInstalledError, startLocalRedis, type LocalRedis, type Redis } from "./infra/redis.js";
 import { createLogger, type Logger } from "./logger.js";
@@ -131,6 +132,7 @@ async function start(config: Config, logger: Logger): Promise<void> {
     new Promise<never>((_, reject) => setTimeout(() => reject(new TelegramUnreachable()), TELEGRAM_CONNECT_TIMEOUT_MS).unref()),
   ]);
   await setCommandMenus(bot.api, i18n).catch((err: unknown) => logger.warn({ err }, "could not set command menus"));
+  await setBotProfile(bot.api, i18n).catch((err: unknown) => logger.warn({ err }, "could not set the bot's description"));
   for (const id of config.adminIds) {
     // Fails for an admin who has not opened the bot yet; their menu comes with the next start.
     await setChatMenu(bot.api, i18n, Number(id), "admin").catch((err: unknown) => logger.info({ err, admin: id }, "could not set an admin's menu"));
@@ -153,11 +155,7 @@ async function start(config: Config, logger: Logger): Promise<void> {
       secret_token: mode.secret,
       allowed_updates: [...ALLOWED_UPDATES],
     });
-    const health = async () => {
-      const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error("health check timed out")), 3_000).unref());
-      await Promise.race([Promise.all([redis.ping(), db.prisma.$queryRawUnsafe("SELECT 1")]), timeout]);
-    };
-    const server: Server = createWebhookServer(bot, mode.secret, logger, health);
+    const server: Server = createWebhookServer(bot, mode.secret, logger, createHealthCheck(redis, db));
     await new Promise<void>((resolve) => server.listen(mode.port, mode.host, resolve));
     cleanups.push({ name: "webhook server", run: () => new Promise<void>((resolve) => server.close(() => resolve())) });
     logger.info({ mode: "webhook", host: mode.host, port: mode.port, bot: bot.botInfo.username }, "bot started");

@@ -2,11 +2,12 @@ import type { Conversation, ConversationFlavor } from "@grammyjs/conversations";
 import type { Context, SessionFlavor } from "grammy";
 import type { CitizenService } from "../domain/citizens/citizen-service.js";
 import type { GeoService } from "../domain/geo/geo-service.js";
-import type { PrivacyService } from "../domain/privacy/privacy-service.js";
+import type { PersonalDataRegistry } from "../domain/privacy/registry.js";
 import type { UserService } from "../domain/users/user-service.js";
 import type { I18n, Locale, TFunction } from "../i18n.js";
 import type { Logger } from "../logger.js";
 import type { RedisJsonStorage } from "../infra/redis-storage.js";
+import type { AnsweredQueries } from "./middlewares/api.js";
 
 export interface SessionData {
   /** Set by /language; otherwise the Telegram client's language decides. */
@@ -17,7 +18,8 @@ export interface Services {
   geo: GeoService;
   citizens: CitizenService;
   users: UserService;
-  privacy: PrivacyService;
+  /** Every module's personal data: /mydata exports it, /deleteme erases it. */
+  privacy: PersonalDataRegistry;
 }
 
 /** Everything a handler needs, injected through the context (no singletons). */
@@ -31,6 +33,10 @@ export interface Deps {
   localeMemo: LocaleMemo;
   inviteTtlHours: number;
   now: () => Date;
+  /** Callback queries answered while handling updates (so each is answered once, and always). */
+  answered: AnsweredQueries;
+  /** When Redis or the database was last reported unreachable (the outage is logged once). */
+  outage: { loggedAt?: number };
 }
 
 interface Injected {

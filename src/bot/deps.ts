@@ -1,13 +1,16 @@
 import type { Redis } from "ioredis";
 import { CitizenService } from "../domain/citizens/citizen-service.js";
+import { citizenDataParts } from "../domain/citizens/personal-data.js";
 import { GeoService } from "../domain/geo/geo-service.js";
-import { PrivacyService } from "../domain/privacy/privacy-service.js";
+import { PersonalDataRegistry } from "../domain/privacy/registry.js";
+import { userDataParts } from "../domain/users/personal-data.js";
 import { UserService } from "../domain/users/user-service.js";
 import type { PrismaClient } from "../generated/prisma/client.js";
 import type { I18n } from "../i18n.js";
 import { ChangedOnlyJsonStorage, RedisJsonStorage } from "../infra/redis-storage.js";
 import type { Logger } from "../logger.js";
 import { LocaleMemo, type Deps, type SessionData } from "./context.js";
+import { AnsweredQueries } from "./middlewares/api.js";
 
 /** Redis key prefixes: sessions and conversations never share keys. */
 export const SESSION_PREFIX = "khb:session:";
@@ -27,19 +30,46 @@ export interface DepsInput {
 
 export function createDeps(input: DepsInput): Deps {
   const geo = new GeoService(input.prisma);
+  const sessions = new ChangedOnlyJsonStorage<SessionData>(input.redis, SESSION_PREFIX);
+  const conversations = new RedisJsonStorage<unknown>(input.redis, CONVERSATION_PREFIX, CONVERSATION_TTL_SECONDS);
+  const localeMemo = new LocaleMemo();
+  const privacy = new PersonalDataRegistry(input.prisma);
+  // Order matters for erasure: the records that point at the user row go before it.
+  for (const part of [...citizenDataParts(input.prisma), ...userDataParts(input.prisma)]) privacy.register(part);
+  privacy.register({
+    key: "unfinished_flow",
+    label: "privacy:parts.unfinished_flow",
+    kind: "store",
+    export: async (id) => (await conversations.read(id)) ?? null,
+    exists: async (id) => (await conversations.read(id)) !== undefined,
+    erase: async (id) => (await conversations.deleteCount(id)) > 0,
+  });
+  privacy.register({
+    key: "bot_session",
+    label: "privacy:parts.session",
+    kind: "store",
+    export: async (id) => (await sessions.read(id)) ?? null,
+    exists: async (id) => (await sessions.read(id)) !== undefined,
+    erase: async (id) => {
+      localeMemo.delete(Number(id));
+      return (await sessions.deleteCount(id)) > 0;
+    },
+  });
   return {
     services: {
       geo,
       citizens: new CitizenService(input.prisma, geo),
       users: new UserService(input.prisma, input.adminIds),
-      privacy: new PrivacyService(input.prisma),
+      privacy,
     },
     i18n: input.i18n,
     logger: input.logger,
-    sessions: new ChangedOnlyJsonStorage<SessionData>(input.redis, SESSION_PREFIX),
-    conversations: new RedisJsonStorage<unknown>(input.redis, CONVERSATION_PREFIX, CONVERSATION_TTL_SECONDS),
-    localeMemo: new LocaleMemo(),
+    sessions,
+    conversations,
+    localeMemo,
     inviteTtlHours: input.inviteTtlHours ?? 72,
     now: input.now ?? (() => new Date()),
+    answered: new AnsweredQueries(),
+    outage: {},
   };
 }

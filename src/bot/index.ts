@@ -1,20 +1,25 @@
 import { conversations, createConversation } from "@grammyjs/conversations";
 import { sequentialize } from "@grammyjs/runner";
-import { Bot, BotError, Composer, GrammyError, HttpError, session, type BotConfig } from "grammy";
+import { Bot, Composer, session, type BotConfig } from "grammy";
 import type { BotContext, ConvContext, Deps, SessionData } from "./context.js";
-import { EDIT_PROFILE, editProfile } from "./conversations/edit-profile.js";
-import { CONVERSATION_VERSION, REGISTRATION, registration } from "./conversations/registration.js";
-import { keepFlowOnError } from "./conversations/resilient.js";
 import { adminFeature } from "./features/admin.js";
 import { cancelFeature } from "./features/cancel.js";
+import { groupFeature } from "./features/group.js";
 import { helpFeature } from "./features/help.js";
 import { languageFeature } from "./features/language.js";
+import { membershipFeature } from "./features/membership.js";
 import { officerFeature } from "./features/officer.js";
 import { privacyFeature } from "./features/privacy.js";
 import { profileFeature } from "./features/profile.js";
 import { startFeature } from "./features/start.js";
 import { unhandledFeature } from "./features/unhandled.js";
-import { conversationPlugins, i18nMiddleware, injectDeps, retryPolitely, trimCallbackMessages } from "./middlewares/inject.js";
+import { EDIT_PROFILE, editProfile } from "./flows/edit-profile.js";
+import { REGISTRATION, registration } from "./flows/registration.js";
+import { keepFlowOnError } from "./flows/resilient.js";
+import { FLOW_VERSION } from "./flows/version.js";
+import { reportFailure } from "./helpers/failures.js";
+import { apiPlugins } from "./middlewares/api.js";
+import { answerEveryQuery, conversationPlugins, i18nMiddleware, injectDeps, trimCallbackMessages } from "./middlewares/inject.js";
 import { sessionKey } from "./session-key.js";
 
 /**
@@ -23,49 +28,36 @@ import { sessionKey } from "./session-key.js";
  */
 export function createBot(token: string, deps: Deps, config?: BotConfig<BotContext>): Bot<BotContext> {
   const bot = new Bot<BotContext>(token, config);
-  bot.api.config.use(retryPolitely());
+  bot.api.config.use(...apiPlugins(deps.answered));
 
-  bot.use(injectDeps(deps), trimCallbackMessages());
+  bot.use(injectDeps(deps), trimCallbackMessages(), answerEveryQuery());
+  // One boundary around everything that reads storage: a Redis or database outage during the
+  // session read gets the same polite answer as one inside a feature.
+  const guarded = bot.errorBoundary((err) => reportFailure(err.ctx, err.error));
   // One key for ordering, session and conversations: a chat's updates never race each other.
-  bot.use(sequentialize(sessionKey));
-  bot.use(session<SessionData, BotContext>({ initial: () => ({}), storage: deps.sessions, getSessionKey: sessionKey }));
-  bot.use(i18nMiddleware());
+  guarded.use(sequentialize(sessionKey));
+  guarded.use(session<SessionData, BotContext>({ initial: () => ({}), storage: deps.sessions, getSessionKey: sessionKey }));
+  guarded.use(i18nMiddleware());
 
-  const privateChats = bot.chatType("private");
-  // Groups and channels: the bot handles people one by one, in private.
-  bot.drop((ctx) => ctx.chat?.type === "private" || !ctx.chat).on("message::bot_command", (ctx) =>
-    ctx.reply(ctx.t("common:errors.private_only"), { parse_mode: "HTML" }),
-  );
-
-  const features = new Composer<BotContext>();
-  features.use(
+  // Conversations live in private chats and take only what can answer a question.
+  const dialogue = guarded.filter((ctx) => ctx.chat?.type === "private" && Boolean(ctx.message ?? ctx.editedMessage ?? ctx.callbackQuery));
+  dialogue.use(
     conversations<BotContext, ConvContext>({
-      storage: { type: "key", version: CONVERSATION_VERSION, getStorageKey: sessionKey, adapter: deps.conversations as never },
+      storage: { type: "key", version: FLOW_VERSION, getStorageKey: sessionKey, adapter: deps.conversations as never },
       plugins: conversationPlugins(deps) as never,
       onEnter: (id, ctx) => ctx.logger.debug({ conversation: id }, "conversation entered"),
     }),
   );
   // Before the conversations run, so /cancel is never swallowed as an answer.
-  features.use(cancelFeature);
-  features.use(createConversation<BotContext, ConvContext>(keepFlowOnError(registration), { id: REGISTRATION }));
-  features.use(createConversation<BotContext, ConvContext>(keepFlowOnError(editProfile), { id: EDIT_PROFILE }));
-  features.use(startFeature, languageFeature, helpFeature, profileFeature, privacyFeature, officerFeature, adminFeature);
+  dialogue.use(cancelFeature);
+  dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(registration), { id: REGISTRATION }));
+  dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(editProfile), { id: EDIT_PROFILE }));
+
+  // Every feature narrows itself (private chats, groups, updates without a chat) on its first line.
+  const features = new Composer<BotContext>();
+  features.use(membershipFeature, startFeature, languageFeature, helpFeature, profileFeature, privacyFeature, officerFeature, adminFeature);
+  features.use(groupFeature);
   features.use(unhandledFeature);
-
-  privateChats.errorBoundary(apologise).use(features);
+  guarded.use(features);
   return bot;
-}
-
-/** Contains a failed update: logged with the update, and the person gets a polite answer. */
-async function apologise(err: BotError<BotContext>): Promise<void> {
-  const ctx = err.ctx;
-  const e = err.error;
-  const kind = e instanceof GrammyError ? "telegram" : e instanceof HttpError ? "network" : "internal";
-  ctx.logger.error({ err: e, kind, update_id: ctx.update.update_id }, "update failed");
-  try {
-    if (ctx.callbackQuery) await ctx.answerCallbackQuery({ text: ctx.t("common:errors.internal_short") }).catch(() => {});
-    if (ctx.chat) await ctx.reply(ctx.t("common:errors.internal"), { parse_mode: "HTML" });
-  } catch (replyError) {
-    ctx.logger.warn({ err: replyError }, "could not apologise for a failed update");
-  }
 }

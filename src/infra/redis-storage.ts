@@ -33,6 +33,11 @@ export class RedisJsonStorage<T> {
   async delete(k: string): Promise<void> {
     await this.redis.del(this.key(k));
   }
+
+  /** Deletes and says how many keys were there (0 or 1). */
+  async deleteCount(k: string): Promise<number> {
+    return this.redis.del(this.key(k));
+  }
 }
 
 /**
@@ -60,5 +65,10 @@ export class ChangedOnlyJsonStorage<T> extends RedisJsonStorage<T> {
   override async delete(k: string): Promise<void> {
     this.lastRead.delete(k);
     await super.delete(k);
+  }
+
+  override async deleteCount(k: string): Promise<number> {
+    this.lastRead.delete(k);
+    return super.deleteCount(k);
   }
 }

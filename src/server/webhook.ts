@@ -2,12 +2,10 @@ import { timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import { webhookCallback, type Bot } from "grammy";
 import type { BotContext } from "../bot/context.js";
+import type { HealthCheck } from "../infra/health.js";
 import type { Logger } from "../logger.js";
 
 export const WEBHOOK_PATH = "/telegram/webhook";
-
-/** Checks the services the bot needs; throws when one does not answer. */
-export type HealthCheck = () => Promise<void>;
 
 /**
  * Webhook endpoint: the secret token header is checked (grammY answers 401 otherwise), plus
@@ -36,6 +34,12 @@ export function createWebhookServer(bot: Bot<BotContext>, secret: string, logger
         return;
       }
       handle(req, res).catch((err: unknown) => {
+        // A body that is not JSON is the sender's fault (400), and Telegram would not resend it.
+        if (err instanceof SyntaxError) {
+          logger.warn("webhook body is not JSON");
+          if (!res.headersSent) res.writeHead(400).end();
+          return;
+        }
         logger.error({ err }, "webhook update failed");
         if (!res.headersSent) res.writeHead(500).end();
       });

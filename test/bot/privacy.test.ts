@@ -21,48 +21,82 @@ describe("personal data (Decree 13/2023/NĐ-CP)", () => {
       learning_citizen: { fullName: "Nguyễn Thị Hoa", birthYear: 1985, communeCode: "00715", provinceCode: "08", phone: "+84912345678", goals: ["law", "digital"] },
       consents: [{ kind: "personal_data" }],
       bot_session: { locale: "vi" },
+      unfinished_flow: null,
     });
   });
 
-  it("/deleteme asks first, and keeping changes nothing", async () => {
-    const u = h.user(3001);
-    await u.send("/deleteme");
-    expect(u.buttons()).toEqual(["🗑 Xoá dữ liệu", "Giữ lại"]);
+  it("/deleteme lists what is kept and asks first; keeping changes nothing", async () => {
+    const u = h.user(3002);
+    await register(u);
+    expect(await u.send("/deleteme")).toEqual([
+      "Tôi đang lưu về bạn:\n• thẻ Công dân học tập và thông tin đăng ký\n• sự đồng ý về dữ liệu cá nhân\n• tài khoản (vai trò, ngôn ngữ)\n\nBạn muốn xóa toàn bộ? Việc này không thể hoàn tác.",
+    ]);
+    expect(u.buttons()).toEqual(["🗑 Xóa dữ liệu", "Giữ lại"]);
     expect(await u.press("Giữ lại")).toEqual(["Đã giữ nguyên dữ liệu của bạn."]);
-    expect(await h.db.prisma.learningCitizen.count({ where: { userId: 3001n } })).toBe(1);
+    expect(await h.db.prisma.learningCitizen.count({ where: { userId: 3002n } })).toBe(1);
   });
 
   it("/deleteme erases the person from the database and Redis", async () => {
-    const u = h.user(3001);
+    const u = h.user(3003);
+    await register(u, { phone: "share" });
+    await u.send("/language");
+    await u.press("Tiếng Việt");
+    const audits = await h.db.prisma.auditLog.count({ where: { action: "personal_data_erased" } });
     await u.send("/deleteme");
-    expect(await u.press("Xoá dữ liệu")).toEqual(["Đã xoá toàn bộ dữ liệu cá nhân của bạn. Cảm ơn bạn đã đồng hành cùng phong trào khuyến học."]);
-    expect(await h.db.prisma.user.findUnique({ where: { id: 3001n } })).toBeNull();
-    expect(await h.db.prisma.learningCitizen.findUnique({ where: { userId: 3001n } })).toBeNull();
-    expect(await h.db.prisma.consent.count({ where: { userId: 3001n } })).toBe(0);
-    // No row anywhere still holds the name, the phone or the id.
+    const done = await u.press("Xóa dữ liệu");
+    expect(done[0]).toMatch(/^Đã xóa:\n• thẻ Công dân học tập và thông tin đăng ký\n.*• lựa chọn ngôn ngữ\n\nCảm ơn bạn/s);
+    expect(await h.db.prisma.user.findUnique({ where: { id: 3003n } })).toBeNull();
+    expect(await h.db.prisma.learningCitizen.findUnique({ where: { userId: 3003n } })).toBeNull();
+    expect(await h.db.prisma.consent.count({ where: { userId: 3003n } })).toBe(0);
+    // No row anywhere still holds the phone or the id.
     const dump = JSON.stringify(
       await Promise.all([h.db.prisma.user.findMany(), h.db.prisma.learningCitizen.findMany(), h.db.prisma.consent.findMany(), h.db.prisma.auditLog.findMany(), h.db.prisma.officerInvite.findMany()]),
       (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v),
     );
-    expect(dump).not.toContain("+84912345678");
-    expect(dump).not.toContain("3001");
-    expect(await h.redis.exists("khb:session:3001", "khb:conv:3001")).toBe(0);
-    expect(await h.db.prisma.auditLog.count({ where: { action: "personal_data_erased" } })).toBe(1);
+    expect(dump).not.toContain("3003");
+    expect(await h.redis.exists("khb:session:3003", "khb:conv:3003")).toBe(0);
+    expect(await h.db.prisma.auditLog.count({ where: { action: "personal_data_erased" } })).toBe(audits + 1);
     expect((await u.send("/me"))[0]).toBe("Bạn chưa đăng ký Công dân học tập.");
   });
 
-  it("/deleteme during a registration ends it and keeps nothing", async () => {
-    const u = h.user(3002);
+  it("/deleteme with nothing stored says so at once, and writes no audit row", async () => {
+    const audits = await h.db.prisma.auditLog.count({ where: { action: "personal_data_erased" } });
+    const u = h.user(3004);
+    expect(await u.send("/deleteme")).toEqual(["Tôi không lưu dữ liệu cá nhân nào của bạn, nên không có gì để xóa."]);
+    expect(u.buttons()).toEqual([]);
+    // A stale confirmation button pressed by a stranger erases nothing and is not audited.
+    expect(await u.pressData("del:yes")).toEqual(["Tôi không lưu dữ liệu cá nhân nào của bạn, nên không có gì để xóa."]);
+    expect(await h.db.prisma.auditLog.count({ where: { action: "personal_data_erased" } })).toBe(audits);
+  });
+
+  it("/deleteme during a registration says the unfinished answers are dropped", async () => {
+    const u = h.user(3005);
     await u.send("/start");
+    await u.press("Đăng ký");
     await u.press("Đồng ý");
     await u.send("Nguyễn Văn Ba");
-    await u.send("/deleteme");
-    expect(await u.press("Xoá dữ liệu")).toEqual(["Tôi không lưu dữ liệu cá nhân nào của bạn, nên không có gì để xoá."]);
-    expect(await h.deps.conversations.read("3002")).toBeUndefined();
+    expect((await u.send("/deleteme"))[0]).toContain("• câu trả lời của việc đang làm dở (chưa lưu)");
+    expect((await u.press("Xóa dữ liệu"))[0]).toMatch(/^Đã xóa:\n• câu trả lời của việc đang làm dở \(chưa lưu\)/);
+    expect(await h.deps.conversations.read("3005")).toBeUndefined();
     expect((await u.send("1990"))[0]).toMatch(/Tôi chưa hiểu/);
   });
 
-  it("/privacy shows the full notice", async () => {
-    expect((await h.user(3003).send("/privacy"))[0]).toMatch(/Dữ liệu cá nhân của bạn.*Nghị định 13\/2023\/NĐ-CP/s);
+  it("/mydata includes the answers of an unfinished registration", async () => {
+    const u = h.user(3006);
+    await u.send("/start");
+    await u.press("Đăng ký");
+    await u.press("Đồng ý");
+    await u.send("Đinh Thị Lan");
+    await u.send("/mydata");
+    const data = JSON.parse(h.fake.lastDocument(3006)!.content.toString("utf8"));
+    expect(data.learning_citizen).toBeNull();
+    expect(JSON.stringify(data.unfinished_flow)).toContain("Đinh Thị Lan");
+  });
+
+  it("/privacy and the consent's 'read in full' show the full notice, with the erasure bound", async () => {
+    const text = (await h.user(3007).send("/privacy"))[0]!;
+    expect(text).toMatch(/^Dữ liệu cá nhân của bạn \(Nghị định 13\/2023\/NĐ-CP\)/);
+    expect(text).toContain("trong vòng một giờ");
+    expect((await h.user(3008, { language_code: "en" }).send("/privacy"))[0]).toContain("within an hour");
   });
 });

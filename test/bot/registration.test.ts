@@ -5,104 +5,182 @@ import { fillRegistration, register } from "../support/flows.js";
 
 const year = new Date().getUTCFullYear();
 const h = useHarness();
+const today = () => {
+  const p = new Intl.DateTimeFormat("en-GB", { timeZone: "Asia/Ho_Chi_Minh", day: "2-digit", month: "2-digit", year: "numeric" }).format(new Date());
+  return p; // dd/mm/yyyy
+};
 
 describe("learning-citizen registration", () => {
-  it("walks a resident from /start to the learning card and stores it", async () => {
+  it("walks a resident from /start to the learning card, editing each answered question in place", async () => {
     const u = h.user(1001);
     const greeting = await u.send("/start");
-    expect(greeting[0]).toMatch(/^Xin chào Hoa!/);
-    expect(greeting[0]!.split("\n")).toHaveLength(2);
-    expect(greeting[1]).toContain("Nghị định 13/2023/NĐ-CP");
-    expect(u.buttons()).toEqual(["✅ Đồng ý", "Không đồng ý"]);
+    expect(greeting).toEqual(["Xin chào Hoa! Tôi là trợ lý Khuyến học – Xây dựng xã hội học tập. Bạn có thể:\n• đăng ký Công dân học tập và nhận thẻ ngay trong Telegram."]);
+    expect(u.buttons()).toEqual(["📝 Đăng ký Công dân học tập"]);
 
-    expect(await u.press("Đồng ý")).toEqual(["Bước 1/7. Họ và tên của bạn là gì? (ví dụ: Nguyễn Thị Hoa)"]);
+    const consent = await u.press("Đăng ký Công dân học tập");
+    expect(consent[0]).toMatch(/^Trước khi đăng ký \(Nghị định 13\/2023\/NĐ-CP\):\n• .+\n• .+\n• .+\n\nBạn có đồng ý không\?$/);
+    expect(consent[0]!.length).toBeLessThan(400);
+    expect(u.buttons()).toEqual(["✅ Đồng ý", "Không đồng ý", "📄 Đọc đầy đủ"]);
+    expect((await u.press("Đọc đầy đủ"))[0]).toMatch(/^Dữ liệu cá nhân của bạn/);
+
+    expect(await u.press("Đồng ý")).toEqual([
+      "✅ Bạn đã đồng ý với thông báo về dữ liệu cá nhân.",
+      "Bước 1/7. Họ và tên của bạn là gì? Gõ đủ họ và tên, ví dụ: Nguyễn Thị Hoa.",
+    ]);
+    expect(u.buttons()).toEqual(["↩️ Quay lại"]);
     expect(await u.send("  nguyễn  thị HOA ")).toEqual(["Bước 2/7. Bạn sinh năm nào? (4 chữ số, ví dụ: 1985)"]);
+    // The answered question keeps its text but loses its Back button.
+    const nameQuestion = h.fake.sent(1001).map((c) => h.fake.getMessage(1001, (c.result as { message_id: number }).message_id)!).find((m) => m.text?.startsWith("Bước 1/7"));
+    expect(nameQuestion?.reply_markup).toBeUndefined();
+
     expect((await u.send("1985"))[0]).toMatch(/^Bước 3\/7/);
-    expect(u.buttons()).toHaveLength(34);
-    expect((await u.send("TUYÊN QUANG"))[0]).toBe("Bước 4/7. Bạn ở xã/phường/đặc khu nào của Tuyên Quang? Gõ tên (không cần dấu).");
+    expect(u.buttons()).toHaveLength(35); // 34 provinces and Back
+    expect(u.buttons()).toContain("TP. Hồ Chí Minh");
+    expect(await u.send("TUYÊN QUANG")).toEqual([
+      "✅ Tỉnh/thành: Tuyên Quang",
+      "Bước 4/7. Bạn ở xã/phường/đặc khu nào của Tỉnh Tuyên Quang? Gõ tên (không cần dấu).",
+    ]);
+    // The 34-button keyboard does not stay on screen.
+    expect(h.fake.getMessage(1001, h.fake.sent(1001).map((c) => (c.result as { message_id: number }).message_id).find((id) => h.fake.getMessage(1001, id)?.text === "✅ Tỉnh/thành: Tuyên Quang")!)?.reply_markup).toBeUndefined();
     expect(await u.send("lung cu")).toEqual(["Tìm thấy 1 nơi. Chọn đúng nơi của bạn:"]);
     expect(u.buttons()).toEqual(["Xã Lũng Cú", "Không có trong danh sách"]);
-    expect((await u.press("Xã Lũng Cú"))[0]).toBe("Bước 5/7. Bạn là:");
-    expect((await u.press("Bộ đội Biên phòng"))[0]).toMatch(/Tên đơn vị biên phòng/);
+    expect(await u.press("Xã Lũng Cú")).toEqual(["✅ Xã/phường: Xã Lũng Cú", "Bước 5/7. Bạn là:"]);
+    expect((await u.press("Bộ đội Biên phòng"))[1]).toMatch(/Tên đơn vị biên phòng/);
     expect((await u.send("Đồn Biên phòng Lũng Cú"))[0]).toMatch(/^Bước 6\/7/);
     await u.press("Pháp luật");
     await u.press("Ngoại ngữ");
     expect(u.buttons().filter((b) => b.startsWith("✅"))).toEqual(["✅ Pháp luật, kiến thức công dân", "✅ Ngoại ngữ"]);
     await u.press("Ngoại ngữ"); // toggles off
     await u.press("Kỹ năng số");
-    expect((await u.press("Xong"))[0]).toMatch(/^Bước 7\/7/);
+    expect(await u.press("Xong")).toEqual([
+      "✅ Mục tiêu học tập: Pháp luật, kiến thức công dân, Kỹ năng số",
+      "Bước 7/7. Bạn có muốn chia sẻ số điện thoại để nhận thông báo không? (không bắt buộc)",
+    ]);
     const summary = await u.shareContact("84912345678");
     expect(summary).toEqual([
-      "Đã ghi nhận số điện thoại.",
+      "✅ Đã ghi nhận số điện thoại.",
       "Kiểm tra lại thông tin\nHọ tên: nguyễn thị HOA\nNăm sinh: 1985\nNơi ở: Xã Lũng Cú, Tuyên Quang\nĐối tượng: Cán bộ, chiến sĩ Bộ đội Biên phòng — Đồn Biên phòng Lũng Cú\nMục tiêu học tập: Pháp luật, kiến thức công dân, Kỹ năng số\nĐiện thoại: +84912345678",
     ]);
     const card = await u.press("Xác nhận");
     expect(card[0]).toContain("Chúc mừng! Bạn đã là Công dân học tập.");
-    expect(card[0]).toContain(`Số: CDHT-08-${year}-000001`);
+    expect(card[0]).toMatch(new RegExp(`Số: CDHT-08-${year}-\\d{6}`));
     expect(card[0]).toContain("Nơi ở: Xã Lũng Cú, Tuyên Quang");
-    const today = new Intl.DateTimeFormat("vi-VN", { timeZone: "Asia/Ho_Chi_Minh", day: "numeric", month: "numeric", year: "numeric" }).format(new Date());
-    expect(card[0]).toContain(`Ngày đăng ký: ${today}`);
+    expect(card[0]).toContain(`Ngày đăng ký: ${today()}`);
 
     const row = await h.db.prisma.learningCitizen.findUniqueOrThrow({ where: { userId: 1001n } });
     expect(row).toMatchObject({
       fullName: "nguyễn thị HOA", birthYear: 1985, provinceCode: "08", communeCode: "00715", affiliation: "border_guard",
       unitName: "Đồn Biên phòng Lũng Cú", goals: ["law", "digital"], phone: "+84912345678", guardianConsent: false,
-      registrationNumber: `CDHT-08-${year}-000001`,
     });
-    const consent = await h.db.prisma.consent.findFirstOrThrow({ where: { userId: 1001n } });
-    expect(consent.version).toBe(CONSENT_VERSION);
-    expect(Date.now() - consent.givenAt.getTime()).toBeLessThan(60_000);
+    expect(card[0]).toContain(row.registrationNumber);
+    const consentRow = await h.db.prisma.consent.findFirstOrThrow({ where: { userId: 1001n } });
+    expect(consentRow.version).toBe(CONSENT_VERSION);
+    expect(Date.now() - consentRow.givenAt.getTime()).toBeLessThan(60_000);
     // The conversation is over: its state is gone from Redis.
     expect(await h.deps.conversations.read("1001")).toBeUndefined();
   });
 
-  it("speaks English to English clients and after /language", async () => {
+  it("speaks English to English clients, with English place names", async () => {
     const en = h.user(1002, { language_code: "en" });
-    const r = await en.send("/start");
-    expect(r[0]).toMatch(/^Hello|^Hi/);
-    expect(en.buttons()).toContain("✅ Agree");
-    const vi = h.user(1003);
-    await vi.send("/language");
-    const switched = await vi.press("English");
-    expect(switched).toContain("Switched to English.");
-    expect((await vi.send("/help"))[0]).toMatch(/\/me/);
-    expect((await vi.send("/start"))[1]).toContain("Decree 13/2023/NĐ-CP");
-    await vi.send("/cancel");
+    expect((await en.send("/start"))[0]).toMatch(/^Hello Hoa!/);
+    await en.press("Register");
+    expect(en.buttons()).toEqual(["✅ Agree", "Don't agree", "📄 Read in full"]);
+    await en.press("Agree");
+    await en.send("Jane Nguyen");
+    await en.send("1990");
+    expect(en.buttons()).toContain("Ho Chi Minh City");
+    expect((await en.send("hai phong"))[0]).toBe("✅ Province/city: Hai Phong City");
+    await en.send("cat hai");
+    expect(await en.press("Cát Hải")).toEqual(["✅ Commune/ward: Cát Hải Special Zone", "Step 5/7. You are:"]);
+    await en.press("Resident");
+    await en.press("Digital");
+    await en.press("Done");
+    expect((await en.send("skip")).at(-1)).toContain("Place: Cát Hải Special Zone, Hai Phong City");
   });
 
-  it("numbers the next registration in the same province after the first", async () => {
-    const u = h.user(1004);
-    const card = await register(u, { phone: "skip" });
-    expect(card[0]).toContain(`CDHT-08-${year}-000002`);
+  it("switches to English after /language, mid-flow", async () => {
+    const vi = h.user(1003);
+    await vi.send("/start");
+    await vi.press("Đăng ký");
+    await vi.send("/language");
+    expect(await vi.press("English")).toContain("Switched to English.");
+    expect((await vi.send("/help"))[0]).toMatch(/\/me/);
+    expect(await vi.send("Tôi đồng ý")).toEqual(["Please tap one of the buttons above."]);
+  });
+
+  it("numbers registrations in the same province one after another", async () => {
+    const a = await register(h.user(1004));
+    const b = await register(h.user(1014));
+    const n = (card: string[]) => Number(/CDHT-08-\d{4}-(\d{6})/.exec(card[0]!)![1]);
+    expect(n(b)).toBe(n(a) + 1);
     expect((await h.db.prisma.learningCitizen.findUniqueOrThrow({ where: { userId: 1004n } })).phone).toBeNull();
   });
 
-  it("lets the person fix a field from the summary before saving", async () => {
+  it("lets the person fix a field from the summary, and come back with Back", async () => {
     const u = h.user(1005);
     await fillRegistration(u);
     expect(await u.press("Sửa")).toEqual(["Bạn muốn sửa thông tin nào?"]);
+    expect((await u.press("Quay lại"))[0]).toMatch(/^Kiểm tra lại thông tin/);
+    await u.press("Sửa");
     await u.press("Nơi ở");
     await u.send("ha noi");
     await u.send("ba dinh");
     await u.press("Phường Ba Đình");
-    const summary = await u.replies();
-    expect(summary.at(-1)).toContain("Nơi ở: Phường Ba Đình, Hà Nội");
+    expect(u.replies().at(-1)).toContain("Nơi ở: Phường Ba Đình, TP. Hà Nội");
     const card = await u.press("Xác nhận");
-    expect(card[0]).toContain(`CDHT-01-${year}-000001`);
+    expect(card[0]).toMatch(new RegExp(`CDHT-01-${year}-\\d{6}`));
     expect((await h.db.prisma.learningCitizen.findUniqueOrThrow({ where: { userId: 1005n } })).communeCode).toBe("00004");
   });
 
-  it("asks anyone who may be under 16 for a guardian's consent and records it", async () => {
+  it("goes back one question at every step, keeping what was answered", async () => {
+    const u = h.user(1015);
+    await u.send("/start");
+    await u.press("Đăng ký");
+    await u.press("Đồng ý");
+    expect((await u.press("Quay lại"))[0]).toMatch(/^Trước khi đăng ký/);
+    await u.press("Đồng ý");
+    await u.send("Trần Văn Bình");
+    expect((await u.press("Quay lại"))[0]).toMatch(/^Bước 1\/7/);
+    await u.send("Trần Văn An");
+    await u.send("1980");
+    // At the commune: change province, then back again to the year.
+    await u.press("Hải Phòng");
+    expect((await u.press("Đổi tỉnh/thành"))[0]).toMatch(/^Bước 3\/7/);
+    expect((await u.press("Quay lại"))[0]).toMatch(/^Bước 2\/7/);
+    await u.send("1981");
+    await u.press("Cà Mau");
+    await u.send("bac lieu");
+    await u.press("Bạc Liêu");
+    await u.press("Công an");
+    expect((await u.press("Quay lại"))[0]).toMatch(/^Bước 5\/7/);
+    await u.press("Người dân");
+    expect((await u.press("Quay lại"))[0]).toMatch(/^Bước 5\/7/);
+    await u.press("Người dân");
+    await u.press("Nghề");
+    await u.press("Xong");
+    // The phone step uses a reply keyboard: Back is one of its buttons.
+    expect(await u.send("↩️ Quay lại")).toEqual(["↩️ Quay lại câu trước.", expect.stringMatching(/^Bước 6\/7/)]);
+    await u.press("Xong");
+    const summary = await u.send("Bỏ qua");
+    expect(summary.at(-1)).toContain("Họ tên: Trần Văn An\nNăm sinh: 1981\nNơi ở: Phường Bạc Liêu, Cà Mau\nĐối tượng: Người dân\nMục tiêu học tập: Nghề, kỹ thuật nông nghiệp");
+    // A Back button of an earlier question no longer works.
+    expect(h.unansweredCallbackQueries()).toEqual([]);
+  });
+
+  it("asks anyone who may be under 16 for a guardian's consent, and offers no armed-forces roles", async () => {
     const u = h.user(1006);
     await u.send("/start");
+    await u.press("Đăng ký");
     await u.press("Đồng ý");
     await u.send("Lò Thị Mai");
     expect((await u.send(String(year - 12)))[0]).toMatch(/dưới 16 tuổi/);
-    expect((await u.press("Có, đã đồng ý"))[0]).toMatch(/người giám hộ/);
+    expect((await u.press("Có, đã đồng ý"))).toEqual(["✅ Cha, mẹ hoặc người giám hộ đã đồng ý.", "Họ và tên của cha, mẹ hoặc người giám hộ đã đồng ý?"]);
     expect((await u.send("Lò Văn Páo"))[0]).toMatch(/^Bước 3\/7/);
     await u.press("Tuyên Quang");
     await u.send("lung cu");
     await u.press("Lũng Cú");
+    expect(u.buttons()).toEqual(["Người dân", "Hội viên khuyến học", "Cơ quan, tổ chức khác", "↩️ Quay lại"]);
+    expect((await u.pressData("r:aff:police"))[0]).toMatch(/^Lựa chọn không hợp lệ/);
     await u.press("Người dân");
     await u.press("Nghề");
     await u.press("Xong");
@@ -114,6 +192,7 @@ describe("learning-citizen registration", () => {
   it("stops without storing anything when the guardian has not agreed", async () => {
     const u = h.user(1007);
     await u.send("/start");
+    await u.press("Đăng ký");
     await u.press("Đồng ý");
     await u.send("Lò Thị Mai");
     await u.send(String(year - 10));
@@ -125,6 +204,7 @@ describe("learning-citizen registration", () => {
   it("stores nothing when the person declines the notice", async () => {
     const u = h.user(1008);
     await u.send("/start");
+    await u.press("Đăng ký");
     expect((await u.press("Không đồng ý"))[0]).toMatch(/không lưu bất kỳ thông tin nào/);
     expect(await h.db.prisma.user.findUnique({ where: { id: 1008n } })).toBeNull();
     expect(await h.db.prisma.consent.count({ where: { userId: 1008n } })).toBe(0);
@@ -132,20 +212,95 @@ describe("learning-citizen registration", () => {
   });
 
   it("shows the card with /me and refuses a second registration", async () => {
-    const u = h.user(1004);
-    expect((await u.send("/me"))[0]).toMatch(/THẺ CÔNG DÂN HỌC TẬP\nSố: CDHT-08-\d{4}-000002\nHọ tên: Nguyễn Thị Hoa/);
-    expect(await u.send("/start")).toEqual([expect.stringMatching(/^Xin chào/), "Bạn đã là Công dân học tập. Gõ /me để xem thẻ, /edit để sửa thông tin."]);
+    const u = h.user(1009);
+    await register(u);
+    expect((await u.send("/me"))[0]).toMatch(/THẺ CÔNG DÂN HỌC TẬP\nSố: CDHT-08-\d{4}-\d{6}\nHọ tên: Nguyễn Thị Hoa/);
+    const again = await u.send("/start");
+    expect(again[0]).toMatch(/^Xin chào.*\n\nBạn đã là Công dân học tập\. Gõ \/me để xem thẻ, \/edit để sửa thông tin\.$/s);
+    expect(u.buttons()).toEqual([]);
     expect((await h.user(1099).send("/me"))[0]).toBe("Bạn chưa đăng ký Công dân học tập.");
   });
 
-  it("changes one field with /edit and keeps the registration number", async () => {
-    const u = h.user(1004);
+  it("changes one field with /edit, without step numbers, and keeps the registration number", async () => {
+    const u = h.user(1010);
+    const card = await register(u);
+    const number = /CDHT-\d{2}-\d{4}-\d{6}/.exec(card[0]!)![0];
     await u.send("/edit");
-    await u.press("Họ tên");
+    expect(await u.press("Họ tên")).toEqual(["✅ Đang sửa: Họ tên", "Họ và tên của bạn là gì? Gõ đủ họ và tên, ví dụ: Nguyễn Thị Hoa."]);
     const r = await u.send("Trần Văn Nam");
     expect(r[0]).toMatch(/^Đã cập nhật\./);
     expect(r[0]).toContain("Họ tên: Trần Văn Nam");
-    expect(r[0]).toContain(`CDHT-08-${year}-000002`);
-    expect((await h.db.prisma.learningCitizen.findUniqueOrThrow({ where: { userId: 1004n } })).fullName).toBe("Trần Văn Nam");
+    expect(r[0]).toContain(number);
+    expect((await h.db.prisma.learningCitizen.findUniqueOrThrow({ where: { userId: 1010n } })).fullName).toBe("Trần Văn Nam");
+  });
+
+  it("keeps the 'other' goal's text on /edit and lists it last", async () => {
+    const u = h.user(1011);
+    await u.send("/start");
+    await u.press("Đăng ký");
+    await u.press("Đồng ý");
+    await u.send("Nguyễn Thị Hoa");
+    await u.send("1985");
+    await u.press("Tuyên Quang");
+    await u.send("lung cu");
+    await u.press("Lũng Cú");
+    await u.press("Người dân");
+    await u.press("Khác");
+    expect((await u.press("Xong"))[1]).toBe("Mục tiêu khác của bạn là gì? (viết ngắn gọn)");
+    await u.send("Trồng cà phê");
+    await u.send("Bỏ qua");
+    await u.press("Xác nhận");
+    await u.send("/edit");
+    await u.press("Mục tiêu học tập");
+    await u.press("Pháp luật");
+    const r = await u.press("Xong");
+    expect(r[0]).toBe("✅ Mục tiêu học tập: Pháp luật, kiến thức công dân, Khác: Trồng cà phê");
+    expect(r[1]).toContain("Mục tiêu học tập: Pháp luật, kiến thức công dân, Khác: Trồng cà phê");
+    expect(await h.db.prisma.learningCitizen.findUniqueOrThrow({ where: { userId: 1011n } })).toMatchObject({ goals: ["law", "other"], otherGoal: "Trồng cà phê" });
+  });
+});
+
+describe("names and places people actually type", () => {
+  it("accepts a one-word name only after the person confirms it", async () => {
+    const u = h.user(1020);
+    await u.send("/start");
+    await u.press("Đăng ký");
+    await u.press("Đồng ý");
+    expect((await u.send("Mai"))[0]).toMatch(/^Bạn chỉ gõ một chữ: «Mai»/);
+    expect((await u.press("Gõ lại"))[0]).toMatch(/^Bước 1\/7/);
+    await u.send("Mai");
+    expect(await u.press("Đúng, tên tôi chỉ có vậy")).toEqual(["✅ Họ tên: Mai", "Bước 2/7. Bạn sinh năm nào? (4 chữ số, ví dụ: 1985)"]);
+  });
+
+  it.each([
+    ["Hanoi", "✅ Tỉnh/thành: TP. Hà Nội"],
+    ["danang", "✅ Tỉnh/thành: TP. Đà Nẵng"],
+    ["TP.HCM", "✅ Tỉnh/thành: TP. Hồ Chí Minh"],
+    ["thanh hoa", "✅ Tỉnh/thành: Thanh Hóa"],
+  ])("finds the province from %j", async (typed, echo) => {
+    const u = h.user(1030 + typed.length);
+    await u.send("/start");
+    await u.press("Đăng ký");
+    await u.press("Đồng ý");
+    await u.send("Trần Văn Bình");
+    await u.send("1980");
+    expect((await u.send(typed))[0]).toBe(echo);
+    await u.send("/cancel");
+  });
+
+  it("asks 'Có phải bạn ở …?' for a typo, and 'no' lets the person type again", async () => {
+    const u = h.user(1040);
+    await u.send("/start");
+    await u.press("Đăng ký");
+    await u.press("Đồng ý");
+    await u.send("Trần Văn Bình");
+    await u.send("1980");
+    expect(await u.send("ha noii")).toEqual(["Có phải bạn ở Thành phố Hà Nội?"]);
+    expect(u.buttons()).toEqual(["✅ Đúng, TP. Hà Nội", "✏️ Không, gõ lại"]);
+    expect(await u.press("Không, gõ lại")).toEqual(["Bạn gõ lại tên tỉnh/thành nhé (không cần dấu)."]);
+    await u.send("ha noii");
+    expect((await u.press("Đúng, TP. Hà Nội"))[0]).toBe("✅ Tỉnh/thành: TP. Hà Nội");
+    expect(await u.send("ba dihn")).toEqual(["Có phải bạn ở Phường Ba Đình?"]);
+    expect((await u.press("Phường Ba Đình"))[0]).toBe("✅ Xã/phường: Phường Ba Đình");
   });
 });

@@ -11,17 +11,28 @@ function inviteToken(text: string): string {
   return m[1]!;
 }
 
+/** An officer made the way admins make them: an invite link, redeemed. */
+async function makeOfficer(id: number, invite = "/invite tuyen quang 00715 | Đồn Biên phòng Lũng Cú", options = {}) {
+  const token = inviteToken((await h.user(ADMIN).send(invite))[0]!);
+  const officer = h.user(id, options);
+  await officer.send(`/start inv_${token}`);
+  return officer;
+}
+
 describe("roles are checked on the server for every officer and admin action", () => {
   it("a resident cannot use officer or admin actions, even with forged callbacks", async () => {
     const u = h.user(4101);
     await register(u);
+
     const before = h.fake.calls.length;
     expect(await u.pressData("off:stats")).toEqual(["[answer] Bạn không có quyền thực hiện thao tác này."]);
     expect(await u.pressData("adm:inv:01")).toEqual(["[answer] Bạn không có quyền thực hiện thao tác này."]);
     expect(await u.send("/unit")).toEqual(["Bạn không có quyền thực hiện thao tác này."]);
     expect(await u.send("/invite 01")).toEqual(["Bạn không có quyền thực hiện thao tác này."]);
-    expect(h.fake.calls.slice(before).filter((c) => c.method === "sendMessage").every((c) => String(c.payload.text).includes("không có quyền"))).toBe(true);
-    expect(await h.db.prisma.officerInvite.count()).toBe(0);
+    const sent = h.fake.calls.slice(before).filter((c) => c.method === "sendMessage");
+    expect(sent).toHaveLength(2);
+    expect(sent.every((c) => String(c.payload.text).includes("không có quyền"))).toBe(true);
+    expect(await h.db.prisma.officerInvite.count({ where: { createdById: 4101n } })).toBe(0);
   });
 
   it("an admin invites an officer with a single-use, scoped link", async () => {
@@ -41,6 +52,8 @@ describe("roles are checked on the server for every officer and admin action", (
     const officer = h.user(4201);
     const granted = await officer.send(`/start inv_${token}`);
     expect(granted).toEqual(["Bạn đã được cấp quyền cán bộ cho Xã Lũng Cú, Tuyên Quang — Đồn Biên phòng Lũng Cú. Gõ /unit để xem số liệu địa bàn."]);
+    // The invite's expiry is written the bot's one way: "14:16 ngày 01/12/2026".
+    expect(created[0]).toMatch(/hết hạn lúc \d{2}:\d{2} ngày \d{2}\/\d{2}\/\d{4}\./);
     expect(officer.buttons()).toEqual(["📝 Đăng ký Công dân học tập"]);
     // The officer's own menu now lists /unit (everyone else keeps the public menu).
     expect(h.fake.getCommands({ type: "chat", chat_id: 4201 }, "").map((c) => c.command)).toContain("unit");
@@ -51,48 +64,61 @@ describe("roles are checked on the server for every officer and admin action", (
     expect((await h.db.prisma.user.findUnique({ where: { id: 4202n } }))?.role ?? "resident").toBe("resident");
     expect(await h.user(4203).send("/start inv_AAAAAAAAAAAAAAAAAAAAAA")).toEqual(["Lời mời không hợp lệ. Vui lòng xin đường dẫn mới từ quản trị viên."]);
 
-    const stats = await officer.send("/unit");
-    expect(stats[0]).toMatch(/^Công dân học tập – Xã Lũng Cú, Tuyên Quang — Đồn Biên phòng Lũng Cú\nTổng số đã đăng ký: 1 /);
-    expect(stats[0]).toContain("• Người dân: 1");
-    const refreshed = await officer.press("Cập nhật");
-    expect(refreshed).toEqual([]); // same numbers: the message is already up to date
     expect((await officer.send("/help"))[0]).toContain("/unit");
     expect((await h.user(4101).send("/help"))[0]).not.toContain("/unit");
+  });
+
+  it("/unit hides empty rows and shows small counts as '< 5'", async () => {
+    const officer = await makeOfficer(4210, "/invite ca mau 31825");
+    expect((await officer.send("/unit"))[0]).toBe("Công dân học tập – Phường Bạc Liêu, Cà Mau\nChưa có ai đăng ký.");
+    for (const id of [4211, 4212]) await register(h.user(id), { province: "Cà Mau", communeQuery: "bac lieu", commune: "Bạc Liêu" });
+    const stats = (await officer.send("/unit"))[0]!;
+    expect(stats).toMatch(/^Công dân học tập – Phường Bạc Liêu, Cà Mau\nTổng số đã đăng ký: dưới 5 /);
+    expect(stats).toContain("• Người dân: dưới 5");
+    expect(stats).not.toContain("Công an");
+    expect(await officer.press("Cập nhật")).toEqual([]); // same numbers: the message is already up to date
   });
 
   it("an admin can pick the province on buttons", async () => {
     const admin = h.user(ADMIN);
     await admin.send("/invite");
     const r = await admin.press("Hà Nội");
-    expect(r[0]).toMatch(/^Đã tạo lời mời cán bộ cho Hà Nội\./);
+    expect(r[0]).toMatch(/^Đã tạo lời mời cán bộ cho Thành phố Hà Nội\./);
     expect(await h.db.prisma.officerInvite.count({ where: { provinceCode: "01" } })).toBe(1);
   });
 
   it("an officer is still not an admin", async () => {
-    const officer = h.user(4201);
+    const officer = await makeOfficer(4220);
     expect(await officer.pressData("adm:inv:01")).toEqual(["[answer] Bạn không có quyền thực hiện thao tác này."]);
     expect(await officer.send("/invite 01")).toEqual(["Bạn không có quyền thực hiện thao tác này."]);
   });
 
-  it("an admin lists officers and revokes one; officers cannot revoke", async () => {
-    const officer = h.user(4201);
-    expect(await officer.pressData("adm:rev:4201")).toEqual(["[answer] Bạn không có quyền thực hiện thao tác này."]);
+  it("an admin lists officers by name and @username and revokes one; officers cannot revoke", async () => {
+    const officer = await makeOfficer(4230, undefined, { first_name: "Trung", last_name: "Tá & Co", username: "trungta_bp" });
+    expect(await officer.pressData("adm:rev:4230")).toEqual(["[answer] Bạn không có quyền thực hiện thao tác này."]);
     expect(await officer.send("/officers")).toEqual(["Bạn không có quyền thực hiện thao tác này."]);
 
     const admin = h.user(ADMIN);
-    const list = await admin.send("/officers");
-    expect(list[0]).toMatch(/^Cán bộ \(1\):\n• 4201 — Xã Lũng Cú, Tuyên Quang — Đồn Biên phòng Lũng Cú$/);
-    expect(admin.buttons()).toEqual(["Thu hồi quyền 4201"]);
+    const list = (await admin.send("/officers"))[0]!;
+    expect(list).toMatch(/^Cán bộ \(\d+\):\n/);
+    expect(list).toContain("• Trung Tá & Co @trungta_bp — Xã Lũng Cú, Tuyên Quang — Đồn Biên phòng Lũng Cú");
+    expect(list).not.toMatch(/• 4230\b/);
+    expect(admin.buttons()).toContain("Thu hồi quyền: Trung Tá & Co");
+    const revocations = await h.db.prisma.auditLog.count({ where: { action: "officer_role_revoked" } });
     const calls = h.fake.calls.length;
-    expect(await admin.press("Thu hồi quyền 4201")).toEqual(["[answer] Đã thu hồi quyền cán bộ của 4201."]);
+    expect(await admin.press("Thu hồi quyền: Trung Tá & Co")).toEqual(["[answer] Đã thu hồi quyền cán bộ của Trung Tá & Co."]);
     // The former officer is told, in their own chat.
-    expect(h.fake.calls.slice(calls).some((c) => c.method === "sendMessage" && Number(c.payload.chat_id) === 4201 && /đã được quản trị viên thu hồi/.test(String(c.payload.text)))).toBe(true);
-    expect(await h.db.prisma.user.findUniqueOrThrow({ where: { id: 4201n } })).toMatchObject({ role: "resident", scopeProvinceCode: null });
-    expect(h.fake.getCommands({ type: "chat", chat_id: 4201 }, "")).toEqual([]);
+    expect(h.fake.calls.slice(calls).some((c) => c.method === "sendMessage" && Number(c.payload.chat_id) === 4230 && /đã được quản trị viên thu hồi/.test(String(c.payload.text)))).toBe(true);
+    expect(await h.db.prisma.user.findUniqueOrThrow({ where: { id: 4230n } })).toMatchObject({ role: "resident", scopeProvinceCode: null, telegramUsername: null });
+    expect(h.fake.getCommands({ type: "chat", chat_id: 4230 }, "")).toEqual([]);
     expect(await officer.send("/unit")).toEqual(["Bạn không có quyền thực hiện thao tác này."]);
-    expect(await admin.press("Thu hồi quyền 4201")).toEqual(["[answer] 4201 không còn là cán bộ."]);
-    expect(await admin.send("/officers")).toEqual(["Chưa có cán bộ nào. Dùng /invite để mời."]);
-    expect(await h.db.prisma.auditLog.count({ where: { action: "officer_role_revoked" } })).toBe(1);
+    expect(await admin.pressData("adm:rev:4230")).toEqual(["[answer] 4230 không còn là cán bộ."]);
+    expect((await admin.send("/officers"))[0]).not.toContain("Trung Tá");
+    expect(await h.db.prisma.auditLog.count({ where: { action: "officer_role_revoked" } })).toBe(revocations + 1);
+  });
+
+  it("a forged revoke id too long for a Telegram id is refused as invalid", async () => {
+    expect(await h.user(ADMIN).pressData(`adm:rev:${"9".repeat(20)}`)).toEqual(["[answer] Nút không hợp lệ."]);
   });
 
   it("group chats are pointed to a private chat", async () => {
@@ -107,14 +133,20 @@ describe("roles are checked on the server for every officer and admin action", (
     h.fake.registerChat(-100123, { type: "supergroup", title: "Chi hội khuyến học" } as never);
     await h.handle(update as never);
     expect(h.fake.lastText(-100123)).toBe("Vui lòng nhắn riêng cho tôi để đăng ký và xem thông tin cá nhân.");
+    // A command addressed to another bot is not ours: no answer.
+    const before = h.fake.sent(-100123).length;
+    await h.handle({ message: { ...update.message, message_id: 2, text: "/start@other_bot", entities: [{ type: "bot_command" as const, offset: 0, length: 16 }] } } as never);
+    expect(h.fake.sent(-100123)).toHaveLength(before);
+    // Addressed to us, it is answered.
+    await h.handle({ message: { ...update.message, message_id: 3, text: "/help@khuyenhoc_test_bot", entities: [{ type: "bot_command" as const, offset: 0, length: 24 }] } } as never);
+    expect(h.fake.sent(-100123)).toHaveLength(before + 1);
   });
 
   it("a province-wide officer also sees the communes with most registrations", async () => {
-    const token = inviteToken((await h.user(ADMIN).send("/invite 08"))[0]!);
-    const officer = h.user(4205);
-    await officer.send(`/start inv_${token}`);
+    for (const id of [4240, 4241, 4242, 4243, 4244, 4245]) await register(h.user(id), { province: "Lai Châu", communeQuery: "sin ho", commune: "Sìn Hồ" });
+    const officer = await makeOfficer(4246, "/invite lai chau");
     const stats = (await officer.send("/unit"))[0]!;
-    expect(stats).toMatch(/^Công dân học tập – Tuyên Quang\n/);
-    expect(stats).toContain("Xã/phường có nhiều người đăng ký nhất:\n• Xã Lũng Cú: 1");
+    expect(stats).toMatch(/^Công dân học tập – Tỉnh Lai Châu\nTổng số đã đăng ký: 6 /);
+    expect(stats).toContain("Xã/phường có nhiều người đăng ký nhất:\n• Xã Sìn Hồ: 6");
   });
 });

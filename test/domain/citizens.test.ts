@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AlreadyRegisteredError, CitizenService, type RegistrationDraft } from "../../src/domain/citizens/citizen-service.js";
 import { GeoService } from "../../src/domain/geo/geo-service.js";
-import { PrivacyService } from "../../src/domain/privacy/privacy-service.js";
 import type { Database } from "../../src/infra/database.js";
 import { openTestDatabase } from "../support/database.js";
 
@@ -65,20 +64,5 @@ describe("learning citizens", () => {
     expect(stats.thisYear).toBe(3);
     expect(stats.topCommunes).toEqual([{ communeCode: "00715", count: 3 }]);
     expect((await citizens.stats({ provinceCode: "08", communeCode: "00715" }, 2026)).topCommunes).toEqual([]);
-  });
-
-  it("exports everything about a person and erases it all", async () => {
-    const privacy = new PrivacyService(db.prisma);
-    const data = await privacy.exportData("1002");
-    expect(data).toMatchObject({ telegram_user_id: "1002", learning_citizen: { fullName: "Lò Văn Páo", registrationNumber: "CDHT-08-2026-000002" } });
-    expect(JSON.stringify(data)).not.toMatch(/"userId"/);
-    expect(await privacy.erase("1002", now)).toBe(true);
-    expect(await db.prisma.user.findUnique({ where: { id: 1002n } })).toBeNull();
-    expect(await db.prisma.learningCitizen.findUnique({ where: { userId: 1002n } })).toBeNull();
-    expect(await db.prisma.consent.count({ where: { userId: 1002n } })).toBe(0);
-    expect(await privacy.erase("1002", now)).toBe(false);
-    // Numbers are never reused after an erasure.
-    const next = await citizens.register("1005", draft(), now);
-    expect(next.registrationNumber).toBe("CDHT-08-2026-000004");
   });
 });

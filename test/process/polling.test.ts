@@ -40,7 +40,8 @@ describe("the real bot process in polling mode", () => {
     expect(twin.text()).toMatch(/^Another khuyenhoc-bot \(process \d+\) is already running with DATA_DIR=/);
 
     const u = new ChatUser(server, makeUser(5001, { first_name: "Mai" }));
-    await u.say("/start", /Bạn có đồng ý không\?/);
+    await u.say("/start", /Bạn có thể:/);
+    await u.press("Đăng ký", /Bạn có đồng ý không\?/);
     await u.press("Đồng ý", /^Bước 1\/7/);
     await u.say("Hoàng Thị Mai", /^Bước 2\/7/);
     expect(await first.stop()).toBe(0);

@@ -54,7 +54,12 @@ describe("the real bot process in webhook mode", () => {
 
   it("answers updates Telegram delivers with the secret header", async () => {
     const u = new ChatUser(server, makeUser(6001, { language_code: "en" }));
-    expect(await u.say("/start", /Do you agree\?/)).toContain("Decree 13/2023/NĐ-CP");
+    expect(await u.say("/start", /^Hello/)).toContain("learning citizen");
+    expect(await u.press("Register", /Do you agree\?/)).toContain("Decree 13/2023/NĐ-CP");
+    // The empty-chat screen explains the bot, in both languages.
+    expect(server.fake.getDescription("")).toMatch(/^Trợ lý của phong trào Khuyến học/);
+    expect(server.fake.getDescription("en", "short_description")).toMatch(/learning citizen/);
+    expect(server.fake.getDescription("vi", "short_description")).toMatch(/Công dân học tập/);
     const delivery = await server.waitForDelivery((d) => d.status !== null);
     expect(delivery).toMatchObject({ status: 200, secret_sent: true });
   });

@@ -28,6 +28,7 @@ export const DEFAULTS: Required<Answers> = {
 export async function fillRegistration(u: TestUser, answers: Answers = {}): Promise<void> {
   const a = { ...DEFAULTS, ...answers };
   await u.send("/start");
+  await u.press("Đăng ký Công dân học tập");
   await u.press("Đồng ý");
   await u.send(a.name);
   await u.send(a.year);

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { InlineKeyboardMarkup, Message, User } from "grammy/types";
-import { afterAll, afterEach, beforeAll, expect, inject } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, expect, inject } from "vitest";
 import type { BotContext, Deps } from "../../src/bot/context.js";
 import { createDeps } from "../../src/bot/deps.js";
 import { createBot } from "../../src/bot/index.js";
@@ -14,6 +14,12 @@ import {
   callbackQuery, command, contactMessage, createFakeFetch, DEFAULT_BOT_TOKEN, FakeTelegram, makeUser, textMessage,
   type MakeUserOptions, type NewUpdate, type RecordedCall,
 } from "./telegram/index.js";
+
+export interface LogLine {
+  level: number;
+  msg?: string;
+  [key: string]: unknown;
+}
 
 export interface HarnessOptions {
   adminIds?: string[];
@@ -38,6 +44,7 @@ export class Harness {
     readonly deps: Deps,
     readonly redisPrefix: string,
     private readonly ownsDb: boolean,
+    private readonly log: LogLine[],
   ) {}
 
   static async create(opts: HarnessOptions = {}): Promise<Harness> {
@@ -45,15 +52,26 @@ export class Harness {
     const redisPrefix = opts.redisPrefix ?? `t:${randomBytes(5).toString("hex")}:`;
     const redis = createRedis(inject("redisUrl"), { keyPrefix: redisPrefix });
     const fake = opts.fake ?? new FakeTelegram();
-    const deps = createDeps({
-      prisma: db.prisma, redis, i18n: await createI18n(), logger: createLogger(process.env.TEST_LOG_LEVEL ?? "silent"),
-      adminIds: new Set(opts.adminIds ?? []),
-    });
+    // Warnings and errors are kept, so a test can check that an update was handled without one.
+    const logged: LogLine[] = [];
+    const level = process.env.TEST_LOG_LEVEL ?? "warn";
+    const logger = createLogger(level, { write: (line: string) => void logged.push(JSON.parse(line) as LogLine) });
+    const deps = createDeps({ prisma: db.prisma, redis, i18n: await createI18n(), logger, adminIds: new Set(opts.adminIds ?? []) });
     const bot = createBot(DEFAULT_BOT_TOKEN, deps, {
       botInfo: fake.botInfo,
       client: { fetch: createFakeFetch(fake), apiRoot: "http://fake-telegram.invalid" },
     });
-    return new Harness(bot, fake, db, redis, deps, redisPrefix, !opts.db);
+    return new Harness(bot, fake, db, redis, deps, redisPrefix, !opts.db, logged);
+  }
+
+  /** Forgets what was logged (each test starts with an empty log). */
+  clearLog(): void {
+    this.log.length = 0;
+  }
+
+  /** Log lines at error level (or any level at or above `level`: 40 warn, 50 error). */
+  logged(level = 50): LogLine[] {
+    return this.log.filter((l) => l.level >= level);
   }
 
   user(id: number, options: MakeUserOptions = {}): TestUser {
@@ -177,6 +195,7 @@ export function useHarness(opts?: HarnessOptions): Harness {
   beforeAll(async () => {
     harness = await Harness.create(opts);
   });
+  beforeEach(() => harness?.clearLog());
   afterEach(() => expect(harness!.unansweredCallbackQueries()).toEqual([]));
   afterAll(() => harness?.close());
   return new Proxy({} as Harness, {

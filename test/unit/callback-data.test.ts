@@ -14,12 +14,26 @@ describe("callback data", () => {
   });
 
   it("refuses forged or malformed data", () => {
-    expect(cb.province.unpack("r:prov:999")).toBeUndefined();
-    expect(cb.province.unpack("r:prov:")).toBeUndefined();
-    expect(cb.commune.unpack("r:com:0000")).toBeUndefined();
+    expect(cb.province.unpack("p:prov:999")).toBeUndefined();
+    expect(cb.province.unpack("p:prov:")).toBeUndefined();
+    expect(cb.province.unpack("r:prov:01")).toBeUndefined();
+    expect(cb.commune.unpack("p:com:0000")).toBeUndefined();
+    expect(cb.adminRevoke.unpack(`adm:rev:${"9".repeat(17)}`)).toBeUndefined();
     expect(cb.language.unpack("lang:fr")).toBeUndefined();
     expect(cb.officerStats.unpack("off:stats")).toBe("stats");
     expect(cb.officerStats.unpack("off:drop-table")).toBeUndefined();
     expect(() => cb.province.pack("1".repeat(70))).toThrow(/64 bytes/);
+  });
+
+  it("gives every feature its own prefix: no button can be taken for another's", () => {
+    const codecs = Object.entries(cb);
+    for (const [name, codec] of codecs) {
+      for (const [other, otherCodec] of codecs) {
+        if (name === other) continue;
+        // "<prefix>:" must not start another codec's data, or both would claim its buttons.
+        expect(`${otherCodec.prefix}:`.startsWith(`${codec.prefix}:`), `${name} (${codec.prefix}) vs ${other} (${otherCodec.prefix})`).toBe(false);
+      }
+    }
+    expect(new Set(codecs.map(([, c]) => c.prefix)).size).toBe(codecs.length);
   });
 });

@@ -14,13 +14,13 @@ describe("full name", () => {
   });
 
   it.each([
-    ["A", "errors.name_length"],
-    ["x".repeat(101), "errors.name_length"],
-    ["Nguyễn Văn 3", "errors.name_chars"],
-    ["<b>Hoa</b>", "errors.name_chars"],
-    ["Hoa 😀", "errors.name_chars"],
-    ["'-", "errors.name_letters"],
-    ["A-", "errors.name_letters"],
+    ["A", "registration:errors.name_length"],
+    ["x".repeat(101), "registration:errors.name_length"],
+    ["Nguyễn Văn 3", "registration:errors.name_chars"],
+    ["<b>Hoa</b>", "registration:errors.name_chars"],
+    ["Hoa 😀", "registration:errors.name_chars"],
+    ["'-", "registration:errors.name_letters"],
+    ["A-", "registration:errors.name_letters"],
   ])("rejects %j with %s", (input, key) => {
     const r = fullNameSchema.safeParse(input);
     expect(r.success).toBe(false);
@@ -35,11 +35,11 @@ describe("birth year", () => {
     expect(schema.parse(" 2026 ")).toBe(2026);
   });
   it.each([
-    ["1899", "errors.year_range"],
-    ["2027", "errors.year_range"],
-    ["85", "errors.year_format"],
-    ["năm 1985", "errors.year_format"],
-    ["1985.5", "errors.year_format"],
+    ["1899", "registration:errors.year_range"],
+    ["2027", "registration:errors.year_range"],
+    ["85", "registration:errors.year_format"],
+    ["năm 1985", "registration:errors.year_format"],
+    ["1985.5", "registration:errors.year_format"],
   ])("rejects %j with %s", (input, key) => {
     const r = schema.safeParse(input);
     expect(r.success).toBe(false);

@@ -40,16 +40,21 @@ export const cb = {
   // outside conversations
   language: codec("lang", z.enum(LOCALES)),
   register: codec("reg", z.literal("start")),
+  privacyNotice: codec("pn", z.literal("full")),
   editField: codec("edit", z.enum(EDITABLE_FIELDS)),
   deleteMe: codec("del", z.enum(["yes", "no"])),
   officerStats: codec("off", z.literal("stats")),
   adminInvite: codec("adm:inv", provinceCode),
-  adminRevoke: codec("adm:rev", z.string().regex(/^\d{1,20}$/)),
+  // Telegram ids fit in 52 bits: at most 16 digits, so a forged id cannot overflow a bigint.
+  adminRevoke: codec("adm:rev", z.string().regex(/^\d{1,16}$/)),
+  // the step engine
+  flowBack: codec("f:back", z.literal("go")),
   // inside the registration and edit conversations
-  consent: codec("r:consent", z.enum(["yes", "no"])),
+  consent: codec("r:consent", z.enum(["yes", "no", "full"])),
   guardian: codec("r:guard", z.enum(["yes", "no"])),
-  province: codec("r:prov", provinceCode),
-  commune: codec("r:com", z.union([communeCode, z.literal("none")])),
+  oneWordName: codec("r:name1", z.enum(["yes", "retype"])),
+  province: codec("p:prov", z.union([provinceCode, z.literal("retype")])),
+  commune: codec("p:com", z.union([communeCode, z.literal("none")])),
   affiliation: codec("r:aff", z.enum(AFFILIATIONS)),
   goal: codec("r:goal", z.union([z.enum(GOALS), z.literal("done")])),
   summary: codec("r:sum", z.enum(["ok", "edit"])),

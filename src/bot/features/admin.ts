@@ -6,7 +6,9 @@ import { cb } from "../callback-data/callback-data.js";
 import { setChatMenu } from "../commands.js";
 import type { BotContext } from "../context.js";
 import { requireRole } from "../filters/roles.js";
-import { provinceKeyboard } from "../keyboards/registration.js";
+import { formatDateTime } from "../format/dates.js";
+import { onButton } from "../helpers/buttons.js";
+import { provinceKeyboard } from "../keyboards/place.js";
 import { unitNameSchema } from "../../domain/citizens/inputs.js";
 import { describeScope } from "./scope.js";
 
@@ -19,6 +21,7 @@ import { describeScope } from "./scope.js";
  *   /invite <province> [commune code] [| unit name]
  */
 export const adminFeature = new Composer<BotContext>();
+const dm = adminFeature.chatType("private");
 
 const inviteArgs = z.object({
   province: z.string().min(2),
@@ -26,12 +29,12 @@ const inviteArgs = z.object({
   unitName: unitNameSchema.optional(),
 });
 
-adminFeature.command("invite", async (ctx) => {
+dm.command("invite", async (ctx) => {
   if (!(await requireRole(ctx, "admin"))) return;
   const raw = ctx.match.trim();
   if (raw === "") {
     const provinces = await ctx.deps.services.geo.listProvinces();
-    await ctx.reply(ctx.t("admin:invite.choose_province"), { parse_mode: "HTML", reply_markup: provinceKeyboard(provinces, cb.adminInvite) });
+    await ctx.reply(ctx.t("admin:invite.choose_province"), { reply_markup: provinceKeyboard(provinces, ctx.locale, cb.adminInvite) });
     return;
   }
   const [place = "", unit] = raw.split("|").map((s) => s.trim());
@@ -44,7 +47,7 @@ adminFeature.command("invite", async (ctx) => {
     unitName: unit || undefined,
   });
   if (!parsed.success) {
-    await ctx.reply(ctx.t("admin:invite.usage"), { parse_mode: "HTML" });
+    await ctx.reply(ctx.t("admin:invite.usage"));
     return;
   }
   const geo = ctx.deps.services.geo;
@@ -52,30 +55,31 @@ adminFeature.command("invite", async (ctx) => {
     ? await geo.getProvince(parsed.data.province)
     : (await geo.findProvinces(parsed.data.province)).exact;
   if (!found) {
-    await ctx.reply(ctx.t("admin:invite.unknown_province", { query: parsed.data.province }), { parse_mode: "HTML" });
+    await ctx.reply(ctx.t("admin:invite.unknown_province", { query: parsed.data.province }));
     return;
   }
   if (parsed.data.communeCode) {
     const commune = await geo.getCommune(parsed.data.communeCode);
     if (!commune || commune.provinceCode !== found.code) {
-      await ctx.reply(ctx.t("admin:invite.unknown_commune", { code: parsed.data.communeCode, province: found.name }), { parse_mode: "HTML" });
+      await ctx.reply(ctx.t("admin:invite.unknown_commune", { code: parsed.data.communeCode, province: found.name }));
       return;
     }
   }
   await sendInvite(ctx, { provinceCode: found.code, communeCode: parsed.data.communeCode, unitName: parsed.data.unitName });
 });
 
-adminFeature.callbackQuery(cb.adminInvite.pattern, async (ctx) => {
-  if (!(await requireRole(ctx, "admin"))) return;
-  const code = cb.adminInvite.unpack(ctx.callbackQuery.data);
-  const province = code ? await ctx.deps.services.geo.getProvince(code) : undefined;
-  if (!province) {
-    await ctx.answerCallbackQuery({ text: ctx.t("common:errors.invalid_button") });
-    return;
-  }
-  await ctx.answerCallbackQuery();
-  await sendInvite(ctx, { provinceCode: province.code });
-});
+adminFeature.use(
+  onButton(cb.adminInvite, async (ctx, code) => {
+    if (!(await requireRole(ctx, "admin"))) return;
+    const province = await ctx.deps.services.geo.getProvince(code);
+    if (!province) {
+      await ctx.answerCallbackQuery({ text: ctx.t("common:errors.invalid_button") });
+      return;
+    }
+    await ctx.answerCallbackQuery();
+    await sendInvite(ctx, { provinceCode: province.code });
+  }),
+);
 
 async function sendInvite(ctx: BotContext, scope: Scope & { provinceCode: string }): Promise<void> {
   const { token, expiresAt } = await ctx.deps.services.users.createInvite(String(ctx.from!.id), scope, ctx.deps.inviteTtlHours, ctx.deps.now());
@@ -84,48 +88,50 @@ async function sendInvite(ctx: BotContext, scope: Scope & { provinceCode: string
     ctx.t("admin:invite.created", {
       scope: await describeScope(ctx, scope),
       link: escapeHtml(link),
-      expires: escapeHtml(expiresAt.toLocaleString(ctx.locale === "en" ? "en-GB" : "vi-VN", { timeZone: "Asia/Ho_Chi_Minh" })),
+      expires: escapeHtml(formatDateTime(expiresAt, ctx.locale)),
       interpolation: { escapeValue: false },
     }),
-    { parse_mode: "HTML", link_preview_options: { is_disabled: true } },
+    { link_preview_options: { is_disabled: true } },
   );
 }
 
 const OFFICERS_SHOWN = 20;
 
 /** /officers: who holds the officer role, with a button to take it back. */
-adminFeature.command("officers", async (ctx) => {
+dm.command("officers", async (ctx) => {
   if (!(await requireRole(ctx, "admin"))) return;
   const { officers, total } = await ctx.deps.services.users.listOfficers(OFFICERS_SHOWN);
   if (total === 0) {
-    await ctx.reply(ctx.t("admin:officers.none"), { parse_mode: "HTML" });
+    await ctx.reply(ctx.t("admin:officers.none"));
     return;
   }
   const lines: string[] = [];
   const kb = new InlineKeyboard();
   for (const o of officers) {
-    const who = o.fullName ? `${escapeHtml(o.fullName)} (${o.telegramId})` : o.telegramId;
+    const name = o.fullName ?? o.telegramName ?? ctx.t("admin:officers.unnamed");
+    const who = `${escapeHtml(name)}${o.username ? ` @${escapeHtml(o.username)}` : ""}`;
     lines.push(`• ${who} — ${await describeScope(ctx, o.scope)}`);
-    kb.text(ctx.t("admin:officers.revoke", { id: o.telegramId }), cb.adminRevoke.pack(o.telegramId)).row();
+    kb.text(ctx.t("admin:officers.revoke", { name, interpolation: { escapeValue: false } }), cb.adminRevoke.pack(o.telegramId)).row();
   }
   const more = total > officers.length ? `\n${ctx.t("admin:officers.more", { count: total - officers.length })}` : "";
-  await ctx.reply(`${ctx.t("admin:officers.title", { total })}\n${lines.join("\n")}${more}`, { parse_mode: "HTML", reply_markup: kb });
+  await ctx.reply(`${ctx.t("admin:officers.title", { total })}\n${lines.join("\n")}${more}`, { reply_markup: kb });
 });
 
-adminFeature.callbackQuery(cb.adminRevoke.pattern, async (ctx) => {
-  if (!(await requireRole(ctx, "admin"))) return;
-  const id = cb.adminRevoke.unpack(ctx.callbackQuery.data);
-  if (!id) {
-    await ctx.answerCallbackQuery({ text: ctx.t("common:errors.invalid_button") });
-    return;
-  }
-  const revoked = await ctx.deps.services.users.revokeOfficer(String(ctx.from.id), id, ctx.deps.now());
-  await ctx.answerCallbackQuery({ text: ctx.t(revoked ? "admin:officers.revoked" : "admin:officers.not_officer", { id }) });
-  if (!revoked) return;
+adminFeature.use(
+  onButton(cb.adminRevoke, async (ctx, id) => {
+    if (!(await requireRole(ctx, "admin"))) return;
+    const revoked = await ctx.deps.services.users.revokeOfficer(String(ctx.from.id), id, ctx.deps.now());
+    await ctx.answerCallbackQuery({ text: ctx.t(revoked ? "admin:officers.revoked" : "admin:officers.not_officer", { name: revoked ? revoked.name : id, interpolation: { escapeValue: false } }) });
+    if (!revoked) return;
+    await afterRevocation(ctx, id);
+  }),
+);
+
+async function afterRevocation(ctx: BotContext, id: string): Promise<void> {
   await setChatMenu(ctx.api, ctx.deps.i18n, Number(id), "resident").catch((err: unknown) => ctx.logger.info({ err }, "could not reset a revoked officer's menu"));
   // Tell the person; they may have blocked the bot, which must not undo the revocation.
   const locale = (await ctx.deps.services.users.savedLocale(id)) === "en" ? "en" : "vi";
   await ctx.api
-    .sendMessage(Number(id), ctx.deps.i18n.t(locale)("admin:officers.you_were_revoked"), { parse_mode: "HTML" })
+    .sendMessage(Number(id), ctx.deps.i18n.t(locale)("admin:officers.you_were_revoked"))
     .catch((err: unknown) => ctx.logger.info({ err }, "could not tell a revoked officer"));
-});
+}

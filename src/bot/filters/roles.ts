@@ -15,6 +15,6 @@ export async function requireRole(ctx: BotContext, needed: Role): Promise<Access
   ctx.logger.warn({ user: from.id, needed, role: access.role }, "refused an action above the caller's role");
   const text = ctx.t("common:errors.forbidden");
   if (ctx.callbackQuery) await ctx.answerCallbackQuery({ text, show_alert: true });
-  else await ctx.reply(text, { parse_mode: "HTML" });
+  else await ctx.reply(text);
   return undefined;
 }

@@ -1,25 +1,19 @@
-import { escapeHtml as h, type TFunction } from "../../i18n.js";
+import { escapeHtml as h, type Locale, type TFunction } from "../../i18n.js";
 import type { LearningCard, RegistrationDraft } from "../../domain/citizens/citizen-service.js";
-import type { AffiliationKey, GoalKey } from "../../domain/citizens/inputs.js";
+import { GOALS, type AffiliationKey, type GoalKey } from "../../domain/citizens/inputs.js";
+import { placeLabel } from "../../domain/geo/labels.js";
+import { formatDate } from "./dates.js";
 
 /*
  * Composite values are escaped here piece by piece (user text and labels alike) and passed with
  * escapeValue: false, so nothing is escaped twice.
  */
 
+/** Goals in the list's order, "Khác: …" last. */
 export function goalsText(t: TFunction, goals: readonly GoalKey[], other?: string): string {
-  return goals
+  return GOALS.filter((g) => goals.includes(g))
     .map((g) => (g === "other" && other ? `${t("registration:goals.other")}: ${other}` : t(`registration:goals.${g}`)))
     .join(", ");
-}
-
-/** "Xã Lũng Cú": the unit word of the commune's type, then its name. */
-export function communeLabel(t: TFunction, communeType: string, communeName: string): string {
-  return `${t(`registration:commune_type.${communeType}`, { defaultValue: communeType })} ${communeName}`;
-}
-
-export function placeText(t: TFunction, communeType: string, communeName: string, provinceName: string): string {
-  return `${communeLabel(t, communeType, communeName)}, ${provinceName}`;
 }
 
 export function roleText(t: TFunction, affiliation: AffiliationKey, unitName?: string): string {
@@ -27,26 +21,24 @@ export function roleText(t: TFunction, affiliation: AffiliationKey, unitName?: s
   return unitName ? `${label} — ${unitName}` : label;
 }
 
-/** Building an Intl formatter is costly; one per locale, in Vietnam's time zone. */
-const dateFormats = new Map<string, Intl.DateTimeFormat>();
+interface PlaceNames {
+  communeName: string;
+  communeType: string;
+  provinceName: string;
+  provinceType: string;
+}
 
-export function formatDate(iso: string, locale: string): string {
-  const tag = locale === "en" ? "en-GB" : "vi-VN";
-  let format = dateFormats.get(tag);
-  if (!format) {
-    format = new Intl.DateTimeFormat(tag, { timeZone: "Asia/Ho_Chi_Minh", year: "numeric", month: "numeric", day: "numeric" });
-    dateFormats.set(tag, format);
-  }
-  return format.format(new Date(iso));
+function placeText(p: PlaceNames, locale: Locale): string {
+  return placeLabel({ name: p.communeName, type: p.communeType }, { name: p.provinceName, type: p.provinceType }, locale);
 }
 
 /** The learning card (thẻ Công dân học tập), HTML. */
-export function formatCard(t: TFunction, card: LearningCard, locale: string): string {
+export function formatCard(t: TFunction, card: LearningCard, locale: Locale): string {
   return t("registration:card.text", {
     number: h(card.registrationNumber),
     name: h(card.fullName),
     birthYear: card.birthYear,
-    place: h(placeText(t, card.communeType, card.communeName, card.provinceName)),
+    place: h(placeText(card, locale)),
     role: h(roleText(t, card.affiliation, card.unitName)),
     goals: h(goalsText(t, card.goals, card.otherGoal)),
     date: h(formatDate(card.registeredAt, locale)),
@@ -54,19 +46,13 @@ export function formatCard(t: TFunction, card: LearningCard, locale: string): st
   });
 }
 
-export interface PlaceNames {
-  provinceName: string;
-  communeName: string;
-  communeType: string;
-}
-
 /** The summary shown before saving, HTML. */
-export function formatSummary(t: TFunction, d: RegistrationDraft, names: PlaceNames): string {
+export function formatSummary(t: TFunction, d: RegistrationDraft, place: PlaceNames, locale: Locale): string {
   return t("registration:summary.text", {
     name: h(d.fullName),
     birthYear: d.birthYear,
     guardian: d.guardianName ? h(t("registration:summary.guardian", { name: d.guardianName, interpolation: { escapeValue: false } })) : "",
-    place: h(placeText(t, names.communeType, names.communeName, names.provinceName)),
+    place: h(placeText(place, locale)),
     role: h(roleText(t, d.affiliation, d.unitName)),
     goals: h(goalsText(t, d.goals, d.otherGoal)),
     phone: h(d.phone ?? t("registration:summary.no_phone")),

@@ -7,10 +7,10 @@ import type { InlineKeyboardMarkup } from "grammy/types";
  */
 export async function editOrReply(ctx: Context, text: string, markup?: InlineKeyboardMarkup): Promise<void> {
   try {
-    await ctx.editMessageText(text, { parse_mode: "HTML", reply_markup: markup });
+    await ctx.editMessageText(text, { reply_markup: markup });
   } catch (e) {
     if (!(e instanceof GrammyError) || e.error_code !== 400) throw e;
     if (e.description.includes("message is not modified")) return;
-    await ctx.reply(text, { parse_mode: "HTML", reply_markup: markup });
+    await ctx.reply(text, { reply_markup: markup });
   }
 }

@@ -1,14 +1,14 @@
 import { InlineKeyboard, Keyboard } from "grammy";
 import type { TFunction } from "../../i18n.js";
-import { AFFILIATIONS, GOALS, type GoalKey } from "../../domain/citizens/inputs.js";
-import type { CommuneDto, ProvinceDto } from "../../domain/geo/geo-service.js";
-import { cb, EDITABLE_FIELDS, type CallbackCodec } from "../callback-data/callback-data.js";
-import { communeLabel } from "../format/card.js";
+import { AFFILIATIONS, GOALS, type AffiliationKey, type GoalKey } from "../../domain/citizens/inputs.js";
+import { cb, EDITABLE_FIELDS } from "../callback-data/callback-data.js";
 
 export function consentKeyboard(t: TFunction): InlineKeyboard {
   return new InlineKeyboard()
     .text(t("privacy:consent.agree"), cb.consent.pack("yes"))
-    .text(t("privacy:consent.decline"), cb.consent.pack("no"));
+    .text(t("privacy:consent.decline"), cb.consent.pack("no"))
+    .row()
+    .text(t("privacy:consent.read_full"), cb.consent.pack("full"));
 }
 
 export function guardianKeyboard(t: TFunction): InlineKeyboard {
@@ -17,25 +17,17 @@ export function guardianKeyboard(t: TFunction): InlineKeyboard {
     .text(t("registration:guardian.no"), cb.guardian.pack("no"));
 }
 
-/** Province buttons; admins' invite picker passes its own codec. */
-export function provinceKeyboard(provinces: ProvinceDto[], codec: CallbackCodec<string> = cb.province): InlineKeyboard {
-  const kb = new InlineKeyboard();
-  provinces.forEach((p, i) => {
-    kb.text(p.name, codec.pack(p.code));
-    if (i % 3 === 2) kb.row();
-  });
-  return kb;
+export function oneWordNameKeyboard(t: TFunction): InlineKeyboard {
+  return new InlineKeyboard()
+    .text(t("registration:name.one_word_yes"), cb.oneWordName.pack("yes"))
+    .row()
+    .text(t("registration:name.one_word_retype"), cb.oneWordName.pack("retype"));
 }
 
-export function communeKeyboard(t: TFunction, communes: CommuneDto[]): InlineKeyboard {
+/** Affiliations offered; people who may be children are not offered the armed forces. */
+export function affiliationKeyboard(t: TFunction, offered: readonly AffiliationKey[] = AFFILIATIONS): InlineKeyboard {
   const kb = new InlineKeyboard();
-  for (const c of communes) kb.text(communeLabel(t, c.type, c.name), cb.commune.pack(c.code)).row();
-  return kb.text(t("registration:commune.none"), cb.commune.pack("none"));
-}
-
-export function affiliationKeyboard(t: TFunction): InlineKeyboard {
-  const kb = new InlineKeyboard();
-  for (const a of AFFILIATIONS) kb.text(t(`registration:affiliation.${a}`), cb.affiliation.pack(a)).row();
+  for (const a of offered) kb.text(t(`registration:affiliation.${a}`), cb.affiliation.pack(a)).row();
   return kb;
 }
 
@@ -46,12 +38,7 @@ export function goalsKeyboard(t: TFunction, chosen: readonly GoalKey[]): InlineK
 }
 
 export function phoneKeyboard(t: TFunction): Keyboard {
-  return new Keyboard()
-    .requestContact(t("registration:phone.share"))
-    .row()
-    .text(t("registration:phone.skip"))
-    .resized()
-    .oneTime();
+  return new Keyboard().requestContact(t("registration:phone.share")).row().text(t("registration:phone.skip")).resized().oneTime();
 }
 
 export function summaryKeyboard(t: TFunction): InlineKeyboard {

@@ -1,14 +1,10 @@
 import type { Context, MiddlewareFn } from "grammy";
-import { autoRetry } from "@grammyjs/auto-retry";
 import { localeFromTelegram, type Locale, type TFunction } from "../../i18n.js";
 import type { Deps, SessionData } from "../context.js";
+import { sessionKey } from "../session-key.js";
+import { apiPlugins } from "./api.js";
 
 type Injectable = Context & { deps: Deps; logger: Deps["logger"]; t: TFunction; locale: Locale };
-
-/** Waits out 429s and Telegram's 5xx (bounded); used on bot.api and inside conversations alike. */
-export function retryPolitely() {
-  return autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 60 });
-}
 
 /** First middleware: dependencies and a logger bound to the update (dependency injection). */
 export function injectDeps(deps: Deps): MiddlewareFn<Injectable> {
@@ -35,7 +31,9 @@ function lazyLogger(ctx: Injectable, deps: Deps): void {
  */
 export function i18nMiddleware(): MiddlewareFn<Injectable & { session: SessionData }> {
   return (ctx, next) => {
-    const locale = ctx.session.locale ?? localeFromTelegram(ctx.from?.language_code);
+    // Updates without a person or chat (a channel's poll answer) have no session to read.
+    const saved = sessionKey(ctx) === undefined ? undefined : ctx.session.locale;
+    const locale = saved ?? localeFromTelegram(ctx.from?.language_code);
     ctx.locale = locale;
     ctx.t = ctx.deps.i18n.t(locale);
     if (ctx.from) ctx.deps.localeMemo.set(ctx.from.id, locale);
@@ -53,7 +51,7 @@ export function conversationPlugins(deps: Deps): MiddlewareFn<Injectable>[] {
       const locale = (ctx.from && deps.localeMemo.get(ctx.from.id)) ?? localeFromTelegram(ctx.from?.language_code);
       ctx.locale = locale;
       ctx.t = deps.i18n.t(locale);
-      ctx.api.config.use(retryPolitely());
+      ctx.api.config.use(...apiPlugins(deps.answered));
       return next();
     },
   ];
@@ -71,5 +69,22 @@ export function trimCallbackMessages(): MiddlewareFn<Context> {
     const m = query?.message;
     if (query && m) query.message = { message_id: m.message_id, date: m.date, chat: m.chat } as typeof m;
     return next();
+  };
+}
+
+/**
+ * Every callback query gets an answer (a button left spinning looks broken): whatever handled
+ * the update, or failed to, one that is still unanswered at the end is answered here.
+ */
+export function answerEveryQuery(): MiddlewareFn<Injectable> {
+  return async (ctx, next) => {
+    try {
+      await next();
+    } finally {
+      const query = ctx.callbackQuery;
+      if (query && !ctx.deps.answered.take(query.id)) {
+        await ctx.api.answerCallbackQuery(query.id).catch((err: unknown) => ctx.logger.debug({ err }, "could not answer a callback query"));
+      }
+    }
   };
 }

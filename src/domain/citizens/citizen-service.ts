@@ -28,6 +28,7 @@ export interface LearningCard {
   guardianName?: string;
   provinceCode: string;
   provinceName: string;
+  provinceType: string;
   communeCode: string;
   communeName: string;
   communeType: string;
@@ -51,7 +52,7 @@ export type CitizenPatch =
   | { field: "phone"; phone?: string };
 
 /** A draft with one field changed (the summary's "Edit" before anything is saved). */
-export function applyPatch(draft: RegistrationDraft, patch: CitizenPatch): RegistrationDraft {
+export function applyPatch<D extends Partial<RegistrationDraft>>(draft: D, patch: CitizenPatch): D {
   switch (patch.field) {
     case "fullName":
       return { ...draft, fullName: patch.fullName };
@@ -160,9 +161,15 @@ export class CitizenService {
     return c ? this.toCard(c) : undefined;
   }
 
-  private async withNames(card: Omit<LearningCard, "provinceName" | "communeName" | "communeType">): Promise<LearningCard> {
+  private async withNames(card: Omit<LearningCard, "provinceName" | "provinceType" | "communeName" | "communeType">): Promise<LearningCard> {
     const [commune, province] = await Promise.all([this.geo.getCommune(card.communeCode), this.geo.getProvince(card.provinceCode)]);
-    return { ...card, provinceName: province?.name ?? card.provinceCode, communeName: commune?.name ?? card.communeCode, communeType: commune?.type ?? "" };
+    return {
+      ...card,
+      provinceName: province?.name ?? card.provinceCode,
+      provinceType: province?.type ?? "",
+      communeName: commune?.name ?? card.communeCode,
+      communeType: commune?.type ?? "",
+    };
   }
 
   private toCard(c: LearningCitizenRow): Promise<LearningCard> {

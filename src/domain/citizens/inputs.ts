@@ -14,10 +14,10 @@ export const fullNameSchema = z
   .pipe(
     z
       .string()
-      .min(2, "errors.name_length")
-      .max(100, "errors.name_length")
-      .regex(NAME_CHARS, "errors.name_chars")
-      .refine((s) => /\p{L}.*\p{L}/u.test(s), "errors.name_letters"),
+      .min(2, "registration:errors.name_length")
+      .max(100, "registration:errors.name_length")
+      .regex(NAME_CHARS, "registration:errors.name_chars")
+      .refine((s) => /\p{L}.*\p{L}/u.test(s), "registration:errors.name_letters"),
   );
 
 const birthYearSchemas = new Map<number, ReturnType<typeof makeBirthYearSchema>>();
@@ -36,9 +36,9 @@ function makeBirthYearSchema(currentYear: number) {
   return z
     .string()
     .trim()
-    .regex(/^\d{4}$/, "errors.year_format")
+    .regex(/^\d{4}$/, "registration:errors.year_format")
     .transform(Number)
-    .pipe(z.number().int().min(1900, "errors.year_range").max(currentYear, "errors.year_range"));
+    .pipe(z.number().int().min(1900, "registration:errors.year_range").max(currentYear, "registration:errors.year_range"));
 }
 
 /** Age counted by year only: anyone who may still be under 16 this year needs a guardian. */
@@ -52,26 +52,37 @@ export const unitNameSchema = z
   .pipe(
     z
       .string()
-      .min(2, "errors.unit_length")
-      .max(120, "errors.unit_length")
-      .regex(/^[\p{L}\p{M}\p{N} '’.,()\/&-]+$/u, "errors.unit_chars"),
+      .min(2, "registration:errors.unit_length")
+      .max(120, "registration:errors.unit_length")
+      .regex(/^[\p{L}\p{M}\p{N} '’.,()\/&-]+$/u, "registration:errors.unit_chars"),
   );
 
 export const otherGoalSchema = z
   .string()
   .transform((s) => s.normalize("NFC").replace(/\s+/g, " ").trim())
-  .pipe(z.string().min(2, "errors.goal_length").max(200, "errors.goal_length"));
+  .pipe(z.string().min(2, "registration:errors.goal_length").max(200, "registration:errors.goal_length"));
 
 export const placeQuerySchema = z
   .string()
   .transform((s) => s.normalize("NFC").trim())
-  .pipe(z.string().min(2, "errors.place_short").max(60, "errors.place_long"));
+  .pipe(z.string().min(2, "place:errors.short").max(60, "place:errors.long"));
+
+/** A name of one word ("Mai"): allowed, since some people have one, but confirmed first. */
+export function isOneWordName(name: string): boolean {
+  return !name.includes(" ");
+}
+
+/** "bỏ qua", "bo qua", "skip", "không"…: typed instead of pressing Skip. */
+export function isSkipWord(text: string): boolean {
+  const form = text.normalize("NFD").replace(/\p{M}/gu, "").replace(/[đĐ]/g, "d").toLowerCase().replace(/[^a-z]+/g, " ").trim();
+  return ["bo qua", "boqua", "skip", "khong", "ko", "no", "thoi", "none"].includes(form);
+}
 
 /** Telegram gives phone numbers with or without "+"; stored as E.164-like digits with "+". */
 export const phoneSchema = z
   .string()
   .transform((s) => s.replace(/[\s()-]/g, ""))
-  .pipe(z.string().regex(/^\+?\d{8,15}$/, "errors.phone_format"))
+  .pipe(z.string().regex(/^\+?\d{8,15}$/, "registration:errors.phone_format"))
   .transform((s) => (s.startsWith("+") ? s : "+" + s));
 
 export const AFFILIATIONS = [
@@ -96,5 +107,5 @@ export const goalSchema = z.enum(GOALS);
 
 /** First error of a failed parse, as an i18n key. */
 export function firstErrorKey(error: z.ZodError): string {
-  return error.issues[0]?.message ?? "errors.invalid";
+  return error.issues[0]?.message ?? "common:flow.invalid";
 }

@@ -1,5 +1,5 @@
-import { randomBytes } from "node:crypto";
-import type { PrismaClient, Role } from "../../generated/prisma/client.js";
+import { createHash, randomBytes } from "node:crypto";
+import type { PrismaClient, Role, User } from "../../generated/prisma/client.js";
 
 export type { Role };
 
@@ -16,8 +16,32 @@ export interface Access {
 
 export interface OfficerSummary {
   telegramId: string;
+  /** The registered name, when the officer is a learning citizen too. */
   fullName?: string;
+  /** The Telegram name and @username they redeemed their invite with. */
+  telegramName?: string;
+  username?: string;
   scope: Scope;
+}
+
+/** Who redeems an invite, as Telegram shows them (kept for officers only, for /officers). */
+export interface TelegramProfile {
+  name: string;
+  username?: string;
+}
+
+/** An officer's scope as stored on their user row. */
+export function scopeOf(user: Pick<User, "scopeProvinceCode" | "scopeCommuneCode" | "scopeUnit"> | null | undefined): Scope {
+  return {
+    provinceCode: user?.scopeProvinceCode ?? undefined,
+    communeCode: user?.scopeCommuneCode ?? undefined,
+    unitName: user?.scopeUnit ?? undefined,
+  };
+}
+
+/** Invite tokens are stored hashed: a database backup cannot redeem them. */
+function tokenHash(token: string): string {
+  return createHash("sha256").update(token).digest("base64url");
 }
 
 export type RedeemResult =
@@ -40,11 +64,7 @@ export class UserService {
   /** The caller's current role, read server-side; ADMIN_TELEGRAM_IDS are admins. */
   async access(telegramId: string): Promise<Access> {
     const user = await this.prisma.user.findUnique({ where: { id: BigInt(telegramId) } });
-    const scope: Scope = {
-      provinceCode: user?.scopeProvinceCode ?? undefined,
-      communeCode: user?.scopeCommuneCode ?? undefined,
-      unitName: user?.scopeUnit ?? undefined,
-    };
+    const scope = scopeOf(user);
     if (this.adminIds.has(telegramId)) return { role: "admin", scope };
     return { role: user?.role ?? "resident", scope };
   }
@@ -69,7 +89,7 @@ export class UserService {
     const expiresAt = new Date(now.getTime() + ttlHours * 3600_000);
     await this.prisma.$transaction([
       this.prisma.officerInvite.create({
-        data: { token, createdById: BigInt(adminId), provinceCode: scope.provinceCode, communeCode: scope.communeCode ?? null, unitName: scope.unitName ?? null, expiresAt, createdAt: now },
+        data: { token: tokenHash(token), createdById: BigInt(adminId), provinceCode: scope.provinceCode, communeCode: scope.communeCode ?? null, unitName: scope.unitName ?? null, expiresAt, createdAt: now },
       }),
       this.prisma.auditLog.create({ data: { actorId: BigInt(adminId), action: "officer_invite_created", detail: { provinceCode: scope.provinceCode, communeCode: scope.communeCode ?? null, expiresAt: expiresAt.toISOString() }, at: now } }),
     ]);
@@ -88,40 +108,59 @@ export class UserService {
       officers: rows.map((u) => ({
         telegramId: u.id.toString(),
         fullName: u.citizen?.fullName,
-        scope: { provinceCode: u.scopeProvinceCode ?? undefined, communeCode: u.scopeCommuneCode ?? undefined, unitName: u.scopeUnit ?? undefined },
+        telegramName: u.telegramName ?? undefined,
+        username: u.telegramUsername ?? undefined,
+        scope: scopeOf(u),
       })),
     };
   }
 
   /** Takes the officer role back (the person stays a resident, or a member if registered so). */
-  async revokeOfficer(adminId: string, telegramId: string, now: Date): Promise<boolean> {
+  /** The revoked officer's name for the admin's confirmation, or false when they were not one. */
+  async revokeOfficer(adminId: string, telegramId: string, now: Date): Promise<{ name: string } | false> {
     const id = BigInt(telegramId);
     return this.prisma.$transaction(async (tx) => {
-      const user = await tx.user.findUnique({ where: { id }, include: { citizen: { select: { affiliation: true } } } });
+      const user = await tx.user.findUnique({ where: { id }, include: { citizen: { select: { affiliation: true, fullName: true } } } });
       if (user?.role !== "officer") return false;
       await tx.user.update({
         where: { id },
-        data: { role: user.citizen?.affiliation === "association_member" ? "member" : "resident", scopeProvinceCode: null, scopeCommuneCode: null, scopeUnit: null },
+        data: {
+          role: user.citizen?.affiliation === "association_member" ? "member" : "resident",
+          scopeProvinceCode: null, scopeCommuneCode: null, scopeUnit: null, telegramName: null, telegramUsername: null,
+        },
       });
       await tx.auditLog.create({ data: { actorId: BigInt(adminId), action: "officer_role_revoked", detail: { provinceCode: user.scopeProvinceCode }, at: now } });
-      return true;
+      return { name: user.citizen?.fullName ?? user.telegramName ?? telegramId };
     });
   }
 
+  /** The person blocked the bot: messages the bot starts skip them until they come back. */
+  async markUnreachable(telegramId: string, now: Date): Promise<void> {
+    await this.prisma.user.updateMany({ where: { id: BigInt(telegramId), unreachableSince: null }, data: { unreachableSince: now } });
+  }
+
+  async markReachable(telegramId: string): Promise<void> {
+    await this.prisma.user.updateMany({ where: { id: BigInt(telegramId), unreachableSince: { not: null } }, data: { unreachableSince: null } });
+  }
+
   /** Single use: the conditional update is the lock, so two people cannot redeem one link. */
-  async redeemInvite(telegramId: string, token: string, now: Date): Promise<RedeemResult> {
+  async redeemInvite(telegramId: string, token: string, now: Date, profile?: TelegramProfile): Promise<RedeemResult> {
     const id = BigInt(telegramId);
     if (this.adminIds.has(telegramId)) return { status: "admin" };
+    const hash = tokenHash(token);
     return this.prisma.$transaction(async (tx) => {
-      const invite = await tx.officerInvite.findUnique({ where: { token } });
+      // An admin gains nothing from an invite: checked before the invite is used up.
+      if ((await tx.user.findUnique({ where: { id }, select: { role: true } }))?.role === "admin") return { status: "admin" } as const;
+      const invite = await tx.officerInvite.findUnique({ where: { token: hash } });
       if (!invite) return { status: "unknown" } as const;
       if (invite.usedAt) return { status: "used" } as const;
       if (invite.expiresAt <= now) return { status: "expired" } as const;
-      const { count } = await tx.officerInvite.updateMany({ where: { token, usedAt: null }, data: { usedAt: now, usedById: id } });
+      const { count } = await tx.officerInvite.updateMany({ where: { token: hash, usedAt: null }, data: { usedAt: now, usedById: id } });
       if (count !== 1) return { status: "used" } as const;
-      const scope = { scopeProvinceCode: invite.provinceCode, scopeCommuneCode: invite.communeCode, scopeUnit: invite.unitName };
-      const existing = await tx.user.findUnique({ where: { id } });
-      if (existing?.role === "admin") return { status: "admin" } as const;
+      const scope = {
+        scopeProvinceCode: invite.provinceCode, scopeCommuneCode: invite.communeCode, scopeUnit: invite.unitName,
+        telegramName: profile?.name ?? null, telegramUsername: profile?.username ?? null,
+      };
       await tx.user.upsert({ where: { id }, create: { id, role: "officer", ...scope }, update: { role: "officer", ...scope } });
       await tx.auditLog.create({ data: { actorId: id, action: "officer_role_granted", detail: { provinceCode: invite.provinceCode, communeCode: invite.communeCode }, at: now } });
       return {

@@ -172,6 +172,8 @@ export class FakeTelegram {
   private readonly callbackQueries = new Map<string, { answered: boolean }>();
   private readonly failures = new Map<string, InjectedFailure[]>();
   private readonly commands = new Map<string, BotCommand[]>();
+  /** The bot's description and short description, per language ("" = default). */
+  private readonly descriptions = new Map<string, string>();
   private readonly menuButtons = new Map<string, unknown>();
   private readonly listeners = new Set<(event: FakeTelegramEvent) => void>();
   private updates: Update[] = [];
@@ -205,6 +207,10 @@ export class FakeTelegram {
     sendDocument: (p) => this.sendDocument(p),
     sendChatAction: (p) => this.sendChatAction(p),
     sendPoll: (p) => this.sendPoll(p),
+    setMyDescription: (p) => this.setDescription(p, "description", 512),
+    getMyDescription: (p) => ok({ description: this.descriptions.get(`description:${this.languageOf(p)}`) ?? "" }),
+    setMyShortDescription: (p) => this.setDescription(p, "short_description", 120),
+    getMyShortDescription: (p) => ok({ short_description: this.descriptions.get(`short_description:${this.languageOf(p)}`) ?? "" }),
     setChatMenuButton: (p) => this.setChatMenuButton(p),
     getChatMenuButton: (p) => ok(clone(this.menuButtons.get(this.menuButtonKey(p)) ?? { type: "commands" })),
   };
@@ -361,7 +367,7 @@ export class FakeTelegram {
   reset(): void {
     this.calls.length = 0;
     this.documents.length = 0;
-    for (const map of [this.chats, this.messages, this.callbackQueries, this.failures, this.commands, this.menuButtons]) {
+    for (const map of [this.chats, this.messages, this.callbackQueries, this.failures, this.commands, this.menuButtons, this.descriptions]) {
       map.clear();
     }
     this.blockedChats.clear();
@@ -797,6 +803,27 @@ export class FakeTelegram {
     const language = p.string("language_code") ?? "";
     if (language !== "" && !/^[a-z]{2}$/.test(language)) throw badRequest("invalid language code specified");
     return JSON.stringify([normalizeScope(scope === undefined ? { type: "default" } : scope), language]);
+  }
+
+  private languageOf(p: Params): string {
+    const language = p.string("language_code") ?? "";
+    if (language !== "" && !/^[a-z]{2}$/.test(language)) throw badRequest("invalid language code specified");
+    return language;
+  }
+
+  /** Telegram's limits: description 0–512 characters, short description 0–120. */
+  private setDescription(p: Params, field: "description" | "short_description", max: number): ApiSuccess<boolean> {
+    const text = p.string(field) ?? "";
+    if (utf16Length(text) > max) throw badRequest(field === "description" ? "BOT_DESCRIPTION_INVALID" : "BOT_SHORT_DESCRIPTION_INVALID");
+    const key = `${field}:${this.languageOf(p)}`;
+    if (text === "") this.descriptions.delete(key);
+    else this.descriptions.set(key, text);
+    return ok(true);
+  }
+
+  /** The description shown in an empty chat with the bot, for a language (falls back to the default). */
+  getDescription(language = "", field: "description" | "short_description" = "description"): string {
+    return this.descriptions.get(`${field}:${language}`) ?? this.descriptions.get(`${field}:`) ?? "";
   }
 
   private setMyCommands(p: Params): ApiSuccess<boolean> {

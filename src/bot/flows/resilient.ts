@@ -1,5 +1,6 @@
 import type { ConvContext, Convo } from "../context.js";
-import { FlowStopped } from "./steps.js";
+import { reportFailure } from "../helpers/failures.js";
+import { FlowStopped } from "./engine.js";
 
 type Builder<A extends unknown[]> = (conversation: Convo, ctx: ConvContext, ...args: A) => Promise<void>;
 
@@ -15,10 +16,7 @@ export function keepFlowOnError<A extends unknown[]>(builder: Builder<A>): Build
       await builder(conversation, ctx, ...args);
     } catch (e) {
       if (e instanceof FlowStopped) return;
-      await conversation.external(async (octx) => {
-        octx.logger.error({ err: e }, "a flow step failed: the update is dropped, the flow kept");
-        await octx.reply(octx.t("common:errors.internal"), { parse_mode: "HTML" }).catch(() => undefined);
-      });
+      await conversation.external((octx) => reportFailure(octx, e));
       await conversation.skip({ next: false });
     }
   };

@@ -1,0 +1,115 @@
+import type { CommuneDto, ProvinceDto } from "../../domain/geo/geo-service.js";
+import { communeLabel, provinceLabel } from "../../domain/geo/labels.js";
+import { placeQuerySchema } from "../../domain/citizens/inputs.js";
+import { cb } from "../callback-data/callback-data.js";
+import type { ConvContext, Convo } from "../context.js";
+import { communeKeyboard, provinceKeyboard, provinceSuggestionKeyboard } from "../keyboards/place.js";
+import { BACK, FlowStopped, parseWith, runStep, type Back, type BackOption } from "./engine.js";
+
+export interface Place {
+  province: ProvinceDto;
+  commune: CommuneDto;
+}
+
+export interface PlaceOptions {
+  back?: BackOption;
+  /** Put before each question, e.g. "Bước 3/7." in the registration. */
+  prefix?(c: ConvContext, part: "province" | "commune"): string;
+}
+
+const COMMUNE_BUTTONS = 8;
+/** Province ↔ commune round trips allowed in one place question. */
+const MAX_ROUNDS = 10;
+
+/** Province, then commune of that province; "↩️ Đổi tỉnh/thành" at the commune goes back one. */
+export async function askPlace(conversation: Convo, ctx: ConvContext, opts: PlaceOptions = {}): Promise<Place | Back> {
+  for (let round = 0; round < MAX_ROUNDS; round++) {
+    const province = await askProvince(conversation, ctx, opts);
+    if (province === BACK) return BACK;
+    const commune = await askCommune(conversation, ctx, province, opts);
+    if (commune !== BACK) return { province, commune };
+  }
+  await ctx.reply(ctx.t("common:flow.too_many_attempts"));
+  throw new FlowStopped();
+}
+
+const echo = (c: ConvContext, labelKey: string, value: string) => c.t("common:flow.echo", { label: c.t(labelKey), value });
+
+export async function askProvince(conversation: Convo, ctx: ConvContext, opts: PlaceOptions = {}): Promise<ProvinceDto | Back> {
+  const provinces = await conversation.external((octx) => octx.deps.services.geo.listProvinces());
+  return runStep<ProvinceDto>(conversation, ctx, {
+    question: (c) => `${opts.prefix?.(c, "province") ?? ""}${c.t("place:province.ask")}`,
+    keyboard: (c) => provinceKeyboard(provinces, c.locale),
+    codecs: [cb.province],
+    hint: "place:province.hint",
+    back: opts.back,
+    echo: (c, p) => echo(c, "place:province.label", provinceLabel(p, c.locale, "short")),
+    accept: async (c) => {
+      const code = cb.province.unpack(c.callbackQuery?.data);
+      if (code === "retype") {
+        await c.reply(c.t("place:province.retype"));
+        return { wait: true };
+      }
+      if (code) {
+        const p = provinces.find((x) => x.code === code);
+        return p ? { done: p } : { retry: "common:flow.invalid_choice" };
+      }
+      const text = c.message?.text;
+      if (text === undefined) return undefined;
+      const q = parseWith(placeQuerySchema, text);
+      if (!q || !("done" in q)) return q;
+      const found = await conversation.external((octx) => octx.deps.services.geo.findProvinces(q.done));
+      if (found.exact) return { done: found.exact };
+      if (found.matches.length === 1 && !found.suggestion) return { done: found.matches[0]! };
+      if (found.suggestion) {
+        const shown = await c.reply(c.t("place:province.did_you_mean", { name: provinceLabel(found.suggestion, c.locale, "full") }), {
+          reply_markup: provinceSuggestionKeyboard(c.t, found.suggestion, c.locale),
+        });
+        return { wait: true, shown };
+      }
+      if (found.matches.length > 1) {
+        const shown = await c.reply(c.t("place:province.choose"), { reply_markup: provinceKeyboard(found.matches.slice(0, 9), c.locale) });
+        return { wait: true, shown };
+      }
+      return { retry: "place:province.not_found", params: { query: q.done } };
+    },
+  });
+}
+
+export async function askCommune(conversation: Convo, ctx: ConvContext, province: ProvinceDto, opts: PlaceOptions = {}): Promise<CommuneDto | Back> {
+  const where = (c: ConvContext) => provinceLabel(province, c.locale, "full");
+  return runStep<CommuneDto>(conversation, ctx, {
+    question: (c) => `${opts.prefix?.(c, "commune") ?? ""}${c.t("place:commune.ask", { province: where(c) })}`,
+    codecs: [cb.commune],
+    hint: "place:commune.hint",
+    back: { label: "place:commune.change_province" },
+    echo: (c, m) => echo(c, "place:commune.label", communeLabel(m, c.locale)),
+    accept: async (c) => {
+      const code = cb.commune.unpack(c.callbackQuery?.data);
+      if (code === "none") {
+        await c.reply(c.t("place:commune.retype", { province: where(c) }));
+        return { wait: true };
+      }
+      if (code) {
+        // Server-side check: a forged or stale code from another province is refused.
+        const commune = await conversation.external((octx) => octx.deps.services.geo.getCommune(code));
+        return commune && commune.provinceCode === province.code ? { done: commune } : { retry: "common:flow.invalid_choice" };
+      }
+      const text = c.message?.text;
+      if (text === undefined) return undefined;
+      const q = parseWith(placeQuerySchema, text);
+      if (!q || !("done" in q)) return q;
+      const found = await conversation.external((octx) => octx.deps.services.geo.searchCommunes(province.code, q.done, COMMUNE_BUTTONS));
+      if (found.matches.length === 0) {
+        return { retry: "place:commune.not_found", params: { query: q.done, province: where(c) } };
+      }
+      const message = found.suggestion && found.matches.length === 1
+        ? c.t("place:commune.did_you_mean", { name: communeLabel(found.suggestion, c.locale) })
+        : found.total > found.matches.length
+          ? c.t("place:commune.too_many", { count: found.total, shown: found.matches.length })
+          : c.t("place:commune.choose", { count: found.matches.length });
+      const shown = await c.reply(message, { reply_markup: communeKeyboard(c.t, found.matches, c.locale) });
+      return { wait: true, shown };
+    },
+  });
+}

@@ -1,0 +1,216 @@
+import { GrammyError, InlineKeyboard, Keyboard } from "grammy";
+import type { Message } from "grammy/types";
+import type { ZodType } from "zod";
+import { LOCALES } from "../../i18n.js";
+import { cb, type CallbackCodec } from "../callback-data/callback-data.js";
+import type { ConvContext, Convo } from "../context.js";
+
+/**
+ * The step engine every conversation is built from: a question, the answers it accepts, a
+ * localised reason when an answer is refused, an optional Back button, and the question edited
+ * in place once answered (its keyboard gone, the choice shown).
+ */
+
+/** Returned by a step whose Back button was pressed. */
+export const BACK = Symbol("back");
+export type Back = typeof BACK;
+
+/** Ends a flow on purpose (declined, too many attempts); the person was already told. */
+export class FlowStopped extends Error {}
+
+/** Invalid answers allowed in one step before the flow stops. */
+export const MAX_ATTEMPTS = 10;
+/**
+ * Updates one step may take in all, valid ones included (toggles, "show me the list again"):
+ * a conversation replays every update it stored on each new one, so a step must stay bounded.
+ */
+export const MAX_UPDATES_PER_STEP = 40;
+
+export type Outcome<T> =
+  | { done: T }
+  /** Re-ask with this reason (a namespaced i18n key); counts as an invalid attempt. */
+  | { retry: string; params?: Record<string, unknown> }
+  /** Handled without an answer yet; `shown` is a message with buttons to tidy up once answered. */
+  | { wait: true; shown?: Message }
+  | undefined;
+
+export interface BackOption {
+  /** Label key of the Back button (default "common:flow.back"). */
+  label?: string;
+}
+
+export interface Step<T> {
+  question(c: ConvContext): string;
+  /** An inline keyboard under the question, or a reply keyboard (then Back is a text button). */
+  keyboard?(c: ConvContext): InlineKeyboard | Keyboard | undefined;
+  /** Callback codecs this step answers; other buttons go on to the features. */
+  codecs?: CallbackCodec<string>[];
+  accept(c: ConvContext): Promise<Outcome<T>>;
+  /** i18n key saying what kind of answer the step wants (for stickers, photos…). */
+  hint: string;
+  back?: BackOption;
+  /** Replaces the question once answered, e.g. "✅ Tỉnh/thành: Hải Phòng". */
+  echo?(c: ConvContext, value: T): string | undefined;
+}
+
+function isCommand(c: ConvContext): boolean {
+  const e = c.message?.entities?.[0];
+  return e?.type === "bot_command" && e.offset === 0;
+}
+
+/** Only messages, edits and button presses can answer a question; service updates cannot. */
+function isAnswer(c: ConvContext): boolean {
+  return Boolean(c.message ?? c.editedMessage ?? c.callbackQuery);
+}
+
+function backLabels(key: string, c: ConvContext): string[] {
+  return LOCALES.map((l) => c.deps.i18n.t(l)(key));
+}
+
+function markup(step: Step<unknown>, c: ConvContext): InlineKeyboard | Keyboard | undefined {
+  const kb = step.keyboard?.(c);
+  if (!step.back) return kb;
+  const label = c.t(step.back.label ?? "common:flow.back");
+  if (kb instanceof Keyboard) return kb.row().text(label);
+  return (kb ?? new InlineKeyboard()).row().text(label, cb.flowBack.pack("go"));
+}
+
+/** Edits are a courtesy: an old or unchanged message must not break the flow. */
+async function tidy(edit: Promise<unknown>): Promise<void> {
+  await edit.catch((e: unknown) => {
+    if (!(e instanceof GrammyError) || e.error_code !== 400) throw e;
+  });
+}
+
+/** Runs one step to its answer, or BACK. */
+export async function runStep<T>(conversation: Convo, ctx: ConvContext, step: Step<T>): Promise<T | Back> {
+  const kb = markup(step as Step<unknown>, ctx);
+  const asked = await ctx.reply(step.question(ctx), { reply_markup: kb });
+  const replyKeyboard = kb instanceof Keyboard;
+  const shown: Message[] = [];
+  const codecs = step.codecs ?? [];
+  let invalid = 0;
+  let received = 0;
+
+  const settle = async (c: ConvContext, echo: string | undefined) => {
+    const chat = c.chat!.id;
+    if (replyKeyboard) {
+      if (echo) await c.reply(echo, { reply_markup: { remove_keyboard: true } });
+    } else if (echo) {
+      await tidy(c.api.editMessageText(chat, asked.message_id, echo));
+    } else if (kb) {
+      await tidy(c.api.editMessageReplyMarkup(chat, asked.message_id));
+    }
+    for (const m of shown) await tidy(c.api.editMessageReplyMarkup(chat, m.message_id));
+  };
+
+  for (;;) {
+    const c = await conversation.wait();
+    // Commands (/help, /me…), service updates (my_chat_member) and other features' buttons are
+    // not answers: they go on to the features.
+    if (!isAnswer(c) || isCommand(c)) await conversation.skip({ next: true });
+    const query = c.callbackQuery;
+    if (query) {
+      const data = query.data ?? "";
+      if (step.back && cb.flowBack.pattern.test(data)) {
+        const onScreen = query.message?.message_id === asked.message_id || shown.some((m) => m.message_id === query.message?.message_id);
+        if (!onScreen) {
+          await c.answerCallbackQuery({ text: c.t("common:errors.stale_button") });
+          continue;
+        }
+        await c.answerCallbackQuery();
+        await settle(c, undefined);
+        return BACK;
+      }
+      const mine = codecs.find((codec) => codec.pattern.test(data));
+      if (!mine) await conversation.skip({ next: true });
+      if (mine!.unpack(data) === undefined) {
+        await c.answerCallbackQuery({ text: c.t("common:errors.invalid_button") });
+        continue;
+      }
+      await c.answerCallbackQuery();
+    }
+    if (++received > MAX_UPDATES_PER_STEP) await stop(c);
+    if (c.editedMessage) {
+      await c.reply(c.t("common:errors.edited_ignored"));
+      continue;
+    }
+    const text = c.message?.text;
+    if (step.back && replyKeyboard && text !== undefined && backLabels(step.back.label ?? "common:flow.back", c).includes(text.trim())) {
+      await settle(c, undefined);
+      await c.reply(c.t("common:flow.going_back"), { reply_markup: { remove_keyboard: true } });
+      return BACK;
+    }
+    const outcome = await step.accept(c);
+    if (outcome && "done" in outcome) {
+      await settle(c, step.echo?.(c, outcome.done));
+      return outcome.done;
+    }
+    if (outcome && "wait" in outcome) {
+      if (outcome.shown) shown.push(outcome.shown);
+      continue;
+    }
+    if (++invalid >= MAX_ATTEMPTS) await stop(c);
+    // The reason alone: it says what is wrong and what to do. The hint is for other kinds of input.
+    await c.reply(outcome ? c.t(outcome.retry, outcome.params) : `${c.t("common:flow.unexpected")} ${c.t(step.hint)}`);
+  }
+}
+
+async function stop(c: ConvContext): Promise<never> {
+  await c.reply(c.t("common:flow.too_many_attempts"), { reply_markup: { remove_keyboard: true } });
+  throw new FlowStopped();
+}
+
+export interface ButtonsOptions<T extends string> {
+  question(c: ConvContext): string;
+  keyboard(c: ConvContext): InlineKeyboard;
+  codec: CallbackCodec<T>;
+  hint: string;
+  back?: BackOption;
+  echo?(c: ConvContext, value: T): string | undefined;
+  /** Some values show something and keep the question open (e.g. "read the full notice"). */
+  onPress?(c: ConvContext, value: T): Promise<Outcome<T>>;
+}
+
+/** A question answered only with its buttons; typed text is pointed back to them. */
+export function askButtons<T extends string>(conversation: Convo, ctx: ConvContext, opts: ButtonsOptions<T> & { back?: undefined }): Promise<T>;
+export function askButtons<T extends string>(conversation: Convo, ctx: ConvContext, opts: ButtonsOptions<T>): Promise<T | Back>;
+export function askButtons<T extends string>(conversation: Convo, ctx: ConvContext, opts: ButtonsOptions<T>): Promise<T | Back> {
+  return runStep<T>(conversation, ctx, {
+    ...opts,
+    codecs: [opts.codec as CallbackCodec<string>],
+    accept: async (c) => {
+      const value = opts.codec.unpack(c.callbackQuery?.data);
+      if (value !== undefined) return opts.onPress ? opts.onPress(c, value) : { done: value };
+      return c.message?.text !== undefined ? { retry: "common:flow.use_buttons" } : undefined;
+    },
+  });
+}
+
+export interface TextOptions<T> {
+  question(c: ConvContext): string;
+  /** Validates and normalises; its error messages are namespaced i18n keys. */
+  schema: ZodType<T>;
+  hint: string;
+  back?: BackOption;
+  keyboard?(c: ConvContext): InlineKeyboard | Keyboard | undefined;
+  echo?(c: ConvContext, value: T): string | undefined;
+}
+
+/** A typed answer, validated with zod; a refused one is re-asked with its localised reason. */
+export function askText<T>(conversation: Convo, ctx: ConvContext, opts: TextOptions<T> & { back?: undefined }): Promise<T>;
+export function askText<T>(conversation: Convo, ctx: ConvContext, opts: TextOptions<T>): Promise<T | Back>;
+export function askText<T>(conversation: Convo, ctx: ConvContext, opts: TextOptions<T>): Promise<T | Back> {
+  return runStep<T>(conversation, ctx, {
+    ...opts,
+    accept: async (c) => {
+      const text = c.message?.text;
+      return text === undefined ? undefined : parseWith(opts.schema, text);
+    },
+  });
+}
+
+export function parseWith<T>(schema: ZodType<T>, value: unknown): Outcome<T> {
+  const r = schema.safeParse(value);
+  return r.success ? { done: r.data } : { retry: r.error.issues[0]?.message ?? "common:flow.invalid" };
+}

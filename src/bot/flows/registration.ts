@@ -1,0 +1,144 @@
+import { AlreadyRegisteredError, applyPatch, type LearningCard, type RegistrationDraft } from "../../domain/citizens/citizen-service.js";
+import { CONSENT_VERSION } from "../../domain/privacy/consent.js";
+import { cb, EDITABLE_FIELDS, type EditableField } from "../callback-data/callback-data.js";
+import type { ConvContext, Convo } from "../context.js";
+import { formatCard, formatSummary } from "../format/card.js";
+import { consentKeyboard, fieldKeyboard, summaryKeyboard } from "../keyboards/registration.js";
+import type { Place } from "./ask-place.js";
+import { askField } from "./citizen-fields.js";
+import { askButtons, BACK, FlowStopped, type Back } from "./engine.js";
+
+export const REGISTRATION = "registration";
+
+/** Moves (answers and Backs) in one registration before it stops: keeps the stored log bounded. */
+const MAX_MOVES = 60;
+
+const STEP_NUMBERS: Record<EditableField | "commune", number> = {
+  fullName: 1, birthYear: 2, place: 3, commune: 4, affiliation: 5, goals: 6, phone: 7,
+};
+
+/**
+ * Learning-citizen registration (đăng ký Công dân học tập): the consent, then one question per
+ * field with Back on each, a summary to check and edit, and the learning card.
+ * Mounted through keepFlowOnError, which also ends it quietly on FlowStopped.
+ */
+export async function registration(conversation: Convo, ctx: ConvContext): Promise<void> {
+  const steps = ["consent", ...EDITABLE_FIELDS, "summary"] as const;
+  let draft: Partial<RegistrationDraft> = {};
+  let place: Place | undefined;
+  let i = 0;
+  for (let moves = 0; moves < MAX_MOVES; moves++) {
+    const step = steps[i]!;
+    if (step === "consent") {
+      if (!(await askConsent(conversation, ctx))) {
+        // Declining stores nothing: the answers only ever lived in this conversation's state.
+        await ctx.reply(ctx.t("privacy:consent.declined"));
+        return;
+      }
+      draft = { ...draft, consentVersion: CONSENT_VERSION, consentAt: new Date(await conversation.now()).toISOString() };
+      i++;
+      continue;
+    }
+    if (step === "summary") {
+      const complete = draft as RegistrationDraft;
+      const choice = await askSummary(conversation, ctx, complete, place!);
+      if (choice === BACK) {
+        i--;
+        continue;
+      }
+      if (choice === "ok") {
+        if (await save(conversation, ctx, complete)) return;
+        continue;
+      }
+      const edited = await editOneField(conversation, ctx, complete);
+      if (edited) {
+        draft = applyPatch(draft, edited.patch);
+        place = edited.place ?? place;
+      }
+      continue;
+    }
+    const answer = await askField(conversation, ctx, step, {
+      back: {},
+      stepNumber: (f) => STEP_NUMBERS[f],
+      current: draft,
+    });
+    if (answer === BACK) {
+      i--;
+      continue;
+    }
+    draft = applyPatch(draft, answer.patch);
+    place = answer.place ?? place;
+    i++;
+  }
+  await ctx.reply(ctx.t("common:flow.too_many_attempts"));
+}
+
+async function askConsent(conversation: Convo, ctx: ConvContext): Promise<boolean> {
+  const answer = await askButtons(conversation, ctx, {
+    question: (c) => c.t("privacy:consent.notice"),
+    keyboard: (c) => consentKeyboard(c.t),
+    codec: cb.consent,
+    hint: "common:flow.use_buttons",
+    echo: (c, v) => (v === "yes" ? c.t("privacy:consent.echo") : undefined),
+    // The full notice, then the same question stays open.
+    onPress: async (c, v) => {
+      if (v !== "full") return { done: v };
+      await c.reply(c.t("privacy:notice_full"));
+      return { wait: true };
+    },
+  });
+  return answer === "yes";
+}
+
+function askSummary(conversation: Convo, ctx: ConvContext, draft: RegistrationDraft, place: Place): Promise<"ok" | "edit" | Back> {
+  return askButtons(conversation, ctx, {
+    question: (c) => formatSummary(c.t, draft, placeNames(place), c.locale),
+    keyboard: (c) => summaryKeyboard(c.t),
+    codec: cb.summary,
+    hint: "common:flow.use_buttons",
+    back: {},
+  });
+}
+
+/** The summary's "Edit": which field (Back returns to the summary), then its question. */
+async function editOneField(conversation: Convo, ctx: ConvContext, draft: RegistrationDraft) {
+  for (;;) {
+    const field: EditableField | Back = await askButtons(conversation, ctx, {
+      question: (c) => c.t("registration:summary.which_field"),
+      keyboard: (c) => fieldKeyboard(c.t, cb.summaryField),
+      codec: cb.summaryField,
+      hint: "common:flow.use_buttons",
+      back: {},
+    });
+    if (field === BACK) return undefined;
+    const answer = await askField(conversation, ctx, field, { back: {}, current: draft });
+    if (answer !== BACK) return answer;
+  }
+}
+
+async function save(conversation: Convo, ctx: ConvContext, draft: RegistrationDraft): Promise<boolean> {
+  type Saved = { card: LearningCard } | { already: true } | { failed: true };
+  const saved = await conversation.external(async (octx): Promise<Saved> => {
+    try {
+      return { card: await octx.deps.services.citizens.register(String(octx.from!.id), draft, octx.deps.now(), octx.locale) };
+    } catch (e) {
+      if (e instanceof AlreadyRegisteredError) return { already: true };
+      octx.logger.error({ err: e }, "registration could not be saved");
+      return { failed: true };
+    }
+  });
+  if ("card" in saved) {
+    await ctx.reply(`${ctx.t("registration:card.saved")}\n\n${formatCard(ctx.t, saved.card, ctx.locale)}`);
+    return true;
+  }
+  if ("already" in saved) {
+    await ctx.reply(ctx.t("registration:already_registered"));
+    throw new FlowStopped();
+  }
+  await ctx.reply(ctx.t("common:errors.save_failed"));
+  return false;
+}
+
+export function placeNames(place: Place) {
+  return { communeName: place.commune.name, communeType: place.commune.type, provinceName: place.province.name, provinceType: place.province.type };
+}
