@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, inject, it } from "vitest";
 import { openDatabase, type Database } from "../../src/infra/database.js";
 import { ERASURE_PENDING_KEY, ErasureCompactor } from "../../src/infra/erasure-compaction.js";
 import { applyMigrations } from "../../src/infra/migrate.js";
@@ -113,7 +113,6 @@ describe("erasure compaction", () => {
   });
 
   it("tolerates a Redis without AOF, telling so once", async () => {
-    const { inject } = await import("vitest");
     const redis = createRedis(inject("redisUrl")); // the test Redis runs with appendonly no
     cleanups.push(async () => redis.disconnect());
     const { lines, logger } = recorder();
