@@ -179,7 +179,7 @@ async function startProfile(): Promise<(file: string) => Promise<void>> {
 async function main(): Promise<void> {
   const scratch = mkdtempSync(path.join(tmpdir(), "khb-bench-"));
   let localRedis: LocalRedis | undefined;
-  const redisUrl = process.env.BENCH_REDIS_URL ?? (localRedis = await startLocalRedis("redis-server", path.join(scratch, "redis"))).url;
+  const redisUrl = process.env.BENCH_REDIS_URL ?? (localRedis = await startLocalRedis("redis-server", path.join(scratch, "redis"))).connection;
   const redis = createRedis(redisUrl, { keyPrefix: `bench:${process.pid}:${Date.now()}:` });
   const db = await openDatabase(process.env.BENCH_DATABASE_URL ? { url: process.env.BENCH_DATABASE_URL } : { pgliteDir: "memory://" });
   await applyMigrations(db);

@@ -13,7 +13,9 @@ import { openDatabase, type Database } from "./infra/database.js";
 import { DataDirInUseError, lockDataDir } from "./infra/data-lock.js";
 import { createHealthCheck } from "./infra/health.js";
 import { applyMigrations } from "./infra/migrate.js";
-import { createRedis, RedisNotInstalledError, startLocalRedis, type LocalRedis, type Redis } from "./infra/redis.js";
+import {
+  createRedis, RedisNotInstalledError, RedisSocketPathTooLongError, startLocalRedis, type LocalRedis, type Redis, type RedisConnection,
+} from "./infra/redis.js";
 import { createLogger, type Logger } from "./logger.js";
 import { createWebhookServer, WEBHOOK_PATH } from "./server/webhook.js";
 
@@ -91,22 +93,31 @@ async function start(config: Config, logger: Logger): Promise<void> {
     const unlock = lockDataDir(config.dataDir);
     cleanups.push({ name: "data directory lock", run: async () => unlock() });
   }
-  let redisUrl = config.redisUrl;
-  if (!redisUrl) {
+  let redisConnection: RedisConnection | undefined = config.redisUrl ? { url: config.redisUrl } : undefined;
+  if (!redisConnection) {
+    const redisDir = path.join(config.dataDir, "redis");
     let localRedis: LocalRedis;
     try {
-      localRedis = await startLocalRedis(config.redisServerBin, path.join(config.dataDir, "redis"));
+      localRedis = await startLocalRedis(config.redisServerBin, redisDir, {
+        // Nobody restarts the private Redis: end, so the supervisor restarts the whole bot.
+        onUnexpectedExit: (detail) => {
+          if (stopping) return;
+          logger.fatal({ detail }, "local redis-server ended");
+          void shutdown(logger, "local redis-server ended", 1);
+        },
+      });
     } catch (e) {
       if (e instanceof RedisNotInstalledError) {
         fail("redis-server is not installed: install it (Debian/Ubuntu: sudo apt-get install redis-server) or set REDIS_URL=redis://host:6379 to use a running Redis.");
       }
+      if (e instanceof RedisSocketPathTooLongError) fail(`DATA_DIR is too deep: ${e.message}.`);
       throw e;
     }
     cleanups.push({ name: "local redis-server", run: () => localRedis.stop() });
-    redisUrl = localRedis.url;
-    logger.info({ url: redisUrl, dir: path.join(config.dataDir, "redis") }, "started local redis-server (AOF)");
+    redisConnection = localRedis.connection;
+    logger.info({ socket: localRedis.connection.path, pid: localRedis.pid }, "started local redis-server (AOF, unix socket)");
   }
-  const redis: Redis = createRedis(redisUrl);
+  const redis: Redis = createRedis(redisConnection, { outageLog: logger });
   cleanups.push({ name: "redis", run: () => redis.quit().catch(() => redis.disconnect()) });
   const db: Database = await openDatabase({
     url: config.databaseUrl,

@@ -1,4 +1,4 @@
-import { mkdirSync, openSync, readFileSync, rmSync, writeSync, closeSync } from "node:fs";
+import { chmodSync, mkdirSync, openSync, readFileSync, rmSync, writeSync, closeSync } from "node:fs";
 import path from "node:path";
 
 export class DataDirInUseError extends Error {
@@ -14,7 +14,13 @@ export class DataDirInUseError extends Error {
  */
 export function lockDataDir(dir: string): () => void {
   const abs = path.resolve(dir);
-  mkdirSync(abs, { recursive: true });
+  // The bot's data (PGlite, the private Redis's AOF and socket) is for its own user only.
+  mkdirSync(abs, { recursive: true, mode: 0o700 });
+  try {
+    chmodSync(abs, 0o700); // also a directory an older version created world-readable
+  } catch {
+    // not ours to change (a mounted volume of another owner): its owner decides
+  }
   const file = path.join(abs, ".lock");
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
