@@ -24,6 +24,8 @@ export interface DatabaseOptions {
   url?: string;
   /** PGlite data directory; "memory://" keeps it in memory (tests). */
   pgliteDir?: string;
+  /** A PGlite data-dir tarball (`dumpDataDir`) to start from instead of a fresh cluster (tests). */
+  pgliteLoadDataDir?: Blob | File;
   /**
    * Errors of idle pooled connections (the server restarted, an admin ended the session). The pool
    * replaces such connections; without a listener node-postgres would crash the process.
@@ -50,7 +52,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   }
   const dir = opts.pgliteDir ?? "./data/pglite";
   if (!dir.startsWith("memory://")) mkdirSync(path.resolve(dir), { recursive: true });
-  const db = new PGlite(dir);
+  const db = new PGlite(dir, opts.pgliteLoadDataDir ? { loadDataDir: opts.pgliteLoadDataDir } : {});
   await db.waitReady;
   // pglite-prisma-adapter 0.6 pins an older @prisma/driver-adapter-utils: same protocol, other types.
   const prisma = new PrismaClient({ adapter: new PrismaPGlite(db) as unknown as PrismaPg });

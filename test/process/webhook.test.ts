@@ -1,11 +1,11 @@
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inject } from "vitest";
 import { BotProcess, botEnv, ChatUser, stopAllBotProcesses } from "../support/bot-process.js";
 import { createEmptyDatabase } from "../support/database.js";
+import { freePort } from "../support/ports.js";
 import { makeUser, startFakeBotApiServer, type FakeBotApiServer } from "../support/telegram/index.js";
 
 let server: FakeBotApiServer;
@@ -14,15 +14,6 @@ let database: { url?: string; drop(): Promise<void> };
 let bot: BotProcess;
 let port: number;
 const SECRET = "khuyen-hoc-webhook-secret-2026";
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 beforeAll(async () => {
   server = await startFakeBotApiServer({ webhook: { attempts: 5 } });

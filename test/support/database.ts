@@ -1,9 +1,8 @@
 import { randomBytes } from "node:crypto";
-import pg from "pg";
+import { openAsBlob } from "node:fs";
 import { inject } from "vitest";
-import { seedAdminUnits } from "../../src/domain/geo/seed-admin-units.js";
 import { openDatabase, type Database } from "../../src/infra/database.js";
-import { applyMigrations } from "../../src/infra/migrate.js";
+import { adminQuery, databaseUrl } from "./database-templates.js";
 
 export type Lane = "pglite" | "postgres";
 
@@ -14,31 +13,37 @@ export function currentLane(): Lane {
 /** A fresh, empty database of this run's lane, or its connection URL (postgres lane). */
 export async function createEmptyDatabase(): Promise<{ url?: string; drop(): Promise<void> }> {
   if (currentLane() === "pglite") return { drop: async () => {} };
+  return createPostgresDatabase();
+}
+
+/** A migrated, seeded database of this run's lane: a copy of the one the global setup built. */
+export function openTestDatabase(): Promise<Database> {
+  return openCopy("seeded");
+}
+
+/** A database with no tables at all (not even `_prisma_migrations`), for tests of the migrations. */
+export function openEmptyDatabase(): Promise<Database> {
+  return openCopy("empty");
+}
+
+async function openCopy(kind: "seeded" | "empty"): Promise<Database> {
+  if (currentLane() === "pglite") {
+    const dumps = inject("pgliteDumps");
+    if (!dumps) throw new Error("pglite lane without the global setup's data-dir dumps");
+    return openDatabase({ pgliteDir: "memory://", pgliteLoadDataDir: await openAsBlob(dumps[kind], { type: "application/x-tar" }) });
+  }
+  const template = inject("postgresTemplate");
+  if (!template) throw new Error("postgres lane without the global setup's template database");
+  const created = await createPostgresDatabase(kind === "seeded" ? template : undefined);
+  const db = await openDatabase({ url: created.url });
+  const close = db.close;
+  return { ...db, close: async () => (await close(), await created.drop()) };
+}
+
+async function createPostgresDatabase(template?: string): Promise<{ url: string; drop(): Promise<void> }> {
   const admin = inject("postgresUrl");
   if (!admin) throw new Error("postgres lane without a PostgreSQL server");
   const name = `khb_${randomBytes(6).toString("hex")}`;
-  const client = new pg.Client({ connectionString: admin });
-  await client.connect();
-  await client.query(`CREATE DATABASE ${name}`);
-  await client.end();
-  const url = admin.replace(/\/[^/]*$/, `/${name}`);
-  return {
-    url,
-    drop: async () => {
-      const c = new pg.Client({ connectionString: admin });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    },
-  };
-}
-
-/** A migrated, seeded database of this run's lane (PGlite in memory, or a new PostgreSQL database). */
-export async function openTestDatabase(): Promise<Database> {
-  const empty = await createEmptyDatabase();
-  const db = await openDatabase(empty.url ? { url: empty.url } : { pgliteDir: "memory://" });
-  await applyMigrations(db);
-  await seedAdminUnits(db.prisma);
-  const close = db.close;
-  return { ...db, close: async () => (await close(), await empty.drop()) };
+  await adminQuery(admin, `CREATE DATABASE ${name}${template ? ` TEMPLATE ${template}` : ""}`);
+  return { url: databaseUrl(admin, name), drop: () => adminQuery(admin, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
 }

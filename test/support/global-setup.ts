@@ -1,32 +1,61 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { TestProject } from "vitest/node";
+import { buildPgliteDumps, buildPostgresTemplate, type PgliteDumps } from "./database-templates.js";
+import { freePort, waitForPort } from "./ports.js";
 
 declare module "vitest" {
   export interface ProvidedContext {
     redisUrl: string;
     /** Admin URL of the throwaway PostgreSQL server (postgres lane only). */
     postgresUrl: string | null;
+    /** Data-dir tarballs of an empty and a migrated, seeded PGlite (pglite lane only). */
+    pgliteDumps: PgliteDumps | null;
+    /** A migrated, seeded template database on that server (postgres lane only). */
+    postgresTemplate: string | null;
   }
 }
 
 /**
  * Starts the real services the tests use: a redis-server and, for the postgres lane, a
  * PostgreSQL cluster in a temp directory on a loopback port. TEST_REDIS_URL / TEST_POSTGRES_URL
- * point the tests at running servers instead.
+ * point the tests at running servers instead. Then it migrates and seeds one database of the
+ * project's lane, which every test file copies (test/support/database.ts).
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const stops: Array<() => Promise<void>> = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop();
+  };
+  try {
+    await startServices(project, stops);
+  } catch (e) {
+    // Vitest gets no teardown when setup throws: stop what already started.
+    await stopAll();
+    throw e;
+  }
+  return stopAll;
+}
+
+async function startServices(project: TestProject, stops: Array<() => Promise<void>>): Promise<void> {
   const redisUrl = process.env.TEST_REDIS_URL ?? (await startRedis(stops));
   project.provide("redisUrl", redisUrl);
   const lane = project.config.env?.TEST_DB_LANE ?? process.env.TEST_DB_LANE ?? "pglite";
-  project.provide("postgresUrl", lane === "postgres" ? (process.env.TEST_POSTGRES_URL ?? (await startPostgres(stops))) : null);
-  return async () => {
-    for (const stop of stops.reverse()) await stop();
-  };
+  const postgresUrl = lane === "postgres" ? (process.env.TEST_POSTGRES_URL ?? (await startPostgres(stops))) : null;
+  project.provide("postgresUrl", postgresUrl);
+  if (postgresUrl) {
+    const template = await buildPostgresTemplate(postgresUrl);
+    stops.push(template.drop);
+    project.provide("postgresTemplate", template.name);
+    project.provide("pgliteDumps", null);
+  } else {
+    const dir = mkdtempSync(path.join(tmpdir(), "khb-dumps-"));
+    stops.push(async () => rmSync(dir, { recursive: true, force: true }));
+    project.provide("pgliteDumps", await buildPgliteDumps(dir));
+    project.provide("postgresTemplate", null);
+  }
 }
 
 async function startRedis(stops: Array<() => Promise<void>>): Promise<string> {
@@ -95,30 +124,4 @@ function stopProcess(child: ChildProcess): Promise<void> {
     child.kill("SIGTERM");
     setTimeout(() => child.kill("SIGKILL"), 5000).unref();
   });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === "object" && addr ? resolve(addr.port) : reject(new Error("no port"))));
-    });
-  });
-}
-
-async function waitForPort(port: number, child: ChildProcess, name: string): Promise<void> {
-  const { connect } = await import("node:net");
-  for (let i = 0; i < 200; i++) {
-    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}`);
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = connect(port, "127.0.0.1");
-      s.once("connect", () => (s.destroy(), resolve(true)));
-      s.once("error", () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`${name} did not listen on ${port}`);
 }

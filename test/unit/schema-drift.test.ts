@@ -1,15 +1,16 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, openAsBlob, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { openDatabase } from "../../src/infra/database.js";
 import { applyMigrations } from "../../src/infra/migrate.js";
 
 /**
  * prisma/migrations must build exactly prisma/schema.prisma: a schema change without its
  * migration would pass every test (they migrate with the SQL) and break production databases.
- * Checked by introspecting a freshly migrated PGlite with the Prisma CLI (offline, WASM engines).
+ * Checked by introspecting a freshly migrated PGlite with the Prisma CLI (offline, WASM engines);
+ * the cluster comes from the global setup's empty dump, which saves an initdb.
  */
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../..");
 const dir = mkdtempSync(path.join(tmpdir(), "khb-drift-"));
@@ -23,7 +24,8 @@ const prisma = (args: string[]) =>
 let pulled: string;
 
 beforeAll(async () => {
-  const db = await openDatabase({ pgliteDir: path.join(dir, "pglite") });
+  const empty = inject("pgliteDumps")?.empty;
+  const db = await openDatabase({ pgliteDir: path.join(dir, "pglite"), pgliteLoadDataDir: empty ? await openAsBlob(empty, { type: "application/x-tar" }) : undefined });
   await applyMigrations(db);
   await db.close();
   const pull = prisma(["db", "pull", "--print"]);
