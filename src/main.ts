@@ -11,6 +11,7 @@ import { seedAdminUnits } from "./domain/geo/seed-admin-units.js";
 import { createI18n } from "./i18n.js";
 import { openDatabase, type Database } from "./infra/database.js";
 import { DataDirInUseError, lockDataDir } from "./infra/data-lock.js";
+import { ErasureCompactor } from "./infra/erasure-compaction.js";
 import { createHealthCheck } from "./infra/health.js";
 import { applyMigrations } from "./infra/migrate.js";
 import {
@@ -18,6 +19,9 @@ import {
 } from "./infra/redis.js";
 import { createLogger, type Logger } from "./logger.js";
 import { createWebhookServer, WEBHOOK_PATH } from "./server/webhook.js";
+
+/** Tables that hold personal data: vacuumed after erasures. */
+const PERSONAL_TABLES = ["users", "learning_citizens", "consents", "audit_log", "officer_invites"];
 
 export const ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member", "poll_answer"] as const;
 
@@ -133,6 +137,11 @@ async function start(config: Config, logger: Logger): Promise<void> {
 
   const i18n = await createI18n();
   const deps = createDeps({ prisma: db.prisma, redis, i18n, logger, adminIds: config.adminIds, inviteTtlHours: config.inviteTtlHours });
+  // After an erasure, the copies Redis's AOF and the database's files still hold are rewritten.
+  const compactor = new ErasureCompactor({ redis, db, logger, tables: PERSONAL_TABLES });
+  await compactor.resume();
+  deps.services.privacy.onErased(() => compactor.erasureHappened());
+  cleanups.push({ name: "erasure compaction", run: () => compactor.flush().then(() => compactor.close()) });
   const bot = createBot(config.botToken, deps, { client: { apiRoot: config.botApiRoot } });
   bot.catch((err) => logger.error({ err: err.error, update_id: err.ctx.update.update_id }, "unhandled bot error"));
 

@@ -28,6 +28,8 @@ export interface HarnessOptions {
   /** Share Redis key space between harnesses (a "restart" keeps conversation state). */
   redisPrefix?: string;
   fake?: FakeTelegram;
+  /** A Redis client of the test's own (e.g. on a redis-server the test stops and starts). */
+  redis?: Redis;
 }
 
 /**
@@ -50,7 +52,7 @@ export class Harness {
   static async create(opts: HarnessOptions = {}): Promise<Harness> {
     const db = opts.db ?? (await openTestDatabase());
     const redisPrefix = opts.redisPrefix ?? `t:${randomBytes(5).toString("hex")}:`;
-    const redis = createRedis(inject("redisUrl"), { keyPrefix: redisPrefix });
+    const redis = opts.redis ?? createRedis(inject("redisUrl"), { keyPrefix: redisPrefix });
     const fake = opts.fake ?? new FakeTelegram();
     // Warnings and errors are kept, so a test can check that an update was handled without one.
     const logged: LogLine[] = [];
