@@ -37,8 +37,10 @@ RUN npm run build \
 # ---------------------------------------------------------------------------------------------
 FROM node:24-bookworm-slim AS runtime
 WORKDIR /app
+# Inside a container the port is published by Docker: listen on all of the container's interfaces.
 ENV NODE_ENV=production \
-    DATA_DIR=/app/data
+    DATA_DIR=/app/data \
+    HTTP_HOST=0.0.0.0
 
 # package.json carries "type": "module", which makes dist/*.js ES modules.
 # Paths read at run time, relative to the compiled modules:

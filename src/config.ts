@@ -24,16 +24,20 @@ const idList = z
     return ids;
   });
 
-const common = z.object({
-  BOT_TOKEN: z
-    .string({ message: "is required" })
-    .regex(/^\d+:[A-Za-z0-9_-]{20,}$/, "does not look like a token from @BotFather (digits:letters)"),
-  BOT_API_ROOT: z.url().default(DEFAULT_API_ROOT),
+/** What the migrate script needs: where the database is (no token, no mode). */
+const storage = z.object({
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, "must be a postgresql:// URL")
     .optional(),
   DATA_DIR: z.string().min(1).default("./data"),
+});
+
+const common = storage.extend({
+  BOT_TOKEN: z
+    .string({ message: "is required" })
+    .regex(/^\d+:[A-Za-z0-9_-]{20,}$/, "does not look like a token from @BotFather (digits:letters)"),
+  BOT_API_ROOT: z.url().default(DEFAULT_API_ROOT),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, "must be a redis:// URL").optional(),
   REDIS_SERVER_BIN: z.string().min(1).default("redis-server"),
   ADMIN_TELEGRAM_IDS: idList.default([]),
@@ -52,7 +56,8 @@ const webhook = common.extend({
   WEBHOOK_SECRET: z
     .string()
     .regex(/^[A-Za-z0-9_-]{16,256}$/, "must be 16–256 characters of A–Z, a–z, 0–9, _ and -"),
-  HTTP_HOST: z.string().default("0.0.0.0"),
+  // Loopback unless told otherwise: a reverse proxy on the host terminates TLS (compose sets 0.0.0.0 inside its network).
+  HTTP_HOST: z.string().default("127.0.0.1"),
   HTTP_PORT: z.coerce.number().int().min(1).max(65535).default(8080),
 });
 
@@ -78,16 +83,31 @@ export interface Config {
 
 export class ConfigError extends Error {}
 
-/** Validates the environment once; a bad value names the variable. */
-export function parseConfig(env: NodeJS.ProcessEnv): Config {
-  // An empty value (`DATABASE_URL=` in .env) means "not set", as in most tools.
+/** An empty value (`DATABASE_URL=` in .env) means "not set", as in most tools; a bad one names the variable. */
+function parseEnv<T>(schema: z.ZodType<T>, env: NodeJS.ProcessEnv): T {
   const input = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ""));
-  const result = configSchema.safeParse(input);
+  const result = schema.safeParse(input);
   if (!result.success) {
     const lines = result.error.issues.map((i) => `${i.path.join(".") || "config"}: ${i.message}`);
     throw new ConfigError(lines.join("\n"));
   }
-  const c = result.data;
+  return result.data;
+}
+
+export interface StorageConfig {
+  databaseUrl?: string;
+  dataDir: string;
+}
+
+/** The migrate script's settings: the same variables as the bot's, read the same way. */
+export function parseStorageConfig(env: NodeJS.ProcessEnv): StorageConfig {
+  const c = parseEnv(storage, env);
+  return { databaseUrl: c.DATABASE_URL, dataDir: c.DATA_DIR };
+}
+
+/** Validates the environment once; a bad value names the variable. */
+export function parseConfig(env: NodeJS.ProcessEnv): Config {
+  const c = parseEnv(configSchema, env);
   return {
     botToken: c.BOT_TOKEN,
     botApiRoot: c.BOT_API_ROOT.replace(/\/+$/, ""),

@@ -1,5 +1,6 @@
 import dotenv from "dotenv";
 import path from "node:path";
+import { ConfigError, parseStorageConfig, type StorageConfig } from "../config.js";
 import { seedAdminUnits } from "../domain/geo/seed-admin-units.js";
 import { DataDirInUseError, lockDataDir } from "../infra/data-lock.js";
 import { openDatabase } from "../infra/database.js";
@@ -7,8 +8,16 @@ import { applyMigrations } from "../infra/migrate.js";
 
 /** `npm run migrate`: the compose file's migrate step; also usable by hand. Idempotent. */
 dotenv.config({ quiet: true });
-const url = process.env.DATABASE_URL || undefined;
-const dataDir = process.env.DATA_DIR || "./data";
+let config: StorageConfig;
+try {
+  config = parseStorageConfig(process.env);
+} catch (e) {
+  if (!(e instanceof ConfigError)) throw e;
+  process.stderr.write(`Invalid configuration:\n${e.message}\n`);
+  process.exit(1);
+}
+const url = config.databaseUrl;
+const dataDir = config.dataDir;
 let unlock = () => {};
 if (!url) {
   try {

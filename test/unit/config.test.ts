@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, parseConfig } from "../../src/config.js";
+import { ConfigError, parseConfig, parseStorageConfig } from "../../src/config.js";
 
 const token = "123456:ABCdefGHIjklMNOpqrSTUvwxYZ012345";
 
@@ -40,6 +40,13 @@ describe("config", () => {
     expect(() => parseConfig({ BOT_TOKEN: token, BOT_MODE: "webhook" })).toThrow(ConfigError);
     expect(() => parseConfig({ BOT_TOKEN: token, BOT_MODE: "webhook", WEBHOOK_URL: "https://bot.example.vn", WEBHOOK_SECRET: "short" })).toThrow(/WEBHOOK_SECRET/);
     const c = parseConfig({ BOT_TOKEN: token, BOT_MODE: "webhook", WEBHOOK_URL: "https://bot.example.vn", WEBHOOK_SECRET: "s3cret-s3cret-s3cret", HTTP_PORT: "9000" });
-    expect(c.mode).toEqual({ kind: "webhook", url: "https://bot.example.vn", secret: "s3cret-s3cret-s3cret", host: "0.0.0.0", port: 9000 });
+    expect(c.mode).toEqual({ kind: "webhook", url: "https://bot.example.vn", secret: "s3cret-s3cret-s3cret", host: "127.0.0.1", port: 9000 });
+  });
+
+  it("gives the migrate script the bot's storage settings, read the same way", () => {
+    expect(parseStorageConfig({})).toEqual({ databaseUrl: undefined, dataDir: "./data" });
+    expect(parseStorageConfig({ DATABASE_URL: "", DATA_DIR: "/srv/khb" })).toEqual({ databaseUrl: undefined, dataDir: "/srv/khb" });
+    expect(parseStorageConfig({ DATABASE_URL: "postgresql://u@h/db" }).databaseUrl).toBe("postgresql://u@h/db");
+    expect(() => parseStorageConfig({ DATABASE_URL: "mysql://x" })).toThrow(/DATABASE_URL/);
   });
 });
