@@ -15,8 +15,11 @@ import { AnsweredQueries } from "./middlewares/api.js";
 /** Redis key prefixes: sessions and conversations never share keys. */
 export const SESSION_PREFIX = "khb:session:";
 export const CONVERSATION_PREFIX = "khb:conv:";
-/** Unfinished flows are dropped after a month of silence; sessions hold only a language choice. */
-const CONVERSATION_TTL_SECONDS = 30 * 24 * 3600;
+/**
+ * Unfinished flows are dropped after a week of silence (long enough to come back to a form, short
+ * enough not to keep answers nobody finished); sessions hold only a language choice.
+ */
+export const CONVERSATION_TTL_SECONDS = 7 * 24 * 3600;
 
 export interface DepsInput {
   prisma: PrismaClient;

@@ -19,7 +19,8 @@ import { keepFlowOnError } from "./flows/resilient.js";
 import { FLOW_VERSION } from "./flows/version.js";
 import { reportFailure } from "./helpers/failures.js";
 import { apiPlugins } from "./middlewares/api.js";
-import { answerEveryQuery, conversationPlugins, i18nMiddleware, injectDeps, trimCallbackMessages } from "./middlewares/inject.js";
+import { answerEveryQuery, conversationPlugins, i18nMiddleware, injectDeps } from "./middlewares/inject.js";
+import { minimiseUpdate } from "./middlewares/minimise-update.js";
 import { sessionKey } from "./session-key.js";
 
 /**
@@ -30,7 +31,7 @@ export function createBot(token: string, deps: Deps, config?: BotConfig<BotConte
   const bot = new Bot<BotContext>(token, config);
   bot.api.config.use(...apiPlugins(deps.answered));
 
-  bot.use(injectDeps(deps), trimCallbackMessages(), answerEveryQuery());
+  bot.use(injectDeps(deps), minimiseUpdate(), answerEveryQuery());
   // One boundary around everything that reads storage: a Redis or database outage during the
   // session read gets the same polite answer as one inside a feature.
   const guarded = bot.errorBoundary((err) => reportFailure(err.ctx, err.error));

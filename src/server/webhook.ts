@@ -6,6 +6,8 @@ import type { HealthCheck } from "../infra/health.js";
 import type { Logger } from "../logger.js";
 
 export const WEBHOOK_PATH = "/telegram/webhook";
+/** Telegram's updates are a few kilobytes; anything near a megabyte is not Telegram. */
+export const MAX_BODY_BYTES = 1024 * 1024;
 
 /**
  * Webhook endpoint: the secret token header is checked (grammY answers 401 otherwise), plus
@@ -14,7 +16,7 @@ export const WEBHOOK_PATH = "/telegram/webhook";
  */
 export function createWebhookServer(bot: Bot<BotContext>, secret: string, logger: Logger, health: HealthCheck): Server {
   const handle = webhookCallback(bot, "http", { secretToken: secret, onTimeout: "return", timeoutMilliseconds: 9_000 });
-  return createServer((req, res) => {
+  const server = createServer((req, res) => {
     const url = (req.url ?? "/").split("?")[0];
     if (req.method === "GET" && url === "/healthz") {
       health().then(
@@ -33,6 +35,20 @@ export function createWebhookServer(bot: Bot<BotContext>, secret: string, logger
         res.writeHead(401).end();
         return;
       }
+      // Refused before reading: a declared size over the limit, or a body that grows past it.
+      if (Number(req.headers["content-length"] ?? 0) > MAX_BODY_BYTES) {
+        res.writeHead(413, { connection: "close" }).end();
+        req.destroy();
+        return;
+      }
+      let received = 0;
+      req.on("data", (chunk: Buffer) => {
+        received += chunk.length;
+        if (received > MAX_BODY_BYTES && !res.headersSent) {
+          res.writeHead(413, { connection: "close" }).end();
+          req.destroy();
+        }
+      });
       handle(req, res).catch((err: unknown) => {
         // A body that is not JSON is the sender's fault (400), and Telegram would not resend it.
         if (err instanceof SyntaxError) {
@@ -47,6 +63,11 @@ export function createWebhookServer(bot: Bot<BotContext>, secret: string, logger
     }
     res.writeHead(404).end();
   });
+  // Slow clients must not hold connections open: headers within 5 s, a whole request within 15 s.
+  server.headersTimeout = 5_000;
+  server.requestTimeout = 15_000;
+  server.keepAliveTimeout = 5_000;
+  return server;
 }
 
 function hasSecret(req: IncomingMessage, secret: string): boolean {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { useHarness } from "../support/harness.js";
 import { register } from "../support/flows.js";
+import { contactMessage, textMessage } from "../support/telegram/index.js";
 
 const h = useHarness();
 
@@ -79,6 +80,38 @@ describe("personal data (Decree 13/2023/NĐ-CP)", () => {
     expect((await u.press("Xóa dữ liệu"))[0]).toMatch(/^Đã xóa:\n• câu trả lời của việc đang làm dở \(chưa lưu\)/);
     expect(await h.deps.conversations.read("3005")).toBeUndefined();
     expect((await u.send("1990"))[0]).toMatch(/Tôi chưa hiểu/);
+  });
+
+  it("a flow stores only what its steps read: no neighbour's contact, no forwarded sender", async () => {
+    const u = h.user(3010);
+    await u.send("/start");
+    await u.press("Đăng ký");
+    await u.press("Đồng ý");
+    await u.send("Nguyễn Văn Tư");
+    await u.send("1970");
+    await u.press("Tuyên Quang");
+    await u.send("lung cu");
+    await u.press("Lũng Cú");
+    await u.press("Người dân");
+    await u.press("Pháp luật");
+    await u.press("Xong");
+    // A neighbour's contact is refused as not the person's own, and a forwarded message is not an answer.
+    expect((await u.sendUpdate(contactMessage(u.tg, { phone_number: "84977000111", user_id: 999_111, first_name: "Hàng Xóm" })))[0]).toMatch(/^Đây không phải số của bạn/);
+    const forwarded = textMessage(u.tg, "tin chuyển tiếp");
+    (forwarded.message as Record<string, unknown>).forward_origin = { type: "user", date: 1, sender_user: { id: 999_222, is_bot: false, first_name: "Người Gửi", username: "nguoigui_bi_mat" } };
+    await u.sendUpdate(forwarded);
+    const stored = JSON.stringify(await h.deps.conversations.read("3010"));
+    await u.send("/mydata");
+    const exported = h.fake.lastDocument(3010)!.content.toString("utf8");
+    expect(exported).toContain("Nguyễn Văn Tư");
+    for (const trace of ["84977000111", "Hàng Xóm", "Người Gửi", "nguoigui_bi_mat", "999222"]) {
+      expect(stored).not.toContain(trace);
+      expect(exported).not.toContain(trace);
+    }
+    // Unfinished flows are kept for a week, not a month.
+    const ttl = await h.redis.ttl(`${h.deps.conversations.prefix}3010`);
+    expect(ttl).toBeGreaterThan(6 * 24 * 3600);
+    expect(ttl).toBeLessThanOrEqual(7 * 24 * 3600);
   });
 
   it("/mydata includes the answers of an unfinished registration", async () => {

@@ -141,6 +141,12 @@ describe("the webhook endpoint", () => {
       });
       expect(res.status).toBe(400);
       expect(h.logged(50)).toEqual([]);
+      // A body over 1 MB is refused before it is read.
+      const big = await fetch(`http://127.0.0.1:${port}/telegram/webhook`, {
+        method: "POST", headers: { "content-type": "application/json", "x-telegram-bot-api-secret-token": "s".repeat(32) }, body: "x".repeat(1024 * 1024 + 1),
+      });
+      expect(big.status).toBe(413);
+      expect(server.headersTimeout).toBeLessThanOrEqual(5_000);
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }

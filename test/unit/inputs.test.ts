@@ -63,3 +63,21 @@ describe("unit name and phone", () => {
     expect(phoneSchema.safeParse("12ab").success).toBe(false);
   });
 });
+
+describe("names that would render wrong or impersonate", () => {
+  it.each([
+    ["\u3164\u3164", "registration:errors.name_chars"], // Hangul fillers: blank on screen
+    ["Hoa\u3164", "registration:errors.name_chars"],
+    [`Ho${"\u0301".repeat(90)}a`, "registration:errors.name_chars"], // stacked combining marks
+    ["Nguy\u0435n Văn An", "registration:errors.name_scripts"], // Cyrillic "е" inside a Latin name
+    ["Trần 小明", "registration:errors.name_scripts"],
+  ])("refuses %j", (input, key) => {
+    const r = fullNameSchema.safeParse(input);
+    expect(r.success).toBe(false);
+    expect(r.error?.issues[0]?.message).toBe(key);
+  });
+
+  it.each(["Nguyễn Thị Hoa", "Lò Văn Páo", "Hờ A Dính", "李小明", "Ksor H'Bia", "Nguyê\u0303n Văn An"])("accepts %j", (name) => {
+    expect(fullNameSchema.safeParse(name).success).toBe(true);
+  });
+});

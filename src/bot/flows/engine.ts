@@ -25,6 +25,14 @@ export const MAX_ATTEMPTS = 10;
  * a conversation replays every update it stored on each new one, so a step must stay bounded.
  */
 export const MAX_UPDATES_PER_STEP = 40;
+/** Updates one whole flow may take (its stored log, replayed on every update, stays bounded). */
+export const MAX_UPDATES_PER_FLOW = 200;
+
+/**
+ * Updates taken so far, per run of a builder. A conversation replays every stored update through a
+ * fresh `conversation` object, so counting on that object counts the whole log.
+ */
+const taken = new WeakMap<Convo, number>();
 
 export type Outcome<T> =
   | { done: T }
@@ -106,6 +114,8 @@ export async function runStep<T>(conversation: Convo, ctx: ConvContext, step: St
 
   for (;;) {
     const c = await conversation.wait();
+    const total = (taken.get(conversation) ?? 0) + 1;
+    taken.set(conversation, total);
     // Commands (/help, /me…), service updates (my_chat_member) and other features' buttons are
     // not answers: they go on to the features.
     if (!isAnswer(c) || isCommand(c)) await conversation.skip({ next: true });
@@ -130,7 +140,7 @@ export async function runStep<T>(conversation: Convo, ctx: ConvContext, step: St
       }
       await c.answerCallbackQuery();
     }
-    if (++received > MAX_UPDATES_PER_STEP) await stop(c);
+    if (++received > MAX_UPDATES_PER_STEP || total > MAX_UPDATES_PER_FLOW) await stop(c);
     if (c.editedMessage) {
       await c.reply(c.t("common:errors.edited_ignored"));
       continue;

@@ -58,21 +58,6 @@ export function conversationPlugins(deps: Deps): MiddlewareFn<Injectable>[] {
 }
 
 /**
- * A button press carries the whole message the button was on (text, entities, keyboard: a
- * province keyboard alone is ~3 KB). Conversations store every update they see and replay them
- * on each later step, so that bulk would be parsed and written again on every update. No handler
- * reads more than the message's identity, so keep only that.
- */
-export function trimCallbackMessages(): MiddlewareFn<Context> {
-  return (ctx, next) => {
-    const query = ctx.update.callback_query;
-    const m = query?.message;
-    if (query && m) query.message = { message_id: m.message_id, date: m.date, chat: m.chat } as typeof m;
-    return next();
-  };
-}
-
-/**
  * Every callback query gets an answer (a button left spinning looks broken): whatever handled
  * the update, or failed to, one that is still unanswered at the end is answered here.
  */

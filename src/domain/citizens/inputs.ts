@@ -7,6 +7,25 @@ import { z } from "zod";
 
 // Letters (any script, so every Vietnamese diacritic), combining marks, spaces, apostrophe, hyphen.
 const NAME_CHARS = /^[\p{L}\p{M}' -]+$/u;
+/** Letters that render blank (Hangul fillers): a "name" of them shows as nothing. */
+const BLANK_LETTERS = /[\u115F\u1160\u3164\uFFA0]/u;
+/** After NFC a Vietnamese letter carries at most one combining mark; three in a row is abuse. */
+const STACKED_MARKS = /\p{M}{3,}/u;
+const SCRIPTS = ["Latin", "Cyrillic", "Greek", "Han", "Hangul", "Hiragana", "Katakana", "Thai", "Lao", "Khmer", "Arabic", "Hebrew", "Devanagari"];
+const SCRIPT_RES = SCRIPTS.map((name) => new RegExp(`\\p{Script=${name}}`, "u"));
+
+/** One script per name: "Nguyễn" with a Cyrillic "е" is a look-alike, not a name. */
+export function mixesScripts(name: string): boolean {
+  const used = new Set<number>();
+  for (const ch of name) {
+    if (!/\p{L}/u.test(ch)) continue;
+    const i = SCRIPT_RES.findIndex((re) => re.test(ch));
+    used.add(i);
+    // Japanese names mix kana and kanji; that is one writing system.
+    if (used.size > 1 && ![...used].every((u) => u >= 3 && u <= 6 && u !== 4)) return true;
+  }
+  return false;
+}
 
 export const fullNameSchema = z
   .string()
@@ -17,6 +36,8 @@ export const fullNameSchema = z
       .min(2, "registration:errors.name_length")
       .max(100, "registration:errors.name_length")
       .regex(NAME_CHARS, "registration:errors.name_chars")
+      .refine((s) => !BLANK_LETTERS.test(s) && !STACKED_MARKS.test(s), "registration:errors.name_chars")
+      .refine((s) => !mixesScripts(s), "registration:errors.name_scripts")
       .refine((s) => /\p{L}.*\p{L}/u.test(s), "registration:errors.name_letters"),
   );
 

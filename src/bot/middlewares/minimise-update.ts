@@ -1,0 +1,48 @@
+import type { Context, MiddlewareFn } from "grammy";
+import type { Message, Update } from "grammy/types";
+
+/**
+ * Keeps of each incoming update only what a handler or a flow step reads, before anything stores
+ * it. Conversations store every update they see (for 7 days) and /mydata exports them, so what is
+ * dropped here is never kept: a neighbour's contact (phone and name), forwarded senders' names,
+ * quoted and replied-to messages, media and captions. A button press loses the message it was on
+ * (a province keyboard alone is ~3 KB, replayed on every later step) except its identity.
+ */
+export function minimiseUpdate(): MiddlewareFn<Context> {
+  return (ctx, next) => {
+    const u = ctx.update as Update & Record<string, unknown>;
+    if (u.message) u.message = minimalMessage(u.message) as typeof u.message;
+    if (u.edited_message) u.edited_message = identity(u.edited_message) as typeof u.edited_message;
+    const query = u.callback_query;
+    if (query?.message) query.message = identity(query.message as Message) as typeof query.message;
+    return next();
+  };
+}
+
+function identity(m: Message): Message {
+  const kept: Record<string, unknown> = { message_id: m.message_id, date: m.date, chat: m.chat };
+  if (m.from) kept.from = m.from;
+  return kept as unknown as Message;
+}
+
+function minimalMessage(m: Message): Message {
+  const kept = identity(m) as unknown as Record<string, unknown>;
+  if (m.text !== undefined) {
+    kept.text = m.text;
+    // Only a leading command's entity is read (the command and its arguments).
+    const command = m.entities?.filter((e) => e.type === "bot_command" && e.offset === 0);
+    if (command?.length) kept.entities = command;
+  }
+  if (m.contact) {
+    // The person's own contact (the phone step); anyone else's is only marked as not theirs.
+    kept.contact = m.contact.user_id !== undefined && m.contact.user_id === m.from?.id
+      ? { phone_number: m.contact.phone_number, first_name: m.contact.first_name, user_id: m.contact.user_id }
+      : { phone_number: "", first_name: "" };
+  }
+  // Other kinds (stickers, photos, documents, locations…) keep only that they were something else.
+  if (m.text === undefined && !m.contact) kept.unsupported = true;
+  // Group service messages the features read (the bot added to or removed from a group).
+  if (m.new_chat_members) kept.new_chat_members = m.new_chat_members;
+  if (m.left_chat_member) kept.left_chat_member = m.left_chat_member;
+  return kept as unknown as Message;
+}
