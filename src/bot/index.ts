@@ -19,6 +19,7 @@ import { keepFlowOnError } from "./flows/resilient.js";
 import { FLOW_VERSION } from "./flows/version.js";
 import { reportFailure } from "./helpers/failures.js";
 import { apiPlugins } from "./middlewares/api.js";
+import { floodGuard, type FloodOptions } from "./middlewares/flood.js";
 import { answerEveryQuery, conversationPlugins, i18nMiddleware, injectDeps } from "./middlewares/inject.js";
 import { minimiseUpdate } from "./middlewares/minimise-update.js";
 import { sessionKey } from "./session-key.js";
@@ -27,11 +28,17 @@ import { sessionKey } from "./session-key.js";
  * Builds the bot without connecting or listening: main.ts picks the transport, tests feed
  * updates with handleUpdate. This is the one place where middleware order is written down.
  */
-export function createBot(token: string, deps: Deps, config?: BotConfig<BotContext>): Bot<BotContext> {
+export interface CreateBotOptions {
+  flood?: FloodOptions;
+}
+
+export function createBot(token: string, deps: Deps, config?: BotConfig<BotContext>, options: CreateBotOptions = {}): Bot<BotContext> {
   const bot = new Bot<BotContext>(token, config);
   bot.api.config.use(...apiPlugins(deps.answered));
 
   bot.use(injectDeps(deps), minimiseUpdate(), answerEveryQuery());
+  // Before the ordering: a flooding chat's excess is dropped at once instead of queueing.
+  bot.use(...floodGuard(options.flood));
   // One boundary around everything that reads storage: a Redis or database outage during the
   // session read gets the same polite answer as one inside a feature.
   const guarded = bot.errorBoundary((err) => reportFailure(err.ctx, err.error));

@@ -98,7 +98,7 @@ describe("personal data (Decree 13/2023/NĐ-CP)", () => {
     // A neighbour's contact is refused as not the person's own, and a forwarded message is not an answer.
     expect((await u.sendUpdate(contactMessage(u.tg, { phone_number: "84977000111", user_id: 999_111, first_name: "Hàng Xóm" })))[0]).toMatch(/^Đây không phải số của bạn/);
     const forwarded = textMessage(u.tg, "tin chuyển tiếp");
-    (forwarded.message as Record<string, unknown>).forward_origin = { type: "user", date: 1, sender_user: { id: 999_222, is_bot: false, first_name: "Người Gửi", username: "nguoigui_bi_mat" } };
+    (forwarded.message as unknown as Record<string, unknown>).forward_origin = { type: "user", date: 1, sender_user: { id: 999_222, is_bot: false, first_name: "Người Gửi", username: "nguoigui_bi_mat" } };
     await u.sendUpdate(forwarded);
     const stored = JSON.stringify(await h.deps.conversations.read("3010"));
     await u.send("/mydata");

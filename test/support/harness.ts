@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, expect, inject } from "vite
 import type { BotContext, Deps } from "../../src/bot/context.js";
 import { createDeps } from "../../src/bot/deps.js";
 import { createBot } from "../../src/bot/index.js";
+import type { FloodOptions } from "../../src/bot/middlewares/flood.js";
 import { createI18n } from "../../src/i18n.js";
 import type { Database } from "../../src/infra/database.js";
 import { createRedis, type Redis } from "../../src/infra/redis.js";
@@ -28,6 +29,11 @@ export interface HarnessOptions {
   /** Share Redis key space between harnesses (a "restart" keeps conversation state). */
   redisPrefix?: string;
   fake?: FakeTelegram;
+  /**
+   * Flood limits; by default generous (tests drive one person through dozens of steps in a
+   * second), the flood tests pass the real ones.
+   */
+  flood?: FloodOptions;
   /** A Redis client of the test's own (e.g. on a redis-server the test stops and starts). */
   redis?: Redis;
 }
@@ -59,10 +65,12 @@ export class Harness {
     const level = process.env.TEST_LOG_LEVEL ?? "warn";
     const logger = createLogger(level, { write: (line: string) => void logged.push(JSON.parse(line) as LogLine) });
     const deps = createDeps({ prisma: db.prisma, redis, i18n: await createI18n(), logger, adminIds: new Set(opts.adminIds ?? []) });
-    const bot = createBot(DEFAULT_BOT_TOKEN, deps, {
-      botInfo: fake.botInfo,
-      client: { fetch: createFakeFetch(fake), apiRoot: "http://fake-telegram.invalid" },
-    });
+    const bot = createBot(
+      DEFAULT_BOT_TOKEN,
+      deps,
+      { botInfo: fake.botInfo, client: { fetch: createFakeFetch(fake), apiRoot: "http://fake-telegram.invalid" } },
+      { flood: opts.flood ?? { limit: 10_000, windowMs: 1_000, maxQueuedPerChat: 8 } },
+    );
     return new Harness(bot, fake, db, redis, deps, redisPrefix, !opts.db, logged);
   }
 
