@@ -1,6 +1,7 @@
 import type { Conversation, ConversationFlavor } from "@grammyjs/conversations";
 import type { Context, SessionFlavor } from "grammy";
 import type { CitizenService } from "../domain/citizens/citizen-service.js";
+import type { GuardianRequests } from "../domain/citizens/guardian-requests.js";
 import type { GeoService } from "../domain/geo/geo-service.js";
 import type { PersonalDataRegistry } from "../domain/privacy/registry.js";
 import type { UserService } from "../domain/users/user-service.js";
@@ -17,6 +18,7 @@ export interface SessionData {
 export interface Services {
   geo: GeoService;
   citizens: CitizenService;
+  guardianRequests: GuardianRequests;
   users: UserService;
   /** Every module's personal data: /mydata exports it, /deleteme erases it. */
   privacy: PersonalDataRegistry;

@@ -1,5 +1,6 @@
 import type { Redis } from "ioredis";
 import { CitizenService } from "../domain/citizens/citizen-service.js";
+import { GuardianRequests } from "../domain/citizens/guardian-requests.js";
 import { citizenDataParts } from "../domain/citizens/personal-data.js";
 import { GeoService } from "../domain/geo/geo-service.js";
 import { PersonalDataRegistry } from "../domain/privacy/registry.js";
@@ -37,6 +38,7 @@ export function createDeps(input: DepsInput): Deps {
   const conversations = new RedisJsonStorage<unknown>(input.redis, CONVERSATION_PREFIX, CONVERSATION_TTL_SECONDS);
   const localeMemo = new LocaleMemo();
   const privacy = new PersonalDataRegistry(input.prisma);
+  const guardianRequests = new GuardianRequests(input.redis);
   // Order matters for erasure: the records that point at the user row go before it.
   for (const part of [...citizenDataParts(input.prisma), ...userDataParts(input.prisma)]) privacy.register(part);
   privacy.register({
@@ -46,6 +48,14 @@ export function createDeps(input: DepsInput): Deps {
     export: async (id) => (await conversations.read(id)) ?? null,
     exists: async (id) => (await conversations.read(id)) !== undefined,
     erase: async (id) => (await conversations.deleteCount(id)) > 0,
+  });
+  privacy.register({
+    key: "guardian_request",
+    label: "privacy:parts.guardian_request",
+    kind: "store",
+    export: async (id) => (await guardianRequests.ofChild(id)) ?? null,
+    exists: async (id) => (await guardianRequests.ofChild(id)) !== undefined,
+    erase: (id) => guardianRequests.deleteOfChild(id),
   });
   privacy.register({
     key: "bot_session",
@@ -62,6 +72,7 @@ export function createDeps(input: DepsInput): Deps {
     services: {
       geo,
       citizens: new CitizenService(input.prisma, geo),
+      guardianRequests,
       users: new UserService(input.prisma, input.adminIds),
       privacy,
     },

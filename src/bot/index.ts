@@ -14,6 +14,7 @@ import { profileFeature } from "./features/profile.js";
 import { startFeature } from "./features/start.js";
 import { unhandledFeature } from "./features/unhandled.js";
 import { EDIT_PROFILE, editProfile } from "./flows/edit-profile.js";
+import { GUARDIAN_CONSENT, guardianConsent } from "./flows/guardian-consent.js";
 import { REGISTRATION, registration } from "./flows/registration.js";
 import { keepFlowOnError } from "./flows/resilient.js";
 import { FLOW_VERSION } from "./flows/version.js";
@@ -60,6 +61,7 @@ export function createBot(token: string, deps: Deps, config?: BotConfig<BotConte
   dialogue.use(cancelFeature);
   dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(registration), { id: REGISTRATION }));
   dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(editProfile), { id: EDIT_PROFILE }));
+  dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(guardianConsent), { id: GUARDIAN_CONSENT }));
 
   // Every feature narrows itself (private chats, groups, updates without a chat) on its first line.
   const features = new Composer<BotContext>();

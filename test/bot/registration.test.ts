@@ -167,38 +167,72 @@ describe("learning-citizen registration", () => {
     expect(h.unansweredCallbackQueries()).toEqual([]);
   });
 
-  it("asks anyone who may be under 16 for a guardian's consent, and offers no armed-forces roles", async () => {
-    const u = h.user(1006);
-    await u.send("/start");
-    await u.press("Đăng ký");
-    await u.press("Đồng ý");
-    await u.send("Lò Thị Mai");
-    expect((await u.send(String(year - 12)))[0]).toMatch(/dưới 16 tuổi/);
-    expect((await u.press("Có, đã đồng ý"))).toEqual(["✅ Cha, mẹ hoặc người giám hộ đã đồng ý.", "Họ và tên của cha, mẹ hoặc người giám hộ đã đồng ý?"]);
-    expect((await u.send("Lò Văn Páo"))[0]).toMatch(/^Bước 3\/7/);
-    await u.press("Tuyên Quang");
-    await u.send("lung cu");
-    await u.press("Lũng Cú");
-    expect(u.buttons()).toEqual(["Người dân", "Hội viên khuyến học", "Cơ quan, tổ chức khác", "↩️ Quay lại"]);
-    expect((await u.pressData("r:aff:police"))[0]).toMatch(/^Lựa chọn không hợp lệ/);
-    await u.press("Người dân");
-    await u.press("Nghề");
-    await u.press("Xong");
-    expect((await u.send("Bỏ qua")).at(-1)).toContain("(người giám hộ: Lò Văn Páo)");
-    await u.press("Xác nhận");
-    expect(await h.db.prisma.learningCitizen.findUniqueOrThrow({ where: { userId: 1006n } })).toMatchObject({ guardianConsent: true, guardianName: "Lò Văn Páo" });
+  it("a child's registration waits for a guardian's consent from the guardian's own account", async () => {
+    const child = h.user(1006);
+    await child.send("/start");
+    await child.press("Đăng ký");
+    await child.press("Đồng ý");
+    await child.send("Lò Thị Mai");
+    expect(await child.send(String(year - 12))).toEqual([
+      "Bạn dưới 16 tuổi: khi đăng ký xong, cha, mẹ hoặc người giám hộ cần đồng ý từ tài khoản Telegram của họ. Tôi chưa lưu gì cho đến khi họ đồng ý.",
+      expect.stringMatching(/^Bước 3\/7/),
+    ]);
+    await child.press("Tuyên Quang");
+    await child.send("lung cu");
+    await child.press("Lũng Cú");
+    // Affiliations that cannot apply to a child are not offered, and a forged one is refused.
+    expect(child.buttons()).toEqual(["Người dân", "Hội viên khuyến học", "Cơ quan, tổ chức khác", "↩️ Quay lại"]);
+    expect((await child.pressData("r:aff:police"))[0]).toMatch(/^Lựa chọn không hợp lệ/);
+    await child.press("Người dân");
+    await child.press("Nghề");
+    await child.press("Xong");
+    await child.send("Bỏ qua");
+    const sent = await child.press("Xác nhận");
+    expect(sent[0]).toMatch(/^Còn một bước: cha, mẹ hoặc người giám hộ của bạn cần đồng ý\. Hãy chuyển tiếp tin nhắn dưới đây cho họ\. Đường dẫn dùng được một lần, đến \d{2}:\d{2} ngày \d{2}\/\d{2}\/\d{4}\./);
+    const link = /https:\/\/t\.me\/\w+\?start=(g_[A-Za-z0-9_-]+)/.exec(sent[1]!)![1]!;
+    // Nothing about the child is stored until the guardian agrees.
+    expect(await h.db.prisma.user.findUnique({ where: { id: 1006n } })).toBeNull();
+    expect((await child.send("/deleteme"))[0]).toContain("đăng ký đang chờ cha mẹ đồng ý (chưa lưu)");
+    await child.press("Giữ lại");
+
+    // The child cannot confirm for themselves.
+    expect(await child.send(`/start ${link}`)).toEqual(["Đường dẫn này dành cho cha, mẹ hoặc người giám hộ của bạn: hãy chuyển tiếp cho họ, đừng tự mở."]);
+    const guardian = h.user(1016, { first_name: "Páo" });
+    const review = await guardian.send(`/start ${link}`);
+    expect(review[0]).toMatch(/^Xác nhận của cha, mẹ hoặc người giám hộ/);
+    expect(review[0]).toContain("Họ tên: Lò Thị Mai");
+    expect(await guardian.press("Tôi đồng ý")).toEqual(["✅ Anh/chị đã đồng ý.", "Họ và tên của anh/chị (người đồng ý)?"]);
+    const calls = h.fake.calls.length;
+    expect(await guardian.send("Lò Văn Páo")).toEqual(["Cảm ơn anh/chị. Em đã được ghi nhận là Công dân học tập, và tôi đã báo cho em."]);
+    const toChild = h.fake.calls.slice(calls).find((c) => c.method === "sendMessage" && Number(c.payload.chat_id) === 1006);
+    expect((toChild!.result as { text: string }).text).toMatch(/^🎉 Cha, mẹ hoặc người giám hộ của bạn \(Lò Văn Páo\) đã đồng ý\.[\s\S]*THẺ CÔNG DÂN HỌC TẬP/);
+    expect(await h.db.prisma.learningCitizen.findUniqueOrThrow({ where: { userId: 1006n } })).toMatchObject({ guardianConsent: true, guardianName: "Lò Văn Páo", fullName: "Lò Thị Mai" });
+    // The guardian's account is not stored, and the link works once.
+    expect(await h.db.prisma.user.findUnique({ where: { id: 1016n } })).toBeNull();
+    expect(await h.user(1017).send(`/start ${link}`)).toEqual(["Đường dẫn xác nhận này không còn hiệu lực (đã dùng hoặc đã hết hạn). Hãy nhờ em đăng ký lại để có đường dẫn mới."]);
   });
 
-  it("stops without storing anything when the guardian has not agreed", async () => {
-    const u = h.user(1007);
-    await u.send("/start");
-    await u.press("Đăng ký");
-    await u.press("Đồng ý");
-    await u.send("Lò Thị Mai");
-    await u.send(String(year - 10));
-    expect((await u.press("Chưa"))[0]).toMatch(/Tôi chưa lưu thông tin nào/);
+  it("a guardian who refuses leaves nothing stored, and the child is told", async () => {
+    const child = h.user(1007);
+    await fillRegistration(child, { year: String(year - 10), affiliation: "Người dân" });
+    const sent = await child.press("Xác nhận");
+    const link = /start=(g_[A-Za-z0-9_-]+)/.exec(sent[1]!)![1]!;
+    const guardian = h.user(1018);
+    await guardian.send(`/start ${link}`);
+    const calls = h.fake.calls.length;
+    expect(await guardian.press("Không đồng ý")).toEqual(["Tôi đã ghi nhận anh/chị không đồng ý. Không có thông tin nào của em được lưu; tôi đã báo cho em."]);
+    expect(h.fake.calls.slice(calls).some((c) => c.method === "sendMessage" && Number(c.payload.chat_id) === 1007 && /chưa đồng ý/.test((c.result as { text: string }).text))).toBe(true);
     expect(await h.db.prisma.user.findUnique({ where: { id: 1007n } })).toBeNull();
-    expect((await u.send("Lò Thị Mai"))[0]).toMatch(/Tôi chưa hiểu/);
+    expect(await h.deps.services.guardianRequests.ofChild("1007")).toBeUndefined();
+  });
+
+  it("an unconfirmed request expires", async () => {
+    const requests = h.deps.services.guardianRequests;
+    const past = new Date(Date.now() - (requests.ttlHours + 1) * 3600_000);
+    const draft = { consentVersion: "v", consentAt: past.toISOString(), fullName: "Lò Thị Mai", birthYear: year - 12, provinceCode: "08", communeCode: "00715", affiliation: "resident" as const, goals: ["law" as const] };
+    const { token } = await requests.create("1019", draft, "vi", past);
+    expect(await requests.get(token, new Date())).toBeUndefined();
+    expect(await h.user(1029).send(`/start g_${token}`)).toEqual(["Đường dẫn xác nhận này không còn hiệu lực (đã dùng hoặc đã hết hạn). Hãy nhờ em đăng ký lại để có đường dẫn mới."]);
   });
 
   it("stores nothing when the person declines the notice", async () => {

@@ -2,6 +2,7 @@ import { Composer, InlineKeyboard } from "grammy";
 import { cb } from "../callback-data/callback-data.js";
 import { GREETING_LINES, setChatMenu } from "../commands.js";
 import type { BotContext } from "../context.js";
+import { GUARDIAN_CONSENT, GUARDIAN_PAYLOAD } from "../flows/guardian-consent.js";
 import { REGISTRATION } from "../flows/registration.js";
 import { onButton } from "../helpers/buttons.js";
 import { describeScope } from "./scope.js";
@@ -19,6 +20,14 @@ dm.command("start", async (ctx) => {
   const payload = ctx.match.trim();
   const invite = INVITE_PAYLOAD.exec(payload);
   if (invite) return redeemInvite(ctx, invite[1]!);
+  const guardian = GUARDIAN_PAYLOAD.exec(payload);
+  if (guardian) {
+    if (Object.keys(ctx.conversation.active()).length > 0) {
+      await ctx.reply(ctx.t("common:errors.finish_flow_first"));
+      return;
+    }
+    return ctx.conversation.enter(GUARDIAN_CONSENT, guardian[1]!);
+  }
   if (payload !== "") ctx.logger.info({ payloadLength: payload.length }, "unknown /start payload");
   const id = String(ctx.from.id);
   if (ctx.deps.services.users.isBootstrapAdmin(id)) {

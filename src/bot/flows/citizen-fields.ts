@@ -6,7 +6,7 @@ import {
 import { cb, type EditableField } from "../callback-data/callback-data.js";
 import type { ConvContext, Convo } from "../context.js";
 import { goalsText, roleText } from "../format/card.js";
-import { affiliationKeyboard, goalsKeyboard, guardianKeyboard, oneWordNameKeyboard, phoneKeyboard } from "../keyboards/registration.js";
+import { affiliationKeyboard, goalsKeyboard, oneWordNameKeyboard, phoneKeyboard } from "../keyboards/registration.js";
 import { askPlace, type Place } from "./ask-place.js";
 import { askButtons, askText, BACK, FlowStopped, parseWith, runStep, type Back, type BackOption } from "./engine.js";
 
@@ -21,6 +21,8 @@ export interface FieldOptions {
   stepNumber?(field: EditableField | "commune"): number | undefined;
   /** Answers given so far (or the saved record), to start from. */
   current?: Partial<RegistrationDraft>;
+  /** A year of birth under 16 is accepted (the registration, which then asks a guardian). */
+  minorAllowed?: boolean;
 }
 
 export interface FieldAnswer {
@@ -71,7 +73,7 @@ export async function askField(conversation: Convo, ctx: ConvContext, field: Edi
 }
 
 /** Family and given name; a one-word name is kept after the person confirms it. */
-async function askFullName(conversation: Convo, ctx: ConvContext, opts: FieldOptions, question: string, back = opts.back): Promise<string | Back> {
+export async function askFullName(conversation: Convo, ctx: ConvContext, opts: FieldOptions, question: string, back = opts.back): Promise<string | Back> {
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const name = await askText(conversation, ctx, {
       question: (c) => prefix(c, opts, "fullName") + c.t(question),
@@ -92,35 +94,28 @@ async function askFullName(conversation: Convo, ctx: ConvContext, opts: FieldOpt
   return stop(ctx);
 }
 
-/** Year of birth, and for anyone who may be under 16 the guardian's consent and name. */
-async function askBirthYear(conversation: Convo, ctx: ConvContext, opts: FieldOptions): Promise<{ birthYear: number; guardianName?: string } | Back> {
+/**
+ * Year of birth. Anyone who may be under 16 is told that a parent or guardian will confirm from
+ * their own account at the end (the registration then waits for them); /edit cannot turn a
+ * registered adult into a child without that consent.
+ */
+async function askBirthYear(conversation: Convo, ctx: ConvContext, opts: FieldOptions): Promise<{ birthYear: number } | Back> {
   const year = new Date(await conversation.now()).getUTCFullYear();
-  for (let round = 0; round < MAX_ROUNDS; round++) {
-    const birthYear = await askText(conversation, ctx, {
-      question: (c) => prefix(c, opts, "birthYear") + c.t("registration:birth_year.ask"),
-      schema: birthYearSchema(year),
-      hint: "registration:birth_year.hint",
-      back: opts.back,
-    });
-    if (birthYear === BACK) return BACK;
-    if (!needsGuardian(birthYear, year)) return { birthYear };
-    const agrees = await askButtons(conversation, ctx, {
-      question: (c) => c.t("registration:guardian.ask"),
-      keyboard: (c) => guardianKeyboard(c.t),
-      codec: cb.guardian,
-      hint: "common:flow.use_buttons",
-      back: {},
-      echo: (c, v) => (v === "yes" ? c.t("registration:guardian.echo") : undefined),
-    });
-    if (agrees === BACK) continue;
-    if (agrees !== "yes") {
-      await ctx.reply(ctx.t("registration:guardian.refused"));
-      throw new FlowStopped();
-    }
-    const guardianName = await askFullName(conversation, ctx, {}, "registration:guardian.name", {});
-    if (guardianName !== BACK) return { birthYear, guardianName };
-  }
-  return stop(ctx);
+  const birthYear = await runStep<number>(conversation, ctx, {
+    question: (c) => prefix(c, opts, "birthYear") + c.t("registration:birth_year.ask"),
+    hint: "registration:birth_year.hint",
+    back: opts.back,
+    accept: async (c) => {
+      const text = c.message?.text;
+      if (text === undefined) return undefined;
+      const parsed = parseWith(birthYearSchema(year), text);
+      if (parsed && "done" in parsed && needsGuardian(parsed.done, year) && !opts.minorAllowed) return { retry: "registration:errors.minor_edit" };
+      return parsed;
+    },
+  });
+  if (birthYear === BACK) return BACK;
+  if (needsGuardian(birthYear, year)) await ctx.reply(ctx.t("registration:guardian.minor_note"));
+  return { birthYear };
 }
 
 /** Who the person is; units are asked of the armed forces and organisations. */

@@ -11,9 +11,10 @@ export async function editProfile(conversation: Convo, ctx: ConvContext, field: 
   if (!(EDITABLE_FIELDS as readonly unknown[]).includes(field)) return;
   const current = await conversation.external(async (octx): Promise<Partial<RegistrationDraft>> => {
     const card = await octx.deps.services.citizens.getCard(String(octx.from!.id));
-    return card ? { birthYear: card.birthYear, goals: card.goals, otherGoal: card.otherGoal } : {};
+    return card ? { birthYear: card.birthYear, goals: card.goals, otherGoal: card.otherGoal, guardianName: card.guardianName } : {};
   });
-  const answer = await askField(conversation, ctx, field as EditableField, { current });
+  // A child whose guardian agreed may correct the year; an adult cannot become a child here.
+  const answer = await askField(conversation, ctx, field as EditableField, { current, minorAllowed: current.guardianName !== undefined });
   if (typeof answer === "symbol") return;
   const result = await conversation.external(async (octx) => {
     const id = String(octx.from!.id);

@@ -7,6 +7,9 @@ import { consentKeyboard, fieldKeyboard, summaryKeyboard } from "../keyboards/re
 import type { Place } from "./ask-place.js";
 import { askField } from "./citizen-fields.js";
 import { askButtons, BACK, FlowStopped, type Back } from "./engine.js";
+import { needsGuardian } from "../../domain/citizens/inputs.js";
+import { formatDateTime } from "../format/dates.js";
+import { GUARDIAN_PAYLOAD_PREFIX } from "./guardian-consent.js";
 
 export const REGISTRATION = "registration";
 
@@ -61,6 +64,7 @@ export async function registration(conversation: Convo, ctx: ConvContext): Promi
       back: {},
       stepNumber: (f) => STEP_NUMBERS[f],
       current: draft,
+      minorAllowed: true,
     });
     if (answer === BACK) {
       i--;
@@ -111,12 +115,17 @@ async function editOneField(conversation: Convo, ctx: ConvContext, draft: Regist
       back: {},
     });
     if (field === BACK) return undefined;
-    const answer = await askField(conversation, ctx, field, { back: {}, current: draft });
+    const answer = await askField(conversation, ctx, field, { back: {}, current: draft, minorAllowed: true });
     if (answer !== BACK) return answer;
   }
 }
 
 async function save(conversation: Convo, ctx: ConvContext, draft: RegistrationDraft): Promise<boolean> {
+  const year = new Date(await conversation.now()).getUTCFullYear();
+  if (needsGuardian(draft.birthYear, year)) {
+    await askGuardian(conversation, ctx, draft);
+    return true;
+  }
   type Saved = { card: LearningCard } | { already: true } | { failed: true };
   const saved = await conversation.external(async (octx): Promise<Saved> => {
     try {
@@ -137,6 +146,21 @@ async function save(conversation: Convo, ctx: ConvContext, draft: RegistrationDr
   }
   await ctx.reply(ctx.t("common:errors.save_failed"));
   return false;
+}
+
+/**
+ * A child's registration waits for a parent or guardian: nothing is saved; the answers wait in a
+ * request (Redis, 72 h) whose one-time link the child forwards to the guardian.
+ */
+async function askGuardian(conversation: Convo, ctx: ConvContext, draft: RegistrationDraft): Promise<void> {
+  const request = await conversation.external(async (octx) => {
+    const { token, expiresAt } = await octx.deps.services.guardianRequests.create(String(octx.from!.id), draft, octx.locale, octx.deps.now());
+    return { token, expiresAt: expiresAt.toISOString() };
+  });
+  const expires = formatDateTime(request.expiresAt, ctx.locale);
+  await ctx.reply(ctx.t("registration:guardian.sent", { expires }));
+  const link = `https://t.me/${ctx.me.username}?start=${GUARDIAN_PAYLOAD_PREFIX}${request.token}`;
+  await ctx.reply(ctx.t("registration:guardian.forward", { link }), { link_preview_options: { is_disabled: true } });
 }
 
 export function placeNames(place: Place) {

@@ -11,10 +11,11 @@ export function consentKeyboard(t: TFunction): InlineKeyboard {
     .text(t("privacy:consent.read_full"), cb.consent.pack("full"));
 }
 
+/** The guardian's answer to a child's registration. */
 export function guardianKeyboard(t: TFunction): InlineKeyboard {
   return new InlineKeyboard()
-    .text(t("registration:guardian.yes"), cb.guardian.pack("yes"))
-    .text(t("registration:guardian.no"), cb.guardian.pack("no"));
+    .text(t("registration:guardian.agree"), cb.guardian.pack("yes"))
+    .text(t("registration:guardian.refuse"), cb.guardian.pack("no"));
 }
 
 export function oneWordNameKeyboard(t: TFunction): InlineKeyboard {

@@ -45,7 +45,7 @@ export class AlreadyRegisteredError extends Error {}
 /** Fields the holder may change after registering, with their new values. */
 export type CitizenPatch =
   | { field: "fullName"; fullName: string }
-  | { field: "birthYear"; birthYear: number; guardianName?: string }
+  | { field: "birthYear"; birthYear: number }
   | { field: "place"; provinceCode: string; communeCode: string }
   | { field: "affiliation"; affiliation: AffiliationKey; unitName?: string }
   | { field: "goals"; goals: GoalKey[]; otherGoal?: string }
@@ -57,7 +57,7 @@ export function applyPatch<D extends Partial<RegistrationDraft>>(draft: D, patch
     case "fullName":
       return { ...draft, fullName: patch.fullName };
     case "birthYear":
-      return { ...draft, birthYear: patch.birthYear, guardianName: patch.guardianName };
+      return { ...draft, birthYear: patch.birthYear };
     case "place":
       return { ...draft, provinceCode: patch.provinceCode, communeCode: patch.communeCode };
     case "affiliation":
@@ -197,7 +197,8 @@ export class CitizenService {
         case "fullName":
           return { fullName: patch.fullName };
         case "birthYear":
-          return { birthYear: patch.birthYear, guardianConsent: patch.guardianName !== undefined, guardianName: patch.guardianName ?? null };
+          // A guardian's consent stays with the record; it is given once, from the guardian's account.
+          return { birthYear: patch.birthYear };
         case "place":
           return { provinceCode: patch.provinceCode, communeCode: patch.communeCode };
         case "affiliation":

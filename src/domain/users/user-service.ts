@@ -134,6 +134,11 @@ export class UserService {
     });
   }
 
+  /** An event without a person (who did it is not kept). */
+  async audit(action: string, now: Date): Promise<void> {
+    await this.prisma.auditLog.create({ data: { action, at: now } });
+  }
+
   /** The person blocked the bot: messages the bot starts skip them until they come back. */
   async markUnreachable(telegramId: string, now: Date): Promise<void> {
     await this.prisma.user.updateMany({ where: { id: BigInt(telegramId), unreachableSince: null }, data: { unreachableSince: now } });
