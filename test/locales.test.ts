@@ -20,11 +20,12 @@ const ENTITIES = new Set(["&lt;", "&gt;", "&amp;", "&quot;"]);
 const BUTTON_MAX = 64;
 const BUTTON_SUFFIXES = [
   "agree", "decline", "yes", "no", "skip", "share", "confirm", "edit", "keep", "done", "refresh", "none",
-  "register_button", "name_vi", "name_en",
+  "register_button", "name_vi", "name_en", "read_full", "refuse", "back", "one_word_yes", "one_word_retype",
+  "yes_it_is", "no_retype", "change_province", "open_private_chat",
 ];
 const BUTTON_PREFIXES = ["registration:affiliation.", "registration:goals.", "registration:fields."];
 /** Keys matching a button suffix that are sent as messages, not shown on buttons (see src/bot/features). */
-const NOT_BUTTONS = new Set(["common:cancel.done", "privacy:delete.done"]);
+const NOT_BUTTONS = new Set(["common:cancel.done", "privacy:delete.done", "registration:errors.minor_edit", "registration:guardian.done_guardian"]);
 
 /**
  * Known rule breaks in the Vietnamese source strings, exempted here instead of edited

@@ -1,6 +1,7 @@
 import { timingSafeEqual } from "node:crypto";
-import { createServer, type IncomingMessage, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { webhookCallback, type Bot } from "grammy";
+import type { Update } from "grammy/types";
 import type { BotContext } from "../bot/context.js";
 import type { HealthCheck } from "../infra/health.js";
 import type { Logger } from "../logger.js";
@@ -15,7 +16,7 @@ export const MAX_BODY_BYTES = 1024 * 1024;
  * initialised (bot.init) before serving.
  */
 export function createWebhookServer(bot: Bot<BotContext>, secret: string, logger: Logger, health: HealthCheck): Server {
-  const handle = webhookCallback(bot, "http", { secretToken: secret, onTimeout: "return", timeoutMilliseconds: 9_000 });
+  const handle = webhookCallback(bot, parsedBody, { secretToken: secret, onTimeout: "return", timeoutMilliseconds: 9_000 });
   const server = createServer((req, res) => {
     const url = (req.url ?? "/").split("?")[0];
     if (req.method === "GET" && url === "/healthz") {
@@ -35,30 +36,21 @@ export function createWebhookServer(bot: Bot<BotContext>, secret: string, logger
         res.writeHead(401).end();
         return;
       }
-      // Refused before reading: a declared size over the limit, or a body that grows past it.
-      if (Number(req.headers["content-length"] ?? 0) > MAX_BODY_BYTES) {
-        res.writeHead(413, { connection: "close" }).end();
-        req.destroy();
-        return;
-      }
-      let received = 0;
-      req.on("data", (chunk: Buffer) => {
-        received += chunk.length;
-        if (received > MAX_BODY_BYTES && !res.headersSent) {
-          res.writeHead(413, { connection: "close" }).end();
-          req.destroy();
-        }
-      });
-      handle(req, res).catch((err: unknown) => {
-        // A body that is not JSON is the sender's fault (400), and Telegram would not resend it.
-        if (err instanceof SyntaxError) {
-          logger.warn("webhook body is not JSON");
-          if (!res.headersSent) res.writeHead(400).end();
-          return;
-        }
-        logger.error({ err }, "webhook update failed");
-        if (!res.headersSent) res.writeHead(500).end();
-      });
+      readUpdate(req).then(
+        (update) => {
+          if (update === "too_large") return void res.writeHead(413, { connection: "close" }).end(() => req.destroy());
+          // A body that is not JSON is the sender's fault (400): Telegram would resend a 500 forever.
+          if (update === "not_json") {
+            logger.warn("webhook body is not JSON");
+            return void res.writeHead(400).end();
+          }
+          Promise.resolve(handle(req, res, update)).catch((err: unknown) => {
+            logger.error({ err }, "webhook update failed");
+            if (!res.headersSent) res.writeHead(500).end();
+          });
+        },
+        () => res.destroy(),
+      );
       return;
     }
     res.writeHead(404).end();
@@ -68,6 +60,53 @@ export function createWebhookServer(bot: Bot<BotContext>, secret: string, logger
   server.requestTimeout = 15_000;
   server.keepAliveTimeout = 5_000;
   return server;
+}
+
+/** The shape grammY's webhookCallback expects of a framework adapter (not exported by grammY). */
+interface ReqResHandler {
+  update: Update;
+  header?: string;
+  end: () => void;
+  respond: (json: string) => unknown;
+  unauthorized: () => unknown;
+}
+
+/** grammY's adapter for Node's http, given the body we already read (bounded) and parsed. */
+function parsedBody(req: IncomingMessage, res: ServerResponse, update: Update): ReqResHandler {
+  const header = req.headers["x-telegram-bot-api-secret-token"];
+  return {
+    update,
+    header: Array.isArray(header) ? header[0] : header,
+    end: () => res.end(),
+    respond: (json) => res.writeHead(200, { "content-type": "application/json" }).end(json),
+    unauthorized: () => res.writeHead(401).end(),
+  };
+}
+
+/** The body as an update; refused past MAX_BODY_BYTES (declared or received) without reading on. */
+function readUpdate(req: IncomingMessage): Promise<Update | "too_large" | "not_json"> {
+  if (Number(req.headers["content-length"] ?? 0) > MAX_BODY_BYTES) return Promise.resolve("too_large");
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        req.pause();
+        resolve("too_large");
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.once("end", () => {
+      try {
+        resolve(JSON.parse(Buffer.concat(chunks).toString("utf8")) as Update);
+      } catch {
+        resolve("not_json");
+      }
+    });
+    req.once("error", reject);
+  });
 }
 
 function hasSecret(req: IncomingMessage, secret: string): boolean {
