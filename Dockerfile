@@ -66,4 +66,7 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
   CMD ["node", "-e", "if (process.env.BOT_MODE !== 'webhook') process.exit(0); fetch('http://127.0.0.1:' + (process.env.HTTP_PORT || '8080') + '/healthz', { signal: AbortSignal.timeout(4000) }).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1));"]
 
 # node is PID 1 and handles SIGTERM itself (main.ts stops updates, then closes the database and Redis).
-CMD ["node", "dist/main.js"]
+# Same flags as `npm start`: --liftoff-only keeps V8 from recompiling the 9 MB PGlite WASM (and
+# Prisma's) with its optimising compiler (40–110 MB); the heap limits collect the garbage of a busy
+# minute sooner instead of growing the heap by 150 MB (live heap under the bench: 35–50 MB).
+CMD ["node", "--liftoff-only", "--max-semi-space-size=2", "--max-old-space-size=128", "dist/main.js"]

@@ -1,6 +1,8 @@
 import { mkdirSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { createRequire } from "node:module";
 import path from "node:path";
-import { PGlite } from "@electric-sql/pglite";
+import { PGlite, type PGliteOptions } from "@electric-sql/pglite";
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
 import { PrismaPGlite } from "pglite-prisma-adapter";
@@ -52,7 +54,10 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   }
   const dir = opts.pgliteDir ?? "./data/pglite";
   if (!dir.startsWith("memory://")) mkdirSync(path.resolve(dir), { recursive: true });
-  const db = new PGlite(dir, opts.pgliteLoadDataDir ? { loadDataDir: opts.pgliteLoadDataDir } : {});
+  const db = new PGlite(dir, {
+    wasmModule: await pgliteWasm(),
+    ...(opts.pgliteLoadDataDir ? { loadDataDir: opts.pgliteLoadDataDir } : {}),
+  });
   await db.waitReady;
   // pglite-prisma-adapter 0.6 pins an older @prisma/driver-adapter-utils: same protocol, other types.
   const prisma = new PrismaClient({ adapter: new PrismaPGlite(db) as unknown as PrismaPg });
@@ -67,4 +72,38 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
       await db.close();
     },
   };
+}
+
+/**
+ * PGlite's shared_buffers. Its 0.3 build starts the backend with `-c shared_buffers=128MB` baked
+ * into the WASM (no option overrides it; postgresql.conf is not read) and zeroes all of it: most of
+ * the bot's memory. The bot's whole database is a few MB, so 16MB caches all of it.
+ */
+export const PGLITE_SHARED_BUFFERS = "16MB";
+
+type WasmModule = NonNullable<PGliteOptions["wasmModule"]>;
+
+let compiled: Promise<WasmModule> | undefined;
+
+/**
+ * pglite.wasm with PGLITE_SHARED_BUFFERS written over the baked-in argument (same length, NUL
+ * padded), compiled once per process. Should a PGlite update move that argument, the module is
+ * used as shipped: the bot still works, with more memory (a test checks the setting).
+ */
+function pgliteWasm(): Promise<WasmModule> {
+  compiled ??= (async () => {
+    const file = path.join(path.dirname(createRequire(import.meta.url).resolve("@electric-sql/pglite")), "pglite.wasm");
+    const bytes = await readFile(file);
+    const baked = Buffer.from("shared_buffers=128MB\0");
+    const at = bytes.indexOf(baked);
+    if (at >= 0) {
+      const ours = Buffer.alloc(baked.length);
+      ours.write(`shared_buffers=${PGLITE_SHARED_BUFFERS}`);
+      ours.copy(bytes, at);
+    }
+    // Node's type definitions for the build (no DOM library) do not declare the WebAssembly global.
+    const wasm = (globalThis as unknown as { WebAssembly: { compile(b: Uint8Array): Promise<WasmModule> } }).WebAssembly;
+    return wasm.compile(bytes);
+  })();
+  return compiled;
 }
