@@ -16,250 +16,25 @@
  * (nothing is deleted). Without BENCH_DATABASE_URL the bot keeps a PGlite database in a temporary
  * DATA_DIR, as `npm start` does.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import type { Message, Update } from "grammy/types";
-import { cb } from "../src/bot/callback-data/callback-data.js";
 import { readAdminUnits } from "../src/domain/geo/seed-admin-units.js";
 import { searchForm } from "../src/domain/geo/normalize.js";
 import { openDatabase } from "../src/infra/database.js";
-import { freePort, waitForPort } from "../test/support/ports.js";
-import { DEFAULT_BOT_TOKEN, startFakeBotApiServer, type FakeBotApiServer, type FakeTelegram } from "../test/support/telegram/index.js";
-import { procMemory, processTree, resetPeak } from "./proc-memory.js";
-import type { Reply } from "./reference-bot.js";
+import { startFakeBotApiServer, type FakeBotApiServer } from "../test/support/telegram/index.js";
+import { procMemory, resetPeak } from "./proc-memory.js";
+import {
+  drive, exited, percentile, registrationScript, repliesByStep, ROOT, startBot, startTcpRedis, collectOutput, webhookTarget,
+  type RunResult, type Target,
+} from "./harness.js";
 
-const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
 const USERS = Number(process.env.BENCH_USERS ?? 200);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 /** Think time between a user's steps in the paced run: uniform in [min, max] ms. */
 const THINK_MS: [number, number] = [Number(process.env.BENCH_THINK_MIN_MS ?? 1000), Number(process.env.BENCH_THINK_MAX_MS ?? 3000)];
-
-type Step = (userId: number, lastBotMessage: () => Message | undefined) => Omit<Update, "update_id">;
-
-let messageId = 1_000_000;
-let updateId = 1;
-const date = () => Math.floor(Date.now() / 1000);
-function from(id: number) {
-  return { id, is_bot: false as const, first_name: "Bench", language_code: "vi" };
-}
-function text(id: number, t: string): Omit<Update, "update_id"> {
-  const entities = t.startsWith("/") ? [{ type: "bot_command" as const, offset: 0, length: t.split(" ")[0]!.length }] : undefined;
-  return { message: { message_id: messageId++, date: date(), chat: { id, type: "private", first_name: "Bench" }, from: from(id), text: t, ...(entities ? { entities } : {}) } as never };
-}
-let cbq = 0;
-function press(id: number, data: string, message: Message | undefined): Omit<Update, "update_id"> {
-  return { callback_query: { id: `b${++cbq}`, from: from(id), chat_instance: "bench", data, message: message as never } };
-}
-
-/** Thirteen updates: the whole registration, answered like a person would. */
-function registrationScript(place: { provinceCode: string; query: string; communeCode: string }): Step[] {
-  return [
-    (id) => text(id, "/start"),
-    (id, last) => press(id, cb.register.pack("start"), last()),
-    (id, last) => press(id, cb.consent.pack("yes"), last()),
-    (id) => text(id, "Nguyễn Văn Bench"),
-    (id) => text(id, "1990"),
-    (id, last) => press(id, cb.province.pack(place.provinceCode), last()),
-    (id) => text(id, place.query),
-    (id, last) => press(id, cb.commune.pack(place.communeCode), last()),
-    (id, last) => press(id, cb.affiliation.pack("resident"), last()),
-    (id, last) => press(id, cb.goal.pack("digital"), last()),
-    (id, last) => press(id, cb.goal.pack("done"), last()),
-    (id) => text(id, "Bỏ qua"),
-    (id, last) => press(id, cb.summary.pack("ok"), last()),
-  ];
-}
-
-
-interface RunResult {
-  updates: number;
-  seconds: number;
-  latencies: number[];
-  /** Total milliseconds spent per script step, to spot the slow one. */
-  byStep: number[];
-}
-
-/** A bot behind its webhook: `handleUpdate` resolves once the bot has answered the POST. */
-interface Target {
-  handleUpdate(update: Update): Promise<void>;
-  /** Answers other than 200 (the bot failed or timed out on an update). */
-  failures: number;
-}
-
-function webhookTarget(url: string, secret: string): Target {
-  const target: Target = {
-    failures: 0,
-    async handleUpdate(update) {
-      const res = await fetch(url, {
-        method: "POST",
-        headers: { "content-type": "application/json", "x-telegram-bot-api-secret-token": secret },
-        body: JSON.stringify(update),
-      });
-      const body = await res.text();
-      if (res.status !== 200) {
-        target.failures++;
-        if (target.failures <= 3) console.error(`update ${update.update_id}: ${url} answered ${res.status} ${body.slice(0, 200)}`);
-      }
-    },
-  };
-  return target;
-}
-
-async function drive(bot: Target, fake: FakeTelegram, scripts: Step[][], firstUserId: number, think?: [number, number]): Promise<RunResult> {
-  const latencies: number[] = [];
-  const byStep: number[] = [];
-  const lastBotMessage = (chatId: number) => () => {
-    const sent = fake.sent(chatId).filter((c) => c.method === "sendMessage");
-    const m = sent.at(-1)?.result as Message | undefined;
-    return m ? (fake.getMessage(chatId, m.message_id) ?? m) : undefined;
-  };
-  const t0 = performance.now();
-  await Promise.all(
-    scripts.map(async (script, i) => {
-      const userId = firstUserId + i;
-      for (const [n, step] of script.entries()) {
-        if (think) await new Promise((r) => setTimeout(r, think[0] + Math.random() * (think[1] - think[0])));
-        const update = { ...step(userId, lastBotMessage(userId)), update_id: updateId++ } as Update;
-        fake.registerUpdate(update);
-        const before = fake.calls.length;
-        const start = performance.now();
-        await bot.handleUpdate(update);
-        const ms = performance.now() - start;
-        for (const c of fake.calls.slice(before)) stepOf.set(c, n);
-        latencies.push(ms);
-        byStep[n] = (byStep[n] ?? 0) + ms;
-      }
-    }),
-  );
-  return { updates: latencies.length, seconds: (performance.now() - t0) / 1000, latencies, byStep };
-}
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
-
-/**
- * What our bot sent or edited in one chat, grouped by the update (script step) that caused it.
- * An edit names its message by position among the bot's sent messages, so the reference edits
- * the same one of its own.
- */
-function repliesByStep(fake: FakeTelegram, chatId: number, steps: number): Reply[][] {
-  const byStep: Reply[][] = Array.from({ length: steps }, () => []);
-  const sentIds: number[] = [];
-  for (const c of fake.calls) {
-    if (Number(c.payload.chat_id) !== chatId || !c.ok) continue;
-    const { chat_id: _chat, text, message_id, ...other } = c.payload;
-    if (c.method === "sendMessage") {
-      sentIds.push((c.result as Message).message_id);
-      byStep[stepOf.get(c) ?? 0]!.push({ method: "sendMessage", text: String(text), other });
-    } else if (c.method === "editMessageText" || c.method === "editMessageReplyMarkup") {
-      byStep[stepOf.get(c) ?? 0]!.push({ method: c.method, text: text === undefined ? undefined : String(text), other, target: sentIds.indexOf(Number(message_id)) });
-    }
-  }
-  return byStep;
-}
-
-/** Which script step each recorded call belongs to (filled in by `drive`). */
-const stepOf = new WeakMap<object, number>();
-
-/**
- * A redis-server on a loopback port for both bots (the bot's own private Redis listens on a unix
- * socket that the reference could not share). AOF on, as in production.
- */
-async function startTcpRedis(dir: string): Promise<{ url: string; stop(): Promise<void> }> {
-  mkdirSync(dir, { recursive: true });
-  const port = await freePort();
-  const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "yes", "--appendfsync", "everysec", "--maxmemory-policy", "noeviction"], { stdio: "ignore" });
-  await waitForPort(port, child, "redis-server");
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    stop: async () => {
-      child.kill("SIGTERM");
-      await exited(child);
-    },
-  };
-}
-
-function collectOutput(child: ChildProcess): string[] {
-  const output: string[] = [];
-  child.stdout?.on("data", (b: Buffer) => output.push(b.toString()));
-  child.stderr?.on("data", (b: Buffer) => output.push(b.toString()));
-  return output;
-}
-
-function exited(child: ChildProcess): Promise<void> {
-  return child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((resolve) => child.once("exit", () => resolve()));
-}
-
-interface BotUnderTest {
-  command: string;
-  /** The node process running main.ts/main.js (npm and sh are its parents). */
-  pid: number;
-  target: Target;
-  /** All processes the command started, for the process-tree figure. */
-  treeRssMb(): number;
-  stop(): Promise<void>;
-}
-
-/** The bot as `npm start` runs it, in webhook mode on a loopback port; resolves once /healthz answers. */
-async function startBot(api: FakeBotApiServer, dataDir: string, redisUrl: string, databaseUrl: string | undefined): Promise<BotUnderTest> {
-  const command = process.env.BENCH_BOT_CMD ?? "npm start";
-  const [bin, ...args] = command.trim().split(/\s+/);
-  const port = await freePort();
-  const secret = randomBytes(24).toString("hex");
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    BOT_TOKEN: DEFAULT_BOT_TOKEN,
-    BOT_API_ROOT: api.url,
-    BOT_MODE: "webhook",
-    WEBHOOK_URL: `http://127.0.0.1:${port}`,
-    WEBHOOK_SECRET: secret,
-    HTTP_HOST: "127.0.0.1",
-    HTTP_PORT: String(port),
-    DATA_DIR: dataDir,
-    REDIS_URL: redisUrl,
-    // Empty means unset, and keeps a developer's .env from supplying one.
-    DATABASE_URL: databaseUrl ?? "",
-    ADMIN_TELEGRAM_IDS: "",
-    AUTO_MIGRATE: "true",
-    LOG_LEVEL: "warn",
-  };
-  if (process.env.BENCH_PROFILE) env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ""} --cpu-prof --cpu-prof-dir=${path.resolve(process.env.BENCH_PROFILE)}`;
-  const child = spawn(bin!, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
-  const output = collectOutput(child);
-  const deadline = Date.now() + 180_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`${command} exited (${child.exitCode}):\n${output.join("")}`);
-    if (Date.now() > deadline) {
-      child.kill("SIGKILL");
-      throw new Error(`${command}: no answer on /healthz within 180 s:\n${output.join("")}`);
-    }
-    const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);
-    if (ok) break;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  const tree = () => processTree(child.pid!).map(procMemory).filter((p) => p.name !== "redis-server");
-  // The deepest match: `tsx src/main.ts` runs a node wrapper above the real process.
-  const bot = tree().filter((p) => /\bmain\.[jt]s\b/.test(p.cmdline)).at(-1);
-  if (!bot) throw new Error(`${command}: no main.js/main.ts process among ${tree().map((p) => p.cmdline).join("; ")}`);
-  return {
-    command,
-    pid: bot.pid,
-    target: webhookTarget(`http://127.0.0.1:${port}/telegram/webhook`, secret),
-    treeRssMb: () => tree().reduce((sum, p) => sum + p.rssMb, 0),
-    stop: async () => {
-      // SIGTERM to the bot itself: it shuts down cleanly, then npm exits with it.
-      process.kill(bot.pid, "SIGTERM");
-      const killer = setTimeout(() => child.kill("SIGKILL"), 30_000);
-      await exited(child);
-      clearTimeout(killer);
-    },
-  };
-}
 
 /** bench/reference-bot.ts in its own process, with the replies our bot gave. */
 async function startReference(api: FakeBotApiServer, redisUrl: string, repliesFile: string): Promise<{ pid: number; target: Target; stop(): Promise<void> }> {
@@ -393,7 +168,7 @@ async function main(): Promise<void> {
     telegram_rejections: rejected,
     webhook_errors: webhookErrors,
   };
-  console.log(`khuyenhoc-bot registration benchmark: ${USERS} users × 12 updates, ${lane}, real Redis, median of ${ROUNDS} rounds`);
+  console.log(`khuyenhoc-bot registration benchmark: ${USERS} users × ${scripts[0]!.length} updates, ${lane}, real Redis, median of ${ROUNDS} rounds`);
   console.log(`  bot: \`${bot.command}\` in its own process, webhook on loopback, fake Bot API over HTTP`);
   console.log(`  saturated (all users at once, no pause):`);
   console.log(`    ours:      ${figures.updates_per_s} updates/s   p50 ${figures.p50_ms} ms   p99 ${figures.p99_ms} ms`);
