@@ -117,6 +117,19 @@ describe("roles are checked on the server for every officer and admin action", (
     expect(await h.db.prisma.auditLog.count({ where: { action: "officer_role_revoked" } })).toBe(revocations + 1);
   });
 
+  it("invite tokens are stored hashed, a unit name is escaped once, and an admin does not use up an invite", async () => {
+    const created = (await h.user(ADMIN).send("/invite 08 00715 | AT&T Lũng Cú"))[0]!;
+    const token = inviteToken(created);
+    expect(JSON.stringify(await h.db.prisma.officerInvite.findMany({ select: { token: true } }))).not.toContain(token);
+    // A database admin (not a bootstrap one) opening the link gains nothing and leaves it usable.
+    await h.db.prisma.user.create({ data: { id: 4250n, role: "admin" } });
+    expect(await h.user(4250).send(`/start inv_${token}`)).toEqual(["Bạn là quản trị viên nên không cần lời mời cán bộ."]);
+    const officer = h.user(4251);
+    expect(await officer.send(`/start inv_${token}`)).toEqual([expect.stringMatching(/cho Xã Lũng Cú, Tuyên Quang — AT&T Lũng Cú\. Gõ \/unit/)]);
+    expect(h.fake.sent(4251).map((c) => String(c.payload.text)).join("")).toContain("AT&amp;T");
+    expect(h.fake.sent(4251).map((c) => String(c.payload.text)).join("")).not.toContain("&amp;amp;");
+  });
+
   it("a forged revoke id too long for a Telegram id is refused as invalid", async () => {
     expect(await h.user(ADMIN).pressData(`adm:rev:${"9".repeat(20)}`)).toEqual(["[answer] Nút không hợp lệ."]);
   });
