@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRedis, startLocalRedis, type LocalRedis } from "../../src/infra/redis.js";
+import { startAt } from "../support/flows.js";
 import { Harness } from "../support/harness.js";
 
 let dir: string;
@@ -31,9 +32,7 @@ async function eventually(check: () => Promise<boolean>, ms = 15_000): Promise<v
 describe("Redis going away", () => {
   it("answers 'try again in a moment' within a second, logs the outage once, keeps the flow and recovers by itself", async () => {
     const u = h.user(8001);
-    await u.send("/start");
-    await u.press("Đăng ký");
-    await u.press("Đồng ý");
+    await startAt(u, "name");
     h.clearLog();
     await local.stop();
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { useHarness } from "../support/harness.js";
-import { register } from "../support/flows.js";
+import { register, startAt } from "../support/flows.js";
 import { contactMessage, textMessage } from "../support/telegram/index.js";
 
 const h = useHarness();
@@ -72,9 +72,7 @@ describe("personal data (Decree 13/2023/NĐ-CP)", () => {
 
   it("/deleteme during a registration says the unfinished answers are dropped", async () => {
     const u = h.user(3005);
-    await u.send("/start");
-    await u.press("Đăng ký");
-    await u.press("Đồng ý");
+    await startAt(u, "name");
     await u.send("Nguyễn Văn Ba");
     expect((await u.send("/deleteme"))[0]).toContain("• câu trả lời của việc đang làm dở (chưa lưu)");
     expect((await u.press("Xóa dữ liệu"))[0]).toMatch(/^Đã xóa:\n• câu trả lời của việc đang làm dở \(chưa lưu\)/);
@@ -84,9 +82,7 @@ describe("personal data (Decree 13/2023/NĐ-CP)", () => {
 
   it("a flow stores only what its steps read: no neighbour's contact, no forwarded sender", async () => {
     const u = h.user(3010);
-    await u.send("/start");
-    await u.press("Đăng ký");
-    await u.press("Đồng ý");
+    await startAt(u, "name");
     await u.send("Nguyễn Văn Tư");
     await u.send("1970");
     await u.press("Tuyên Quang");
@@ -116,9 +112,7 @@ describe("personal data (Decree 13/2023/NĐ-CP)", () => {
 
   it("/mydata includes the answers of an unfinished registration", async () => {
     const u = h.user(3006);
-    await u.send("/start");
-    await u.press("Đăng ký");
-    await u.press("Đồng ý");
+    await startAt(u, "name");
     await u.send("Đinh Thị Lan");
     await u.send("/mydata");
     const data = JSON.parse(h.fake.lastDocument(3006)!.content.toString("utf8"));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { CONSENT_VERSION } from "../../src/domain/privacy/consent.js";
 import { useHarness } from "../support/harness.js";
-import { fillRegistration, register } from "../support/flows.js";
+import { fillRegistration, register, startAt } from "../support/flows.js";
 
 const year = new Date().getUTCFullYear();
 const h = useHarness();
@@ -134,9 +134,7 @@ describe("learning-citizen registration", () => {
 
   it("goes back one question at every step, keeping what was answered", async () => {
     const u = h.user(1015);
-    await u.send("/start");
-    await u.press("Đăng ký");
-    await u.press("Đồng ý");
+    await startAt(u, "name");
     expect((await u.press("Quay lại"))[0]).toMatch(/^Trước khi đăng ký/);
     await u.press("Đồng ý");
     await u.send("Trần Văn Bình");
@@ -169,9 +167,7 @@ describe("learning-citizen registration", () => {
 
   it("a child's registration waits for a guardian's consent from the guardian's own account", async () => {
     const child = h.user(1006);
-    await child.send("/start");
-    await child.press("Đăng ký");
-    await child.press("Đồng ý");
+    await startAt(child, "name");
     await child.send("Lò Thị Mai");
     expect(await child.send(String(year - 12))).toEqual([
       "Bạn dưới 16 tuổi: khi đăng ký xong, cha, mẹ hoặc người giám hộ cần đồng ý từ tài khoản Telegram của họ. Tôi chưa lưu gì cho đến khi họ đồng ý.",
@@ -270,9 +266,7 @@ describe("learning-citizen registration", () => {
 
   it("keeps the 'other' goal's text on /edit and lists it last", async () => {
     const u = h.user(1011);
-    await u.send("/start");
-    await u.press("Đăng ký");
-    await u.press("Đồng ý");
+    await startAt(u, "name");
     await u.send("Nguyễn Thị Hoa");
     await u.send("1985");
     await u.press("Tuyên Quang");
@@ -297,9 +291,7 @@ describe("learning-citizen registration", () => {
 describe("names and places people actually type", () => {
   it("accepts a one-word name only after the person confirms it", async () => {
     const u = h.user(1020);
-    await u.send("/start");
-    await u.press("Đăng ký");
-    await u.press("Đồng ý");
+    await startAt(u, "name");
     expect((await u.send("Mai"))[0]).toMatch(/^Bạn chỉ gõ một chữ: «Mai»/);
     expect((await u.press("Gõ lại"))[0]).toMatch(/^Bước 1\/7/);
     await u.send("Mai");
@@ -313,9 +305,7 @@ describe("names and places people actually type", () => {
     ["thanh hoa", "✅ Tỉnh/thành: Thanh Hóa"],
   ])("finds the province from %j", async (typed, echo) => {
     const u = h.user(1030 + typed.length);
-    await u.send("/start");
-    await u.press("Đăng ký");
-    await u.press("Đồng ý");
+    await startAt(u, "name");
     await u.send("Trần Văn Bình");
     await u.send("1980");
     expect((await u.send(typed))[0]).toBe(echo);
@@ -324,9 +314,7 @@ describe("names and places people actually type", () => {
 
   it("asks 'Có phải bạn ở …?' for a typo, and 'no' lets the person type again", async () => {
     const u = h.user(1040);
-    await u.send("/start");
-    await u.press("Đăng ký");
-    await u.press("Đồng ý");
+    await startAt(u, "name");
     await u.send("Trần Văn Bình");
     await u.send("1980");
     expect(await u.send("ha noii")).toEqual(["Có phải bạn ở Thành phố Hà Nội?"]);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { useHarness } from "../support/harness.js";
-import { register } from "../support/flows.js";
+import { register, startAt } from "../support/flows.js";
 import type { AddressInfo } from "node:net";
 import { createWebhookServer } from "../../src/server/webhook.js";
 import { callbackQuery, editedMessage, photoMessage, pollAnswer, stickerMessage } from "../support/telegram/index.js";
@@ -50,9 +50,7 @@ describe("Telegram failures are contained", () => {
 
   it("a failure inside the registration does not lose the answers given so far", async () => {
     const u = h.user(7103);
-    await u.send("/start");
-    await u.press("Đăng ký");
-    await u.press("Đồng ý");
+    await startAt(u, "name");
     await u.send("Nguyễn Thị Hoa");
     h.fake.failNext("sendMessage", { error_code: 400, description: "Bad Request: chat not found" });
     expect((await u.send("1990"))[0]).toMatch(/^Xin lỗi, đã có lỗi/);
@@ -95,9 +93,7 @@ describe("updates that are not messages", () => {
     const u = h.user(7302);
     await register(h.user(7302)).catch(() => undefined);
     const v = h.user(7303);
-    await v.send("/start");
-    await v.press("Đăng ký");
-    await v.press("Đồng ý");
+    await startAt(v, "name");
     const member = (status: "kicked" | "member") => ({
       my_chat_member: {
         chat: { id: v.id, type: "private" as const, first_name: v.tg.first_name }, from: v.tg, date: Math.floor(Date.now() / 1000),

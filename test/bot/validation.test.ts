@@ -1,31 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { MAX_ATTEMPTS, MAX_UPDATES_PER_STEP } from "../../src/bot/flows/engine.js";
-import { useHarness, type TestUser } from "../support/harness.js";
+import { startAt } from "../support/flows.js";
+import { useHarness } from "../support/harness.js";
 import type { Message } from "grammy/types";
 import { stickerMessage, photoMessage, editedMessage } from "../support/telegram/index.js";
 
 const year = new Date().getUTCFullYear();
 const h = useHarness();
 
-async function startAt(u: TestUser, step: "name" | "year" | "province" | "commune" | "affiliation" | "goals" | "phone"): Promise<void> {
-  await u.send("/start");
-  await u.press("Đăng ký");
-  await u.press("Đồng ý");
-  if (step === "name") return;
-  await u.send("Phạm Văn Đồng");
-  if (step === "year") return;
-  await u.send("1990");
-  if (step === "province") return;
-  await u.press("Hải Phòng");
-  if (step === "commune") return;
-  await u.send("le chan");
-  await u.press("Lê Chân");
-  if (step === "affiliation") return;
-  await u.press("Hội viên khuyến học");
-  if (step === "goals") return;
-  await u.press("Sức khỏe");
-  await u.press("Xong");
-}
 
 describe("every text step validates and re-asks with a reason", () => {
   it("full name", async () => {

@@ -3,6 +3,7 @@ import { AlreadyRegisteredError, CitizenService, type RegistrationDraft } from "
 import { GeoService } from "../../src/domain/geo/geo-service.js";
 import type { Database } from "../../src/infra/database.js";
 import { openTestDatabase } from "../support/database.js";
+import { draft } from "../support/drafts.js";
 
 // One database per file. Numbers and stats count per province, so every test registers its own
 // people (own Telegram ids) in its own province, and passes alone or in any order.
@@ -10,10 +11,6 @@ let db: Database;
 let citizens: CitizenService;
 const now = new Date("2026-11-23T03:00:00Z");
 
-const draft = (over: Partial<RegistrationDraft> = {}): RegistrationDraft => ({
-  consentVersion: "v-test", consentAt: "2026-11-23T02:59:00.000Z", fullName: "Nguyễn Thị Hoa", birthYear: 1985,
-  provinceCode: "08", communeCode: "00715", affiliation: "resident", goals: ["law", "digital"], ...over,
-});
 
 beforeAll(async () => {
   db = await openTestDatabase();

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CitizenService, type RegistrationDraft } from "../../src/domain/citizens/citizen-service.js";
+import { CitizenService } from "../../src/domain/citizens/citizen-service.js";
 import { citizenDataParts } from "../../src/domain/citizens/personal-data.js";
 import { GeoService } from "../../src/domain/geo/geo-service.js";
 import { PersonalDataRegistry } from "../../src/domain/privacy/registry.js";
@@ -7,16 +7,13 @@ import { userDataParts } from "../../src/domain/users/personal-data.js";
 import { UserService } from "../../src/domain/users/user-service.js";
 import type { Database } from "../../src/infra/database.js";
 import { openTestDatabase } from "../support/database.js";
+import { draft } from "../support/drafts.js";
 
 let db: Database;
 let citizens: CitizenService;
 let registry: PersonalDataRegistry;
 const now = new Date("2026-11-23T03:00:00Z");
 
-const draft = (over: Partial<RegistrationDraft> = {}): RegistrationDraft => ({
-  consentVersion: "v-test", consentAt: "2026-11-23T02:59:00.000Z", fullName: "Nguyễn Thị Hoa", birthYear: 1985,
-  provinceCode: "08", communeCode: "00715", affiliation: "resident", goals: ["law", "digital"], ...over,
-});
 
 beforeAll(async () => {
   db = await openTestDatabase();

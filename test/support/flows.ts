@@ -48,3 +48,24 @@ export async function register(u: TestUser, answers: Answers = {}): Promise<stri
   await fillRegistration(u, answers);
   return u.press("Xác nhận");
 }
+
+/** Starts a registration and answers up to (not including) the given step. */
+export async function startAt(u: TestUser, step: "name" | "year" | "province" | "commune" | "affiliation" | "goals" | "phone"): Promise<void> {
+  await u.send("/start");
+  await u.press("Đăng ký");
+  await u.press("Đồng ý");
+  if (step === "name") return;
+  await u.send("Phạm Văn Đồng");
+  if (step === "year") return;
+  await u.send("1990");
+  if (step === "province") return;
+  await u.press("Hải Phòng");
+  if (step === "commune") return;
+  await u.send("le chan");
+  await u.press("Lê Chân");
+  if (step === "affiliation") return;
+  await u.press("Hội viên khuyến học");
+  if (step === "goals") return;
+  await u.press("Sức khỏe");
+  await u.press("Xong");
+}
