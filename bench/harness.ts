@@ -60,6 +60,8 @@ export interface RunResult {
   latencies: number[];
   /** Total milliseconds spent per script step, to spot the slow one. */
   byStep: number[];
+  /** Every latency, per script step. */
+  perStep: number[][];
 }
 
 /** A bot behind its webhook: `handleUpdate` resolves once the bot has answered the POST. */
@@ -91,6 +93,7 @@ export function webhookTarget(url: string, secret: string): Target {
 export async function drive(bot: Target, fake: FakeTelegram, scripts: Step[][], firstUserId: number, think?: [number, number]): Promise<RunResult> {
   const latencies: number[] = [];
   const byStep: number[] = [];
+  const perStep: number[][] = [];
   const lastBotMessage = (chatId: number) => () => {
     const sent = fake.sent(chatId).filter((c) => c.method === "sendMessage");
     const m = sent.at(-1)?.result as Message | undefined;
@@ -111,10 +114,11 @@ export async function drive(bot: Target, fake: FakeTelegram, scripts: Step[][], 
         for (const c of fake.calls.slice(before)) stepOf.set(c, n);
         latencies.push(ms);
         byStep[n] = (byStep[n] ?? 0) + ms;
+        (perStep[n] ??= []).push(ms);
       }
     }),
   );
-  return { updates: latencies.length, seconds: (performance.now() - t0) / 1000, latencies, byStep };
+  return { updates: latencies.length, seconds: (performance.now() - t0) / 1000, latencies, byStep, perStep };
 }
 
 export function percentile(values: number[], p: number): number {
