@@ -3,7 +3,7 @@ import { CitizenService } from "../domain/citizens/citizen-service.js";
 import { GuardianRequests } from "../domain/citizens/guardian-requests.js";
 import { citizenDataParts } from "../domain/citizens/personal-data.js";
 import { GeoService } from "../domain/geo/geo-service.js";
-import { PersonalDataRegistry } from "../domain/privacy/registry.js";
+import { PersonalDataRegistry, type PersonalDataPart } from "../domain/privacy/registry.js";
 import { userDataParts } from "../domain/users/personal-data.js";
 import { UserService } from "../domain/users/user-service.js";
 import type { PrismaClient } from "../generated/prisma/client.js";
@@ -32,6 +32,21 @@ export interface DepsInput {
   now?: () => Date;
 }
 
+/** A person's key in one of the bot's Redis storages, as a part of their personal data. */
+function storedPart(key: "unfinished_flow" | "bot_session", storage: RedisJsonStorage<unknown>, onErase?: (id: string) => void): PersonalDataPart {
+  return {
+    key,
+    label: key === "unfinished_flow" ? "privacy:parts.unfinished_flow" : "privacy:parts.session",
+    kind: "store",
+    export: async (id) => (await storage.read(id)) ?? null,
+    exists: async (id) => (await storage.read(id)) !== undefined,
+    erase: async (id) => {
+      onErase?.(id);
+      return (await storage.deleteCount(id)) > 0;
+    },
+  };
+}
+
 export function createDeps(input: DepsInput): Deps {
   const geo = new GeoService(input.prisma);
   const sessions = new ChangedOnlyJsonStorage<SessionData>(input.redis, SESSION_PREFIX);
@@ -41,14 +56,7 @@ export function createDeps(input: DepsInput): Deps {
   const guardianRequests = new GuardianRequests(input.redis);
   // Order matters for erasure: the records that point at the user row go before it.
   for (const part of [...citizenDataParts(input.prisma), ...userDataParts(input.prisma)]) privacy.register(part);
-  privacy.register({
-    key: "unfinished_flow",
-    label: "privacy:parts.unfinished_flow",
-    kind: "store",
-    export: async (id) => (await conversations.read(id)) ?? null,
-    exists: async (id) => (await conversations.read(id)) !== undefined,
-    erase: async (id) => (await conversations.deleteCount(id)) > 0,
-  });
+  privacy.register(storedPart("unfinished_flow", conversations));
   privacy.register({
     key: "guardian_request",
     label: "privacy:parts.guardian_request",
@@ -57,17 +65,7 @@ export function createDeps(input: DepsInput): Deps {
     exists: async (id) => (await guardianRequests.ofChild(id)) !== undefined,
     erase: (id) => guardianRequests.deleteOfChild(id),
   });
-  privacy.register({
-    key: "bot_session",
-    label: "privacy:parts.session",
-    kind: "store",
-    export: async (id) => (await sessions.read(id)) ?? null,
-    exists: async (id) => (await sessions.read(id)) !== undefined,
-    erase: async (id) => {
-      localeMemo.delete(Number(id));
-      return (await sessions.deleteCount(id)) > 0;
-    },
-  });
+  privacy.register(storedPart("bot_session", sessions, (id) => localeMemo.delete(Number(id))));
   return {
     services: {
       geo,
