@@ -158,10 +158,14 @@ export async function startTcpRedis(dir: string): Promise<{ url: string; stop():
   mkdirSync(dir, { recursive: true });
   const port = await freePort();
   const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "yes", "--appendfsync", "everysec", "--maxmemory-policy", "noeviction"], { stdio: "ignore" });
+  // A benchmark that fails half-way must not leave its redis-server behind.
+  const killOnExit = () => child.kill("SIGTERM");
+  process.once("exit", killOnExit);
   await waitForPort(port, child, "redis-server");
   return {
     url: `redis://127.0.0.1:${port}`,
     stop: async () => {
+      process.off("exit", killOnExit);
       child.kill("SIGTERM");
       await exited(child);
     },
