@@ -49,7 +49,6 @@ startFeature.use(onButton(cb.register, (ctx) => startRegistration(ctx)));
 dm.command("register", (ctx) => startRegistration(ctx));
 
 async function startRegistration(ctx: BotContext): Promise<void> {
-  if (ctx.chat?.type !== "private") return;
   if (ctx.callbackQuery) {
     await ctx.answerCallbackQuery();
     // The greeting's button has done its job: take it away.

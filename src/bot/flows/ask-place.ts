@@ -4,7 +4,7 @@ import { placeQuerySchema } from "../../domain/citizens/inputs.js";
 import { cb } from "../callback-data/callback-data.js";
 import type { ConvContext, Convo } from "../context.js";
 import { communeKeyboard, provinceKeyboard, provinceSuggestionKeyboard } from "../keyboards/place.js";
-import { BACK, FlowStopped, parseWith, runStep, type Back, type BackOption } from "./engine.js";
+import { BACK, echoLine, parseWith, runStep, stopFlow, type Back, type BackOption } from "./engine.js";
 
 export interface Place {
   province: ProvinceDto;
@@ -29,11 +29,8 @@ export async function askPlace(conversation: Convo, ctx: ConvContext, opts: Plac
     const commune = await askCommune(conversation, ctx, province, opts);
     if (commune !== BACK) return { province, commune };
   }
-  await ctx.reply(ctx.t("common:flow.too_many_attempts"));
-  throw new FlowStopped();
+  return stopFlow(ctx);
 }
-
-const echo = (c: ConvContext, labelKey: string, value: string) => c.t("common:flow.echo", { label: c.t(labelKey), value });
 
 export async function askProvince(conversation: Convo, ctx: ConvContext, opts: PlaceOptions = {}): Promise<ProvinceDto | Back> {
   const provinces = await conversation.external((octx) => octx.deps.services.geo.listProvinces());
@@ -43,7 +40,7 @@ export async function askProvince(conversation: Convo, ctx: ConvContext, opts: P
     codecs: [cb.province],
     hint: "place:province.hint",
     back: opts.back,
-    echo: (c, p) => echo(c, "place:province.label", provinceLabel(p, c.locale, "short")),
+    echo: (c, p) => echoLine(c, "place:province.label", provinceLabel(p, c.locale, "short")),
     accept: async (c) => {
       const code = cb.province.unpack(c.callbackQuery?.data);
       if (code === "retype") {
@@ -83,7 +80,7 @@ export async function askCommune(conversation: Convo, ctx: ConvContext, province
     codecs: [cb.commune],
     hint: "place:commune.hint",
     back: { label: "place:commune.change_province" },
-    echo: (c, m) => echo(c, "place:commune.label", communeLabel(m, c.locale)),
+    echo: (c, m) => echoLine(c, "place:commune.label", communeLabel(m, c.locale)),
     accept: async (c) => {
       const code = cb.commune.unpack(c.callbackQuery?.data);
       if (code === "none") {

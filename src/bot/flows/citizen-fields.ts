@@ -8,7 +8,7 @@ import type { ConvContext, Convo } from "../context.js";
 import { goalsText, roleText } from "../format/card.js";
 import { affiliationKeyboard, goalsKeyboard, oneWordNameKeyboard, phoneKeyboard } from "../keyboards/registration.js";
 import { askPlace, type Place } from "./ask-place.js";
-import { askButtons, askText, BACK, FlowStopped, parseWith, runStep, type Back, type BackOption } from "./engine.js";
+import { askButtons, askText, BACK, echoLine, parseWith, runStep, stopFlow, type Back, type BackOption } from "./engine.js";
 
 /**
  * The questions of a learning citizen's record, one per editable field. The registration asks
@@ -38,7 +38,6 @@ function prefix(c: ConvContext, opts: FieldOptions, field: EditableField | "comm
   return n === undefined ? "" : c.t("registration:step", { n, total: 7 });
 }
 
-const echo = (c: ConvContext, label: string, value: string) => c.t("common:flow.echo", { label: c.t(label), value });
 
 export async function askField(conversation: Convo, ctx: ConvContext, field: EditableField, opts: FieldOptions = {}): Promise<FieldAnswer | Back> {
   switch (field) {
@@ -87,11 +86,11 @@ export async function askFullName(conversation: Convo, ctx: ConvContext, opts: F
       keyboard: (c) => oneWordNameKeyboard(c.t),
       codec: cb.oneWordName,
       hint: "common:flow.use_buttons",
-      echo: (c, v) => (v === "yes" ? echo(c, "registration:fields.fullName", name) : undefined),
+      echo: (c, v) => (v === "yes" ? echoLine(c, "registration:fields.fullName", name) : undefined),
     });
     if (sure === "yes") return name;
   }
-  return stop(ctx);
+  return stopFlow(ctx);
 }
 
 /**
@@ -133,7 +132,7 @@ async function askAffiliation(conversation: Convo, ctx: ConvContext, opts: Field
       codec: cb.affiliation,
       hint: "common:flow.use_buttons",
       back: opts.back,
-      echo: (c, a) => echo(c, "registration:fields.affiliation", roleText(c.t, a)),
+      echo: (c, a) => echoLine(c, "registration:fields.affiliation", roleText(c.t, a)),
       onPress: async (_c, a) => (offered.includes(a) ? { done: a } : { retry: "common:flow.invalid_choice" }),
     });
     if (affiliation === BACK) return BACK;
@@ -146,7 +145,7 @@ async function askAffiliation(conversation: Convo, ctx: ConvContext, opts: Field
     });
     if (unitName !== BACK) return { affiliation, unitName };
   }
-  return stop(ctx);
+  return stopFlow(ctx);
 }
 
 /** Learning goals, several at once; "Khác" (other) takes a short text, kept when already given. */
@@ -160,7 +159,7 @@ async function askGoals(conversation: Convo, ctx: ConvContext, opts: FieldOption
       codecs: [cb.goal],
       hint: "registration:goals_step.hint",
       back: opts.back,
-      echo: (c, g) => echo(c, "registration:fields.goals", goalsText(c.t, g, keptOther)),
+      echo: (c, g) => echoLine(c, "registration:fields.goals", goalsText(c.t, g, keptOther)),
       accept: async (c) => {
         const g = cb.goal.unpack(c.callbackQuery?.data);
         if (g === "done") return chosen.length > 0 ? { done: GOALS.filter((x) => chosen.includes(x)) } : { retry: "registration:goals_step.none_chosen" };
@@ -186,7 +185,7 @@ async function askGoals(conversation: Convo, ctx: ConvContext, opts: FieldOption
     });
     if (otherGoal !== BACK) return { goals, otherGoal };
   }
-  return stop(ctx);
+  return stopFlow(ctx);
 }
 
 /** Optional phone: only the person's own contact, shared with Telegram's button; null when skipped. */
@@ -212,7 +211,3 @@ async function askPhone(conversation: Convo, ctx: ConvContext, opts: FieldOption
   });
 }
 
-async function stop(ctx: ConvContext): Promise<never> {
-  await ctx.reply(ctx.t("common:flow.too_many_attempts"), { reply_markup: { remove_keyboard: true } });
-  throw new FlowStopped();
-}

@@ -140,7 +140,7 @@ export async function runStep<T>(conversation: Convo, ctx: ConvContext, step: St
       }
       await c.answerCallbackQuery();
     }
-    if (++received > MAX_UPDATES_PER_STEP || total > MAX_UPDATES_PER_FLOW) await stop(c);
+    if (++received > MAX_UPDATES_PER_STEP || total > MAX_UPDATES_PER_FLOW) await stopFlow(c);
     if (c.editedMessage) {
       await c.reply(c.t("common:errors.edited_ignored"));
       continue;
@@ -160,15 +160,21 @@ export async function runStep<T>(conversation: Convo, ctx: ConvContext, step: St
       if (outcome.shown) shown.push(outcome.shown);
       continue;
     }
-    if (++invalid >= MAX_ATTEMPTS) await stop(c);
+    if (++invalid >= MAX_ATTEMPTS) await stopFlow(c);
     // The reason alone: it says what is wrong and what to do. The hint is for other kinds of input.
     await c.reply(outcome ? c.t(outcome.retry, outcome.params) : `${c.t("common:flow.unexpected")} ${c.t(step.hint)}`);
   }
 }
 
-async function stop(c: ConvContext): Promise<never> {
+/** Ends a runaway flow politely: says so, takes any reply keyboard away, stops the builder. */
+export async function stopFlow(c: ConvContext): Promise<never> {
   await c.reply(c.t("common:flow.too_many_attempts"), { reply_markup: { remove_keyboard: true } });
   throw new FlowStopped();
+}
+
+/** "✅ Tỉnh/thành: Hải Phòng": what replaces an answered question. */
+export function echoLine(c: ConvContext, labelKey: string, value: string): string {
+  return c.t("common:flow.echo", { label: c.t(labelKey), value });
 }
 
 export interface ButtonsOptions<T extends string> {

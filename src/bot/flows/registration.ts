@@ -6,7 +6,7 @@ import { formatCard, formatSummary } from "../format/card.js";
 import { consentKeyboard, fieldKeyboard, summaryKeyboard } from "../keyboards/registration.js";
 import type { Place } from "./ask-place.js";
 import { askField } from "./citizen-fields.js";
-import { askButtons, BACK, FlowStopped, type Back } from "./engine.js";
+import { askButtons, BACK, FlowStopped, stopFlow, type Back } from "./engine.js";
 import { needsGuardian } from "../../domain/citizens/inputs.js";
 import { formatDateTime } from "../format/dates.js";
 import { GUARDIAN_PAYLOAD_PREFIX } from "./guardian-consent.js";
@@ -74,7 +74,7 @@ export async function registration(conversation: Convo, ctx: ConvContext): Promi
     place = answer.place ?? place;
     i++;
   }
-  await ctx.reply(ctx.t("common:flow.too_many_attempts"));
+  await stopFlow(ctx);
 }
 
 async function askConsent(conversation: Convo, ctx: ConvContext): Promise<boolean> {

@@ -39,8 +39,8 @@ function minimalMessage(m: Message): Message {
       ? { phone_number: m.contact.phone_number, first_name: m.contact.first_name, user_id: m.contact.user_id }
       : { phone_number: "", first_name: "" };
   }
-  // Other kinds (stickers, photos, documents, locations…) keep only that they were something else.
-  if (m.text === undefined && !m.contact) kept.unsupported = true;
+  // Other kinds (stickers, photos, documents, locations…) keep only their identity: a message
+  // without text or contact is answered as "I can only read text and buttons".
   // Group service messages the features read (the bot added to or removed from a group).
   if (m.new_chat_members) kept.new_chat_members = m.new_chat_members;
   if (m.left_chat_member) kept.left_chat_member = m.left_chat_member;
