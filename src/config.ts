@@ -44,6 +44,13 @@ const common = storage.extend({
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   AUTO_MIGRATE: booleanFromEnv.default(true),
   INVITE_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(72),
+  // The delivery engine (src/jobs): Telegram's bulk limit, paid broadcasting, where jobs live.
+  SEND_RATE_PER_SECOND: z.coerce.number().int().min(1).max(30).default(30),
+  PAID_BROADCAST: booleanFromEnv.default(false),
+  PAID_RATE_PER_SECOND: z.coerce.number().int().min(1).max(1000).default(1000),
+  EMBEDDED_WORKER: booleanFromEnv.default(true),
+  QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, "must be 1–32 characters of A–Z, a–z, 0–9, _ and -").default("khb-bull"),
+  BROADCAST_APPROVAL_THRESHOLD: z.coerce.number().int().min(1).default(1000),
 });
 
 const polling = common.extend({
@@ -76,9 +83,22 @@ export interface Config {
   logLevel: RawConfig["LOG_LEVEL"];
   autoMigrate: boolean;
   inviteTtlHours: number;
+  delivery: DeliveryConfig;
+  queuePrefix: string;
+  /** Run the delivery workers inside the bot process (default); `npm run worker` runs them apart. */
+  embeddedWorker: boolean;
+  /** Broadcasts to more people than this (or to a whole province or more) need a second officer. */
+  approvalThreshold: number;
   mode:
     | { kind: "polling" }
     | { kind: "webhook"; url: string; secret: string; host: string; port: number };
+}
+
+export interface DeliveryConfig {
+  /** Messages per second across every worker of every process. */
+  ratePerSecond: number;
+  /** Sends carry allow_paid_broadcast (Telegram charges Stars above the free rate). */
+  paidBroadcast: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -119,6 +139,12 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     logLevel: c.LOG_LEVEL,
     autoMigrate: c.AUTO_MIGRATE,
     inviteTtlHours: c.INVITE_TTL_HOURS,
+    delivery: c.PAID_BROADCAST
+      ? { ratePerSecond: c.PAID_RATE_PER_SECOND, paidBroadcast: true }
+      : { ratePerSecond: c.SEND_RATE_PER_SECOND, paidBroadcast: false },
+    queuePrefix: c.QUEUE_PREFIX,
+    embeddedWorker: c.EMBEDDED_WORKER,
+    approvalThreshold: c.BROADCAST_APPROVAL_THRESHOLD,
     mode:
       c.BOT_MODE === "webhook"
         ? { kind: "webhook", url: c.WEBHOOK_URL, secret: c.WEBHOOK_SECRET, host: c.HTTP_HOST, port: c.HTTP_PORT }

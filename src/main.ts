@@ -18,6 +18,8 @@ import {
   createRedis, RedisNotInstalledError, RedisSocketPathTooLongError, startLocalRedis, type LocalRedis, type Redis, type RedisConnection,
 } from "./infra/redis.js";
 import { createLogger, type Logger } from "./logger.js";
+import { createQueueRedis } from "./infra/queue-redis.js";
+import { openQueues } from "./jobs/queues.js";
 import { createWebhookServer, WEBHOOK_PATH } from "./server/webhook.js";
 
 /** Tables that hold personal data: vacuumed after erasures. */
@@ -136,7 +138,9 @@ async function start(config: Config, logger: Logger): Promise<void> {
   }
 
   const i18n = await createI18n();
-  const deps = createDeps({ prisma: db.prisma, redis, i18n, logger, adminIds: config.adminIds, inviteTtlHours: config.inviteTtlHours });
+  const queues = openQueues(createQueueRedis(redisConnection, "queue"), config.queuePrefix);
+  cleanups.push({ name: "delivery queues", run: () => queues.close() });
+  const deps = createDeps({ prisma: db.prisma, redis, i18n, logger, adminIds: config.adminIds, inviteTtlHours: config.inviteTtlHours, queues });
   // After an erasure, the copies Redis's AOF and the database's files still hold are rewritten.
   const compactor = new ErasureCompactor({ redis, db, logger, tables: PERSONAL_TABLES });
   await compactor.resume();

@@ -1,5 +1,8 @@
 import type { Conversation, ConversationFlavor } from "@grammyjs/conversations";
 import type { Context, SessionFlavor } from "grammy";
+import type { Ledger } from "../domain/delivery/ledger.js";
+import type { DeliveryKinds } from "../domain/delivery/types.js";
+import type { Deliveries } from "../jobs/delivery-scheduler.js";
 import type { CitizenService } from "../domain/citizens/citizen-service.js";
 import type { GuardianRequests } from "../domain/citizens/guardian-requests.js";
 import type { GeoService } from "../domain/geo/geo-service.js";
@@ -35,6 +38,12 @@ export interface Deps {
   localeMemo: LocaleMemo;
   inviteTtlHours: number;
   now: () => Date;
+  /** The delivery ledger (what was sent to whom); the engine's record. */
+  ledger: Ledger;
+  /** Messages the bot starts (broadcasts, reminders, prompts) are scheduled here, never sent directly. */
+  deliveries: Deliveries;
+  /** Delivery kinds the worker renders; each feature registers its own. */
+  deliveryKinds: DeliveryKinds;
   /** Callback queries answered while handling updates (so each is answered once, and always). */
   answered: AnsweredQueries;
   /** When Redis or the database was last reported unreachable (the outage is logged once). */

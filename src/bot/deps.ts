@@ -1,4 +1,8 @@
 import type { Redis } from "ioredis";
+import { Ledger } from "../domain/delivery/ledger.js";
+import { DeliveryKinds } from "../domain/delivery/types.js";
+import { Deliveries } from "../jobs/delivery-scheduler.js";
+import type { DeliveryQueues } from "../jobs/queues.js";
 import { CitizenService } from "../domain/citizens/citizen-service.js";
 import { GuardianRequests } from "../domain/citizens/guardian-requests.js";
 import { citizenDataParts } from "../domain/citizens/personal-data.js";
@@ -30,6 +34,8 @@ export interface DepsInput {
   adminIds: ReadonlySet<string>;
   inviteTtlHours?: number;
   now?: () => Date;
+  /** The delivery engine's queues (opened by the caller: main, worker, tests). */
+  queues: DeliveryQueues;
 }
 
 /** A person's key in one of the bot's Redis storages, as a part of their personal data. */
@@ -48,6 +54,9 @@ function storedPart(key: "unfinished_flow" | "bot_session", storage: RedisJsonSt
 }
 
 export function createDeps(input: DepsInput): Deps {
+  const now = input.now ?? (() => new Date());
+  const ledger = new Ledger(input.prisma);
+  const deliveryKinds = new DeliveryKinds();
   const geo = new GeoService(input.prisma);
   const sessions = new ChangedOnlyJsonStorage<SessionData>(input.redis, SESSION_PREFIX);
   const conversations = new RedisJsonStorage<unknown>(input.redis, CONVERSATION_PREFIX, CONVERSATION_TTL_SECONDS);
@@ -80,7 +89,10 @@ export function createDeps(input: DepsInput): Deps {
     conversations,
     localeMemo,
     inviteTtlHours: input.inviteTtlHours ?? 72,
-    now: input.now ?? (() => new Date()),
+    now,
+    ledger,
+    deliveries: new Deliveries(ledger, input.queues, now),
+    deliveryKinds,
     answered: new AnsweredQueries(),
     outage: {},
   };

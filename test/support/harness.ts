@@ -8,6 +8,8 @@ import type { FloodOptions } from "../../src/bot/middlewares/flood.js";
 import { createI18n } from "../../src/i18n.js";
 import type { Database } from "../../src/infra/database.js";
 import { createRedis, type Redis } from "../../src/infra/redis.js";
+import { createQueueRedis } from "../../src/infra/queue-redis.js";
+import { openQueues, type DeliveryQueues } from "../../src/jobs/queues.js";
 import { createLogger } from "../../src/logger.js";
 import type { Bot } from "grammy";
 import { openTestDatabase } from "./database.js";
@@ -51,6 +53,7 @@ export class Harness {
     readonly redis: Redis,
     readonly deps: Deps,
     readonly redisPrefix: string,
+    readonly queues: DeliveryQueues,
     private readonly ownsDb: boolean,
     private readonly log: LogLine[],
   ) {}
@@ -64,14 +67,16 @@ export class Harness {
     const logged: LogLine[] = [];
     const level = process.env.TEST_LOG_LEVEL ?? "warn";
     const logger = createLogger(level, { write: (line: string) => void logged.push(JSON.parse(line) as LogLine) });
-    const deps = createDeps({ prisma: db.prisma, redis, i18n: await createI18n(), logger, adminIds: new Set(opts.adminIds ?? []) });
+    // BullMQ keys live under their own prefix (BullMQ refuses ioredis' keyPrefix).
+    const queues = openQueues(createQueueRedis(inject("redisUrl"), "queue"), `t-${redisPrefix.replace(/[^A-Za-z0-9]/g, "")}`);
+    const deps = createDeps({ prisma: db.prisma, redis, i18n: await createI18n(), logger, adminIds: new Set(opts.adminIds ?? []), queues });
     const bot = createBot(
       DEFAULT_BOT_TOKEN,
       deps,
       { botInfo: fake.botInfo, client: { fetch: createFakeFetch(fake), apiRoot: "http://fake-telegram.invalid" } },
       { flood: opts.flood ?? { limit: 10_000, windowMs: 1_000, maxQueuedPerChat: 8 } },
     );
-    return new Harness(bot, fake, db, redis, deps, redisPrefix, !opts.db, logged);
+    return new Harness(bot, fake, db, redis, deps, redisPrefix, queues, !opts.db, logged);
   }
 
   /** Forgets what was logged (each test starts with an empty log). */
@@ -105,6 +110,7 @@ export class Harness {
 
   /** Stops this bot instance; the database stays when it was shared. */
   async close(): Promise<void> {
+    await this.queues.close();
     this.redis.disconnect();
     if (this.ownsDb) await this.db.close();
   }

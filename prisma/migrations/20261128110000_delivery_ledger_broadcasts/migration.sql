@@ -58,7 +58,7 @@ CREATE TABLE "broadcasts" (
 );
 
 -- CreateIndex
-CREATE INDEX "deliveries_kind_ref_id_state_idx" ON "deliveries"("kind", "ref_id", "state");
+CREATE INDEX "deliveries_kind_ref_id_state_id_idx" ON "deliveries"("kind", "ref_id", "state", "id");
 
 -- CreateIndex
 CREATE INDEX "deliveries_state_due_at_idx" ON "deliveries"("state", "due_at");

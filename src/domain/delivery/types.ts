@@ -33,13 +33,35 @@ export interface SkippedMessage {
 
 export type RenderOutcome = RenderedMessage | SkippedMessage;
 
+/** What a kind may use while the worker runs it (no grammY types in the domain). */
+export interface DeliveryEnv {
+  /** Calls a Bot API method directly (e.g. to edit a progress message); throws on Telegram errors. */
+  call(method: string, payload: Record<string, unknown>): Promise<unknown>;
+  now(): Date;
+}
+
 export interface DeliveryKind {
   /** ≤ 32 characters, [a-z_]. */
   readonly kind: string;
   /** Renders a batch of claimed rows (one query per batch, never per row). Missing ids are skipped. */
-  render(rows: readonly ClaimedDelivery[]): Promise<Map<string, RenderOutcome>>;
-  /** After rows of these refs were recorded (sent, failed, …): progress, completion, reports. */
-  onRecorded?(refIds: readonly string[]): Promise<void>;
+  render(rows: readonly ClaimedDelivery[], env: DeliveryEnv): Promise<Map<string, RenderOutcome>>;
+  /**
+   * After rows of these refs were recorded (sent, failed, …): progress, completion, reports.
+   * Called at most about once a second per ref and process, and always after the last record.
+   */
+  onRecorded?(refIds: readonly string[], env: DeliveryEnv): Promise<void>;
+}
+
+/** The kinds the worker knows; features register theirs when the services are built. */
+export class DeliveryKinds {
+  private readonly kinds = new Map<string, DeliveryKind>();
+  register(kind: DeliveryKind): void {
+    if (this.kinds.has(kind.kind)) throw new Error(`delivery kind ${kind.kind} registered twice`);
+    this.kinds.set(kind.kind, kind);
+  }
+  get(kind: string): DeliveryKind | undefined {
+    return this.kinds.get(kind);
+  }
 }
 
 /** Per state counts of one (kind, ref), plus ambiguous re-sends among the sent. */
