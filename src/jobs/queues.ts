@@ -14,6 +14,8 @@ export interface ReleaseJobData {
 
 export interface SendJobData {
   id: string;
+  /** For per-chat pacing before the row is claimed. */
+  chatId: number;
 }
 
 /** Deterministic ids: adding the same release or send twice is a no-op while the first exists. */

@@ -43,6 +43,11 @@ export interface DeliveryEnv {
 export interface DeliveryKind {
   /** ≤ 32 characters, [a-z_]. */
   readonly kind: string;
+  /**
+   * BullMQ priority of its sends (1 = first; default 5). Bulk kinds (broadcasts) take a larger
+   * number, so a reminder due now is not stuck behind twenty thousand announcements.
+   */
+  readonly priority?: number;
   /** Renders a batch of claimed rows (one query per batch, never per row). Missing ids are skipped. */
   render(rows: readonly ClaimedDelivery[], env: DeliveryEnv): Promise<Map<string, RenderOutcome>>;
   /**
