@@ -194,7 +194,7 @@ describe("methods", () => {
   it("answers an unknown method with Telegram's 404 and a real but unsimulated one with a clear error", () => {
     const fake = new FakeTelegram();
     expect(fake.call("sendMessagee", {})).toEqual({ ok: false, error_code: 404, description: "Not Found" });
-    expect(() => fake.call("sendPhoto", { chat_id: 1 })).toThrow(/Not implemented by FakeTelegram: method sendPhoto/);
+    expect(() => fake.call("sendVideo", { chat_id: 1 })).toThrow(/Not implemented by FakeTelegram: method sendVideo/);
     expect(fake.call("GETME").ok).toBe(true); // method names are case-insensitive
   });
 

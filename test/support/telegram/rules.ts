@@ -12,6 +12,7 @@ import type {
   InlineKeyboardMarkup,
   Message,
   MessageEntity,
+  PhotoSize,
   ResponseParameters,
   Update,
   User,
@@ -19,6 +20,7 @@ import type {
 } from "grammy/types";
 import { formatText, type FormattedText } from "./formatting.js";
 import { BOT_API_METHODS } from "./known-methods.js";
+import { DEFAULT_SEND_LIMITS, SendLimiter, type ResolvedSendLimits, type SendLimits } from "./limits.js";
 import { sameMarkup, validateReplyMarkup, type ValidatedMarkup } from "./markup.js";
 import {
   ApiRejection,
@@ -33,9 +35,11 @@ import {
   type ApiResponse,
   type ApiSuccess,
 } from "./params.js";
+import { photoSizes, readImageInfo, validPhotoDimensions } from "./photos.js";
 import { nextDate, nextMessageId, observeMessageId } from "./sequence.js";
 
 export { ApiRejection, UnsupportedByFakeError, UploadedFile };
+export { DEFAULT_SEND_LIMITS, type ResolvedSendLimits, type SendLimits };
 export type { ApiFailure, ApiResponse, ApiSuccess } from "./params.js";
 
 export const DEFAULT_BOT_TOKEN = "7000000001:AAFakeKhuyenHocTestToken_0123456789";
@@ -104,6 +108,56 @@ export type FakeTelegramEvent =
 export interface FakeTelegramOptions {
   token?: string;
   botInfo?: Partial<UserFromGetMe>;
+  /** Milliseconds for the sending limits and send statistics (default Date.now). */
+  clock?: () => number;
+  /** Sending limits from the start (default: none); see setLimits(). */
+  limits?: SendLimits;
+  /**
+   * Keep every call in `calls` (default true). Benchmarks pass false so tens of
+   * thousands of sends do not pile up; events, waitForCall (for new calls),
+   * sendStats() and acceptedSends() still work, sent()/lastText() see nothing.
+   */
+  recordCalls?: boolean;
+}
+
+/** One message Telegram accepted from a send method (not edits). */
+export interface AcceptedSend {
+  method: string;
+  chat_id: number;
+  message_id: number;
+  /** Clock time (ms) when it was accepted. */
+  at: number;
+  /** Sent with allow_paid_broadcast: true. */
+  paid: boolean;
+  /** Visible text, caption or poll question ("" for a bare photo/document). */
+  text: string;
+  /** file_unique_id of the photo (largest size) or document sent. */
+  file_unique_id?: string;
+}
+
+export interface SendStats {
+  /** Messages accepted by send methods. */
+  accepted: number;
+  /** Of those, sent with allow_paid_broadcast: true. */
+  paidAccepted: number;
+  /** Sends refused with 429 by the configured limits (injected failures not included). */
+  rateLimited: number;
+  /** Refused send calls by Telegram's description, 429s and injected failures included. */
+  rejected: Map<string, number>;
+  /** Accepted sends per chat id. */
+  perChat: Map<number, number>;
+  /** Clock times (ms) of the first and last accepted send. */
+  firstAcceptedAt: number | undefined;
+  lastAcceptedAt: number | undefined;
+}
+
+/** A chat that received the same content more than once. */
+export interface DuplicateSend {
+  chat_id: number;
+  method: string;
+  text: string;
+  file_unique_id?: string;
+  count: number;
 }
 
 interface StoredMessage {
@@ -128,7 +182,25 @@ const MAX_UPLOAD_BYTES = 50 * 1024 * 1024;
 const OPT_IN_UPDATE_TYPES = new Set(["chat_member", "message_reaction", "message_reaction_count"]);
 
 /** Methods whose successful calls `sent()` reports. */
-const SEND_OR_EDIT = new Set(["sendMessage", "sendDocument", "sendPoll", "editMessageText", "editMessageReplyMarkup"]);
+const SEND_OR_EDIT = new Set(["sendMessage", "sendPhoto", "sendDocument", "sendPoll", "editMessageText", "editMessageReplyMarkup"]);
+
+/** Methods that post a new message, so Telegram's sending limits apply (those the fake lacks throw before). */
+const SEND_METHODS = new Set([
+  "sendMessage", "sendPhoto", "sendDocument", "sendPoll", "sendVenue", "sendLocation", "sendContact",
+  "sendDice", "sendSticker", "sendVideo", "sendAnimation", "sendAudio", "sendVoice", "sendVideoNote",
+  "sendMediaGroup", "sendPaidMedia", "sendInvoice", "sendGame", "copyMessage", "copyMessages",
+  "forwardMessage", "forwardMessages",
+]);
+
+/** Telegram's 403 for each kind of chat that shut the bot out. */
+const SHUT_OUT: Record<string, string> = {
+  private: "Forbidden: bot was blocked by the user",
+  group: "Forbidden: bot was kicked from the group chat",
+  supergroup: "Forbidden: bot was kicked from the supergroup chat",
+  channel: "Forbidden: bot is not a member of the channel chat",
+};
+const DEACTIVATED = "Forbidden: user is deactivated";
+const MAX_PHOTO_BYTES = 10 * 1024 * 1024;
 
 const CHAT_ACTIONS = new Set([
   "typing", "upload_photo", "record_video", "upload_video", "record_voice", "upload_voice",
@@ -166,8 +238,23 @@ export class FakeTelegram {
   /** Every document the bot sent, with its bytes. */
   readonly documents: StoredDocument[] = [];
 
+  /** False: `calls` stays empty (see FakeTelegramOptions.recordCalls). */
+  recordCalls: boolean;
+
   private readonly chats = new Map<number, Chat>();
-  private readonly blockedChats = new Set<number>();
+  /** Chats that blocked the bot or whose account is gone. */
+  private readonly unreachableChats = new Map<number, "blocked" | "deactivated">();
+  /** Files the bot may re-send by file_id: photos (every size's id) and documents, sent or seen in updates. */
+  private readonly photoFiles = new Map<string, PhotoSize[]>();
+  private readonly documentFiles = new Map<string, DocumentFile>();
+  private readonly clock: () => number;
+  private botAsUser: User | undefined;
+  private limiter: SendLimiter | undefined;
+  private acceptedLog: AcceptedSend[] = [];
+  private readonly acceptedPerChat = new Map<number, number>();
+  private readonly rejectedSends = new Map<string, number>();
+  private rateLimitedCount = 0;
+  private paidAcceptedCount = 0;
   private readonly messages = new Map<string, StoredMessage>();
   private readonly callbackQueries = new Map<string, { answered: boolean }>();
   private readonly failures = new Map<string, InjectedFailure[]>();
@@ -205,6 +292,7 @@ export class FakeTelegram {
       return ok(true);
     },
     sendDocument: (p) => this.sendDocument(p),
+    sendPhoto: (p) => this.sendPhoto(p),
     sendChatAction: (p) => this.sendChatAction(p),
     sendPoll: (p) => this.sendPoll(p),
     setMyDescription: (p) => this.setDescription(p, "description", 512),
@@ -222,6 +310,9 @@ export class FakeTelegram {
   constructor(options: FakeTelegramOptions = {}) {
     this.token = options.token ?? DEFAULT_BOT_TOKEN;
     this.botInfo = { ...DEFAULT_BOT_INFO, ...options.botInfo };
+    this.clock = options.clock ?? Date.now;
+    this.recordCalls = options.recordCalls ?? true;
+    if (options.limits !== undefined) this.setLimits(options.limits);
   }
 
   // ---------------------------------------------------------------- dispatch
@@ -241,6 +332,9 @@ export class FakeTelegram {
     const name = this.handlerByLowerName.get(method.toLowerCase());
     const normalized = normalizePayload(payload);
     const record = (response: ApiResponse) => {
+      if (!response.ok && name !== undefined && SEND_METHODS.has(name)) {
+        this.rejectedSends.set(response.description, (this.rejectedSends.get(response.description) ?? 0) + 1);
+      }
       if (options.record !== false) this.recordCall(name ?? method, normalized, response);
       return response;
     };
@@ -267,7 +361,7 @@ export class FakeTelegram {
     const call: RecordedCall = response.ok
       ? { method, payload, ok: true, result: response.result }
       : { method, payload, ok: false, error: response.description, error_code: response.error_code };
-    this.calls.push(call);
+    if (this.recordCalls) this.calls.push(call);
     this.emit({ type: "call", call });
   }
 
@@ -289,9 +383,85 @@ export class FakeTelegram {
     return merged;
   }
 
-  /** From now on sending to this chat fails like a user who blocked the bot. */
+  /** From now on sending to this chat fails with 403, like a user who blocked the bot (or a group that removed it). */
   blockChat(id: number): void {
-    this.blockedChats.add(id);
+    this.unreachableChats.set(id, "blocked");
+  }
+
+  /** From now on sending to this chat fails with 403 "Forbidden: user is deactivated" (a deleted account). */
+  deactivateChat(id: number): void {
+    this.unreachableChats.set(id, "deactivated");
+  }
+
+  /** Undoes blockChat() or deactivateChat(): the person is reachable again. */
+  unblockChat(id: number): void {
+    this.unreachableChats.delete(id);
+  }
+
+  /**
+   * Enforces Telegram's sending limits on send methods (not edits, not
+   * answerCallbackQuery): over a limit the call gets 429 "Too Many Requests:
+   * retry after N" with parameters.retry_after = N. Unset fields take
+   * Telegram's values (DEFAULT_SEND_LIMITS); Infinity switches one limit off;
+   * `undefined` switches all of them off (the default). Windows restart on
+   * every call.
+   */
+  setLimits(limits: SendLimits | undefined): void {
+    if (limits === undefined) {
+      this.limiter = undefined;
+      return;
+    }
+    const defined = Object.fromEntries(Object.entries(limits).filter(([, value]) => value !== undefined));
+    this.limiter = new SendLimiter({ ...DEFAULT_SEND_LIMITS, ...defined });
+  }
+
+  /** The limits in force, or undefined when sending is unlimited. */
+  get limits(): ResolvedSendLimits | undefined {
+    return this.limiter === undefined ? undefined : { ...this.limiter.limits };
+  }
+
+  /** Counters a delivery benchmark needs, whether or not limits are on and calls recorded. */
+  sendStats(): SendStats {
+    return {
+      accepted: this.acceptedLog.length,
+      paidAccepted: this.paidAcceptedCount,
+      rateLimited: this.rateLimitedCount,
+      rejected: new Map(this.rejectedSends),
+      perChat: new Map(this.acceptedPerChat),
+      firstAcceptedAt: this.acceptedLog[0]?.at,
+      lastAcceptedAt: this.acceptedLog.at(-1)?.at,
+    };
+  }
+
+  /** Every message send methods delivered, in order, optionally only those to one chat. */
+  acceptedSends(chatId?: number): AcceptedSend[] {
+    const sends = chatId === undefined ? this.acceptedLog : this.acceptedLog.filter((send) => send.chat_id === chatId);
+    return sends.map((send) => ({ ...send }));
+  }
+
+  /** Chats that got the same method, text and file more than once (e.g. a broadcast re-sent after a crash). */
+  duplicateSends(): DuplicateSend[] {
+    const seen = new Map<string, DuplicateSend>();
+    for (const send of this.acceptedLog) {
+      const key = JSON.stringify([send.chat_id, send.method, send.text, send.file_unique_id ?? null]);
+      const entry = seen.get(key);
+      if (entry !== undefined) entry.count++;
+      else {
+        const first: DuplicateSend = { chat_id: send.chat_id, method: send.method, text: send.text, count: 1 };
+        if (send.file_unique_id !== undefined) first.file_unique_id = send.file_unique_id;
+        seen.set(key, first);
+      }
+    }
+    return [...seen.values()].filter((entry) => entry.count > 1);
+  }
+
+  /** Zeroes sendStats() and forgets acceptedSends(); limits and their windows stay. */
+  resetSendStats(): void {
+    this.acceptedLog = [];
+    this.acceptedPerChat.clear();
+    this.rejectedSends.clear();
+    this.rateLimitedCount = 0;
+    this.paidAcceptedCount = 0;
   }
 
   /** Makes a callback query id answerable (once). enqueueUpdate does this for callback_query updates. */
@@ -363,14 +533,22 @@ export class FakeTelegram {
     return clone(this.commands.get(JSON.stringify([normalizeScope(scope), languageCode])) ?? []);
   }
 
-  /** Clears all simulated state and recorded calls; keeps token, bot info and the update_id counter. */
+  /**
+   * Clears all simulated state, recorded calls and send statistics; keeps
+   * token, bot info, clock, the update_id counter and the configured limits
+   * (with empty windows).
+   */
   reset(): void {
     this.calls.length = 0;
     this.documents.length = 0;
     for (const map of [this.chats, this.messages, this.callbackQueries, this.failures, this.commands, this.menuButtons, this.descriptions]) {
       map.clear();
     }
-    this.blockedChats.clear();
+    this.unreachableChats.clear();
+    this.photoFiles.clear();
+    this.documentFiles.clear();
+    this.resetSendStats();
+    this.setLimits(this.limits);
     this.updates = [];
     this.allowedUpdates = undefined;
     this.webhookSettings = undefined;
@@ -449,6 +627,7 @@ export class FakeTelegram {
     const chat = this.registerChat(message.chat.id, message.chat);
     observeMessageId(chat.id, message.message_id);
     const key = messageKey(chat.id, message.message_id);
+    this.learnFiles(message);
     // An inaccessible callback message (date 0) only names the chat; there is nothing to store.
     if (message.date !== 0 && !this.messages.has(key)) {
       // A callback query's message came from the bot, so the bot may edit it.
@@ -468,12 +647,62 @@ export class FakeTelegram {
     throw badRequest("chat not found");
   }
 
+  /** A photo or document a user sent can be re-sent by the bot with its file_id, as on Telegram. */
+  private learnFiles(message: Message): void {
+    if (message.photo !== undefined && message.photo.length > 0) {
+      for (const size of message.photo) this.photoFiles.set(size.file_id, clone(message.photo));
+    }
+    const doc = message.document;
+    if (doc !== undefined && !this.documentFiles.has(doc.file_id)) {
+      this.documentFiles.set(doc.file_id, {
+        file_id: doc.file_id,
+        file_unique_id: doc.file_unique_id,
+        file_name: doc.file_name ?? "file",
+        mime_type: doc.mime_type ?? "application/octet-stream",
+        file_size: doc.file_size ?? 0,
+        // The fake never saw the bytes of a user's file.
+        content: Buffer.alloc(0),
+      });
+    }
+  }
+
   /** A chat the bot may write to: registered (or seen in an update) and not blocking the bot. */
   private requireChat(chatId: number): Chat {
     const chat = this.chats.get(chatId);
     if (chat === undefined) throw badRequest("chat not found");
-    if (this.blockedChats.has(chatId)) throw new ApiRejection(403, "Forbidden: bot was blocked by the user");
+    const state = this.unreachableChats.get(chatId);
+    if (state === "deactivated") throw new ApiRejection(403, DEACTIVATED);
+    if (state === "blocked") throw new ApiRejection(403, SHUT_OUT[chat.type] ?? SHUT_OUT.private!);
     return chat;
+  }
+
+  /**
+   * Posts a validated new message: the last step of every send method, so a
+   * call that fails validation never uses up rate-limit budget.
+   */
+  private deliver(method: string, chat: Chat, p: Params, content: Record<string, unknown>): Message {
+    const paid = p.bool("allow_paid_broadcast");
+    const now = this.clock();
+    const retryAfter = this.limiter?.admit(chat, paid, now);
+    if (retryAfter !== undefined) {
+      this.rateLimitedCount++;
+      throw new ApiRejection(429, `Too Many Requests: retry after ${retryAfter}`, { retry_after: retryAfter });
+    }
+    const message = this.storeBotMessage(chat, content);
+    const send: AcceptedSend = {
+      method,
+      chat_id: chat.id,
+      message_id: message.message_id,
+      at: now,
+      paid,
+      text: message.text ?? message.caption ?? message.poll?.question ?? "",
+    };
+    const file = message.photo?.at(-1)?.file_unique_id ?? message.document?.file_unique_id;
+    if (file !== undefined) send.file_unique_id = file;
+    this.acceptedLog.push(send);
+    this.acceptedPerChat.set(chat.id, (this.acceptedPerChat.get(chat.id) ?? 0) + 1);
+    if (paid) this.paidAcceptedCount++;
+    return message;
   }
 
   private botUser(): User {
@@ -484,8 +713,10 @@ export class FakeTelegram {
   private storeBotMessage(chat: Chat, content: Record<string, unknown>): Message {
     const message = {
       message_id: nextMessageId(chat.id),
-      from: this.botUser(),
-      chat: clone(chat),
+      // Shared, not copied: stored messages are cloned on the way out and chats are replaced, never
+      // mutated (registerChat), so 20,000 broadcast messages need not carry 20,000 copies.
+      from: (this.botAsUser ??= this.botUser()),
+      chat,
       date: nextDate(),
       ...content,
     } as unknown as Message;
@@ -636,7 +867,7 @@ export class FakeTelegram {
     const markup = validateReplyMarkup(p.json("reply_markup"));
     const chat = this.requireChat(chatId);
     const content = this.sentContent(chatId, p, markup, withEntities("text", formatted));
-    return ok(this.storeBotMessage(chat, content));
+    return ok(this.deliver("sendMessage", chat, p, content));
   }
 
   /** Finds the bot message an edit refers to, with Telegram's errors. */
@@ -717,21 +948,62 @@ export class FakeTelegram {
   private sendDocument(p: Params): ApiSuccess<Message> {
     const chatId = this.chatIdOf(p);
     const source = this.inputFile(p, "document");
+    const known = typeof source === "string" ? this.knownFile(source, this.documentFiles, this.photoFiles) : undefined;
     const caption = this.caption(p);
     const markup = validateReplyMarkup(p.json("reply_markup"));
     const chat = this.requireChat(chatId);
 
     // Re-sending a known file_id reuses the same file, as on Telegram.
-    const document = source instanceof UploadedFile ? this.newDocumentFile(source) : fileOf(source);
+    const document = known ?? this.newDocumentFile(source as UploadedFile);
     const body: Record<string, unknown> = { document: documentMeta(document) };
     if (caption !== undefined) Object.assign(body, withEntities("caption", caption));
-    const message = this.storeBotMessage(chat, this.sentContent(chatId, p, markup, body));
+    const message = this.deliver("sendDocument", chat, p, this.sentContent(chatId, p, markup, body));
+    this.documentFiles.set(document.file_id, document);
     this.documents.push({ ...document, chat_id: chatId, message_id: message.message_id });
     return ok(message);
   }
 
-  /** Resolves a file parameter: a multipart upload (direct or attach://) or a known file_id. */
-  private inputFile(p: Params, field: string): UploadedFile | StoredDocument {
+  private sendPhoto(p: Params): ApiSuccess<Message> {
+    const chatId = this.chatIdOf(p);
+    const source = this.inputFile(p, "photo");
+    const known = typeof source === "string" ? this.knownFile(source, this.photoFiles, this.documentFiles) : undefined;
+    const sizes = known ?? this.newPhoto(source as UploadedFile);
+    const caption = this.caption(p);
+    const markup = validateReplyMarkup(p.json("reply_markup"));
+    const chat = this.requireChat(chatId);
+
+    const body: Record<string, unknown> = { photo: clone(sizes) };
+    if (caption !== undefined) Object.assign(body, withEntities("caption", caption));
+    if (caption !== undefined && p.bool("show_caption_above_media")) body.show_caption_above_media = true;
+    if (p.bool("has_spoiler")) body.has_media_spoiler = true;
+    const message = this.deliver("sendPhoto", chat, p, this.sentContent(chatId, p, markup, body));
+    for (const size of sizes) this.photoFiles.set(size.file_id, sizes);
+    return ok(message);
+  }
+
+  /** A file_id the bot may send with this method; one of the other kind is a type mismatch. */
+  private knownFile<T>(fileId: string, own: Map<string, T>, other: Map<string, unknown>): T {
+    const file = own.get(fileId);
+    if (file !== undefined) return file;
+    if (other.has(fileId)) throw badRequest("type of file mismatch");
+    throw badRequest("wrong file identifier/HTTP URL specified");
+  }
+
+  /** An uploaded photo: Telegram decodes it and stores several sizes. */
+  private newPhoto(upload: UploadedFile): PhotoSize[] {
+    if (upload.content.length > MAX_PHOTO_BYTES) throw new UnsupportedByFakeError("photos over 10 MB (Telegram's wording unknown)");
+    const info = readImageInfo(upload.content);
+    if (info === undefined) throw badRequest("IMAGE_PROCESS_FAILED");
+    if (!validPhotoDimensions(info)) throw badRequest("PHOTO_INVALID_DIMENSIONS");
+    const n = ++this.fileCounter;
+    return photoSizes(info, upload.content.length, (index) => ({
+      file_id: `AgACAgIAAxkDAAI${n.toString(36).padStart(6, "0")}${index}FakePhoto`,
+      file_unique_id: `AQAD${n.toString(36).padStart(6, "0")}${index}`,
+    }));
+  }
+
+  /** Resolves a file parameter: a multipart upload (direct or attach://), or a file_id to look up. */
+  private inputFile(p: Params, field: string): UploadedFile | string {
     const value = p.raw[field];
     const upload =
       typeof value === "string" && value.startsWith("attach://") ? p.raw[value.slice("attach://".length)] : value;
@@ -744,9 +1016,7 @@ export class FakeTelegram {
       throw badRequest(`there is no ${field} in the request`);
     }
     if (/^https?:\/\//i.test(value)) throw new UnsupportedByFakeError(`sending a ${field} by URL`);
-    const known = this.documents.find((doc) => doc.file_id === value);
-    if (known === undefined) throw badRequest("wrong file identifier/HTTP URL specified");
-    return known;
+    return value;
   }
 
   private newDocumentFile(upload: UploadedFile): DocumentFile {
@@ -793,7 +1063,7 @@ export class FakeTelegram {
     };
     if (correct !== undefined) poll.correct_option_ids = correct;
     if (explanation !== undefined && explanation !== "") poll.explanation = explanation;
-    return ok(this.storeBotMessage(chat, this.sentContent(chatId, p, markup, { poll })));
+    return ok(this.deliver("sendPoll", chat, p, this.sentContent(chatId, p, markup, { poll })));
   }
 
   // ------------------------------------------------------------ bot settings
@@ -902,10 +1172,6 @@ function sameEntities(a: MessageEntity[] | undefined, b: MessageEntity[]): boole
 }
 
 type DocumentFile = Omit<StoredDocument, "chat_id" | "message_id">;
-
-function fileOf({ chat_id: _chat, message_id: _message, ...file }: StoredDocument): DocumentFile {
-  return file;
-}
 
 function documentMeta(doc: Omit<StoredDocument, "chat_id" | "message_id" | "content">): Record<string, unknown> {
   const { file_id, file_unique_id, file_name, mime_type, file_size } = doc;
