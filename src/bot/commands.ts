@@ -12,6 +12,7 @@ export const COMMANDS: ReadonlyArray<{ command: string; role: Role }> = [
   { command: "me", role: "resident" },
   { command: "edit", role: "resident" },
   { command: "language", role: "resident" },
+  { command: "settings", role: "resident" },
   { command: "mydata", role: "resident" },
   { command: "deleteme", role: "resident" },
   { command: "privacy", role: "resident" },

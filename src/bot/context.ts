@@ -7,6 +7,8 @@ import type { CitizenService } from "../domain/citizens/citizen-service.js";
 import type { GuardianRequests } from "../domain/citizens/guardian-requests.js";
 import type { GeoService } from "../domain/geo/geo-service.js";
 import type { PersonalDataRegistry } from "../domain/privacy/registry.js";
+import type { TopicMutes } from "../domain/settings/topic-mutes.js";
+import type { TopicCatalogue } from "../domain/settings/topics.js";
 import type { UserService } from "../domain/users/user-service.js";
 import type { I18n, Locale, TFunction } from "../i18n.js";
 import type { Logger } from "../logger.js";
@@ -25,6 +27,9 @@ export interface Services {
   users: UserService;
   /** Every module's personal data: /mydata exports it, /deleteme erases it. */
   privacy: PersonalDataRegistry;
+  /** Kinds of messages the bot starts that a person can switch off; features register theirs. */
+  topics: TopicCatalogue;
+  topicMutes: TopicMutes;
 }
 
 /** Everything a handler needs, injected through the context (no singletons). */

@@ -7,7 +7,11 @@ import { CitizenService } from "../domain/citizens/citizen-service.js";
 import { GuardianRequests } from "../domain/citizens/guardian-requests.js";
 import { citizenDataParts } from "../domain/citizens/personal-data.js";
 import { GeoService } from "../domain/geo/geo-service.js";
+import { deliveryDataParts } from "../domain/delivery/personal-data.js";
 import { PersonalDataRegistry, type PersonalDataPart } from "../domain/privacy/registry.js";
+import { topicMuteDataParts } from "../domain/settings/personal-data.js";
+import { TopicMutes } from "../domain/settings/topic-mutes.js";
+import { createTopicCatalogue } from "../domain/settings/topics.js";
 import { userDataParts } from "../domain/users/personal-data.js";
 import { UserService } from "../domain/users/user-service.js";
 import type { PrismaClient } from "../generated/prisma/client.js";
@@ -65,6 +69,8 @@ export function createDeps(input: DepsInput): Deps {
   const guardianRequests = new GuardianRequests(input.redis);
   // Order matters for erasure: the records that point at the user row go before it.
   for (const part of [...citizenDataParts(input.prisma), ...userDataParts(input.prisma)]) privacy.register(part);
+  // Keyed by Telegram id with no foreign key to users, so their place in the order is free.
+  for (const part of [...topicMuteDataParts(input.prisma), ...deliveryDataParts(input.prisma)]) privacy.register(part);
   privacy.register(storedPart("unfinished_flow", conversations));
   privacy.register({
     key: "guardian_request",
@@ -75,6 +81,8 @@ export function createDeps(input: DepsInput): Deps {
     erase: (id) => guardianRequests.deleteOfChild(id),
   });
   privacy.register(storedPart("bot_session", sessions, (id) => localeMemo.delete(Number(id))));
+  // Features that start messages of their own add their topics here (topics.register).
+  const topics = createTopicCatalogue();
   return {
     services: {
       geo,
@@ -82,6 +90,8 @@ export function createDeps(input: DepsInput): Deps {
       guardianRequests,
       users: new UserService(input.prisma, input.adminIds),
       privacy,
+      topics,
+      topicMutes: new TopicMutes(input.prisma, topics, input.now),
     },
     i18n: input.i18n,
     logger: input.logger,

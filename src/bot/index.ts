@@ -11,6 +11,7 @@ import { membershipFeature } from "./features/membership.js";
 import { officerFeature } from "./features/officer.js";
 import { privacyFeature } from "./features/privacy.js";
 import { profileFeature } from "./features/profile.js";
+import { settingsFeature } from "./features/settings.js";
 import { startFeature } from "./features/start.js";
 import { unhandledFeature } from "./features/unhandled.js";
 import { EDIT_PROFILE, editProfile } from "./flows/edit-profile.js";
@@ -66,6 +67,7 @@ export function createBot(token: string, deps: Deps, config?: BotConfig<BotConte
   // Every feature narrows itself (private chats, groups, updates without a chat) on its first line.
   const features = new Composer<BotContext>();
   features.use(membershipFeature, startFeature, languageFeature, helpFeature, profileFeature, privacyFeature, officerFeature, adminFeature);
+  features.use(settingsFeature);
   features.use(groupFeature);
   features.use(unhandledFeature);
   guarded.use(features);

@@ -35,6 +35,10 @@ const provinceCode = z.string().regex(/^\d{2}$/);
 const communeCode = z.string().regex(/^\d{5}$/);
 export const EDITABLE_FIELDS = ["fullName", "birthYear", "place", "affiliation", "goals", "phone"] as const;
 export type EditableField = (typeof EDITABLE_FIELDS)[number];
+/** "on:<topic>" / "off:<topic>": the state a button asks for, so a double tap cannot flip it back. */
+export type TopicSwitch = `${"on" | "off"}:${string}`;
+// Only the shape is checked here; the handler checks the topic against the catalogue.
+const topicSwitch = z.string().max(36).regex(/^(on|off):[a-z][a-z_]*(:[a-z][a-z_]*)?$/) as unknown as z.ZodType<TopicSwitch>;
 
 export const cb = {
   // outside conversations
@@ -47,6 +51,9 @@ export const cb = {
   adminInvite: codec("adm:inv", provinceCode),
   // Telegram ids fit in 52 bits: at most 16 digits, so a forged id cannot overflow a bigint.
   adminRevoke: codec("adm:rev", z.string().regex(/^\d{1,16}$/)),
+  // /settings toggles, and the mute button under messages the bot starts (broadcasts, reminders)
+  settingsTopic: codec("set", topicSwitch),
+  muteTopic: codec("mute", topicSwitch),
   // the step engine
   flowBack: codec("f:back", z.literal("go")),
   // inside the registration and edit conversations
