@@ -24,6 +24,20 @@ const idList = z
     return ids;
   });
 
+/** A TCP port; polling mode may also say "off" (no /healthz, no /metrics), webhook mode needs one. */
+function httpPort(allowOff: boolean) {
+  return z.string().transform((v, ctx) => {
+    const s = v.trim().toLowerCase();
+    if (allowOff && s === "off") return null;
+    const n = Number(s);
+    if (!/^\d+$/.test(s) || n < 1 || n > 65535) {
+      ctx.addIssue({ code: "custom", message: allowOff ? 'must be a port from 1 to 65535, or "off"' : "must be a port from 1 to 65535 (webhook mode needs one)" });
+      return z.NEVER;
+    }
+    return n;
+  });
+}
+
 /** What the migrate script needs: where the database is (no token, no mode). */
 const storage = z.object({
   DATABASE_URL: z
@@ -44,10 +58,13 @@ const common = storage.extend({
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   AUTO_MIGRATE: booleanFromEnv.default(true),
   INVITE_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(72),
+  // Loopback unless told otherwise: a reverse proxy on the host terminates TLS (compose sets 0.0.0.0 inside its network).
+  HTTP_HOST: z.string().default("127.0.0.1"),
 });
 
 const polling = common.extend({
   BOT_MODE: z.literal("polling").default("polling"),
+  HTTP_PORT: httpPort(true).default(8080),
 });
 
 const webhook = common.extend({
@@ -56,9 +73,7 @@ const webhook = common.extend({
   WEBHOOK_SECRET: z
     .string()
     .regex(/^[A-Za-z0-9_-]{16,256}$/, "must be 16–256 characters of A–Z, a–z, 0–9, _ and -"),
-  // Loopback unless told otherwise: a reverse proxy on the host terminates TLS (compose sets 0.0.0.0 inside its network).
-  HTTP_HOST: z.string().default("127.0.0.1"),
-  HTTP_PORT: z.coerce.number().int().min(1).max(65535).default(8080),
+  HTTP_PORT: httpPort(false).pipe(z.number()).default(8080),
 });
 
 export const configSchema = z.discriminatedUnion("BOT_MODE", [webhook, polling]);
@@ -76,6 +91,8 @@ export interface Config {
   logLevel: RawConfig["LOG_LEVEL"];
   autoMigrate: boolean;
   inviteTtlHours: number;
+  /** Where /healthz and /metrics are served (the webhook too in webhook mode); null: HTTP_PORT=off in polling mode. */
+  http: { host: string; port: number } | null;
   mode:
     | { kind: "polling" }
     | { kind: "webhook"; url: string; secret: string; host: string; port: number };
@@ -119,6 +136,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     logLevel: c.LOG_LEVEL,
     autoMigrate: c.AUTO_MIGRATE,
     inviteTtlHours: c.INVITE_TTL_HOURS,
+    http: c.HTTP_PORT === null ? null : { host: c.HTTP_HOST, port: c.HTTP_PORT },
     mode:
       c.BOT_MODE === "webhook"
         ? { kind: "webhook", url: c.WEBHOOK_URL, secret: c.WEBHOOK_SECRET, host: c.HTTP_HOST, port: c.HTTP_PORT }
