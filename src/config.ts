@@ -24,6 +24,20 @@ const idList = z
     return ids;
   });
 
+/** A TCP port; polling mode may also say "off" (no /healthz, no /metrics), webhook mode needs one. */
+function httpPort(allowOff: boolean) {
+  return z.string().transform((v, ctx) => {
+    const s = v.trim().toLowerCase();
+    if (allowOff && s === "off") return null;
+    const n = Number(s);
+    if (!/^\d+$/.test(s) || n < 1 || n > 65535) {
+      ctx.addIssue({ code: "custom", message: allowOff ? 'must be a port from 1 to 65535, or "off"' : "must be a port from 1 to 65535 (webhook mode needs one)" });
+      return z.NEVER;
+    }
+    return n;
+  });
+}
+
 /** What the migrate script needs: where the database is (no token, no mode). */
 const storage = z.object({
   DATABASE_URL: z
@@ -51,10 +65,13 @@ const common = storage.extend({
   EMBEDDED_WORKER: booleanFromEnv.default(true),
   QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, "must be 1–32 characters of A–Z, a–z, 0–9, _ and -").default("khb-bull"),
   BROADCAST_APPROVAL_THRESHOLD: z.coerce.number().int().min(1).default(1000),
+  // Loopback unless told otherwise: a reverse proxy on the host terminates TLS (compose sets 0.0.0.0 inside its network).
+  HTTP_HOST: z.string().default("127.0.0.1"),
 });
 
 const polling = common.extend({
   BOT_MODE: z.literal("polling").default("polling"),
+  HTTP_PORT: httpPort(true).default(8080),
 });
 
 const webhook = common.extend({
@@ -63,9 +80,7 @@ const webhook = common.extend({
   WEBHOOK_SECRET: z
     .string()
     .regex(/^[A-Za-z0-9_-]{16,256}$/, "must be 16–256 characters of A–Z, a–z, 0–9, _ and -"),
-  // Loopback unless told otherwise: a reverse proxy on the host terminates TLS (compose sets 0.0.0.0 inside its network).
-  HTTP_HOST: z.string().default("127.0.0.1"),
-  HTTP_PORT: z.coerce.number().int().min(1).max(65535).default(8080),
+  HTTP_PORT: httpPort(false).pipe(z.number()).default(8080),
 });
 
 export const configSchema = z.discriminatedUnion("BOT_MODE", [webhook, polling]);
@@ -89,6 +104,8 @@ export interface Config {
   embeddedWorker: boolean;
   /** Broadcasts to more people than this (or to a whole province or more) need a second officer. */
   approvalThreshold: number;
+  /** Where /healthz and /metrics are served (the webhook too in webhook mode); null: HTTP_PORT=off in polling mode. */
+  http: { host: string; port: number } | null;
   mode:
     | { kind: "polling" }
     | { kind: "webhook"; url: string; secret: string; host: string; port: number };
@@ -145,6 +162,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     queuePrefix: c.QUEUE_PREFIX,
     embeddedWorker: c.EMBEDDED_WORKER,
     approvalThreshold: c.BROADCAST_APPROVAL_THRESHOLD,
+    http: c.HTTP_PORT === null ? null : { host: c.HTTP_HOST, port: c.HTTP_PORT },
     mode:
       c.BOT_MODE === "webhook"
         ? { kind: "webhook", url: c.WEBHOOK_URL, secret: c.WEBHOOK_SECRET, host: c.HTTP_HOST, port: c.HTTP_PORT }

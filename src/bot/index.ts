@@ -22,9 +22,11 @@ import { FLOW_VERSION } from "./flows/version.js";
 import { reportFailure } from "./helpers/failures.js";
 import { apiPlugins } from "./middlewares/api.js";
 import { floodGuard, type FloodOptions } from "./middlewares/flood.js";
+import { countUpdates } from "./middlewares/metrics.js";
 import { answerEveryQuery, conversationPlugins, i18nMiddleware, injectDeps } from "./middlewares/inject.js";
 import { minimiseUpdate } from "./middlewares/minimise-update.js";
 import { sessionKey } from "./session-key.js";
+import type { Metrics } from "../infra/metrics.js";
 
 /**
  * Builds the bot without connecting or listening: main.ts picks the transport, tests feed
@@ -32,12 +34,16 @@ import { sessionKey } from "./session-key.js";
  */
 export interface CreateBotOptions {
   flood?: FloodOptions;
+  /** Counts updates handled and failed (khb_updates_total). */
+  metrics?: Metrics;
 }
 
 export function createBot(token: string, deps: Deps, config?: BotConfig<BotContext>, options: CreateBotOptions = {}): Bot<BotContext> {
   const bot = new Bot<BotContext>(token, config);
   bot.api.config.use(...apiPlugins(deps.answered));
 
+  // First, so every update is counted once, whatever drops or fails it later.
+  if (options.metrics) bot.use(countUpdates(options.metrics));
   bot.use(injectDeps(deps), minimiseUpdate(), answerEveryQuery());
   // Before the ordering: a flooding chat's excess is dropped at once instead of queueing.
   bot.use(...floodGuard(options.flood));

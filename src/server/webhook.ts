@@ -4,7 +4,9 @@ import { webhookCallback, type Bot } from "grammy";
 import type { Update } from "grammy/types";
 import type { BotContext } from "../bot/context.js";
 import type { HealthCheck } from "../infra/health.js";
+import type { Metrics } from "../infra/metrics.js";
 import type { Logger } from "../logger.js";
+import { limitSlowClients, serveStatus } from "./status.js";
 
 export const WEBHOOK_PATH = "/telegram/webhook";
 /** Telegram's updates are a few kilobytes; anything near a megabyte is not Telegram. */
@@ -12,23 +14,14 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 
 /**
  * Webhook endpoint: the secret token header is checked (grammY answers 401 otherwise), plus
- * /healthz for the orchestrator (503 when Redis or the database does not answer). The bot must be
- * initialised (bot.init) before serving.
+ * /healthz for the orchestrator (503 when Redis or the database does not answer) and, given
+ * metrics, /metrics for Prometheus. The bot must be initialised (bot.init) before serving.
  */
-export function createWebhookServer(bot: Bot<BotContext>, secret: string, logger: Logger, health: HealthCheck): Server {
+export function createWebhookServer(bot: Bot<BotContext>, secret: string, logger: Logger, health: HealthCheck, metrics?: Metrics): Server {
   const handle = webhookCallback(bot, parsedBody, { secretToken: secret, onTimeout: "return", timeoutMilliseconds: 9_000 });
   const server = createServer((req, res) => {
+    if (serveStatus(req, res, { health, metrics, logger })) return;
     const url = (req.url ?? "/").split("?")[0];
-    if (req.method === "GET" && url === "/healthz") {
-      health().then(
-        () => res.writeHead(200, { "content-type": "application/json" }).end('{"ok":true}'),
-        (err: unknown) => {
-          logger.warn({ err }, "health check failed");
-          res.writeHead(503, { "content-type": "application/json" }).end('{"ok":false}');
-        },
-      );
-      return;
-    }
     // Behind a proxy that keeps its prefix the path is "/prefix/telegram/webhook".
     if (req.method === "POST" && url?.endsWith(WEBHOOK_PATH)) {
       // Checked here in constant time and before the body is read; grammY checks it again.
@@ -55,10 +48,7 @@ export function createWebhookServer(bot: Bot<BotContext>, secret: string, logger
     }
     res.writeHead(404).end();
   });
-  // Slow clients must not hold connections open: headers within 5 s, a whole request within 15 s.
-  server.headersTimeout = 5_000;
-  server.requestTimeout = 15_000;
-  server.keepAliveTimeout = 5_000;
+  limitSlowClients(server);
   return server;
 }
 

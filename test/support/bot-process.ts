@@ -61,7 +61,8 @@ export class BotProcess {
 }
 
 export function botEnv(server: FakeBotApiServer, extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
-  return { BOT_TOKEN: DEFAULT_BOT_TOKEN, BOT_API_ROOT: server.url, ...extra };
+  // No /healthz-/metrics server unless a test asks: processes running side by side would all want port 8080.
+  return { BOT_TOKEN: DEFAULT_BOT_TOKEN, BOT_API_ROOT: server.url, HTTP_PORT: "off", ...extra };
 }
 
 /** A person chatting with the process through the fake server's update queue. */

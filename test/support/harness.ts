@@ -7,6 +7,7 @@ import { createBot } from "../../src/bot/index.js";
 import type { FloodOptions } from "../../src/bot/middlewares/flood.js";
 import { createI18n } from "../../src/i18n.js";
 import type { Database } from "../../src/infra/database.js";
+import type { Metrics } from "../../src/infra/metrics.js";
 import { createRedis, type Redis } from "../../src/infra/redis.js";
 import { createQueueRedis } from "../../src/infra/queue-redis.js";
 import { openQueues, type DeliveryQueues } from "../../src/jobs/queues.js";
@@ -38,6 +39,8 @@ export interface HarnessOptions {
   flood?: FloodOptions;
   /** A Redis client of the test's own (e.g. on a redis-server the test stops and starts). */
   redis?: Redis;
+  /** Counts this bot's updates (khb_updates_total). */
+  metrics?: Metrics;
 }
 
 /**
@@ -74,7 +77,7 @@ export class Harness {
       DEFAULT_BOT_TOKEN,
       deps,
       { botInfo: fake.botInfo, client: { fetch: createFakeFetch(fake), apiRoot: "http://fake-telegram.invalid" } },
-      { flood: opts.flood ?? { limit: 10_000, windowMs: 1_000, maxQueuedPerChat: 8 } },
+      { flood: opts.flood ?? { limit: 10_000, windowMs: 1_000, maxQueuedPerChat: 8 }, metrics: opts.metrics },
     );
     return new Harness(bot, fake, db, redis, deps, redisPrefix, queues, !opts.db, logged);
   }

@@ -43,6 +43,18 @@ describe("config", () => {
     expect(c.mode).toEqual({ kind: "webhook", url: "https://bot.example.vn", secret: "s3cret-s3cret-s3cret", host: "127.0.0.1", port: 9000 });
   });
 
+  it("serves /healthz and /metrics in polling mode on HTTP_HOST:HTTP_PORT unless HTTP_PORT=off", () => {
+    expect(parseConfig({ BOT_TOKEN: token }).http).toEqual({ host: "127.0.0.1", port: 8080 });
+    expect(parseConfig({ BOT_TOKEN: token, HTTP_HOST: "0.0.0.0", HTTP_PORT: "9100" }).http).toEqual({ host: "0.0.0.0", port: 9100 });
+    expect(parseConfig({ BOT_TOKEN: token, HTTP_PORT: "Off" }).http).toBeNull();
+    expect(() => parseConfig({ BOT_TOKEN: token, HTTP_PORT: "0" })).toThrow(/HTTP_PORT: must be a port from 1 to 65535, or "off"/);
+    expect(() => parseConfig({ BOT_TOKEN: token, HTTP_PORT: "70000" })).toThrow(/HTTP_PORT/);
+    // The webhook needs its server.
+    const webhook = { BOT_TOKEN: token, BOT_MODE: "webhook", WEBHOOK_URL: "https://bot.example.vn", WEBHOOK_SECRET: "s3cret-s3cret-s3cret" };
+    expect(() => parseConfig({ ...webhook, HTTP_PORT: "off" })).toThrow(/HTTP_PORT: must be a port from 1 to 65535 \(webhook mode needs one\)/);
+    expect(parseConfig({ ...webhook, HTTP_PORT: "9000" }).http).toEqual({ host: "127.0.0.1", port: 9000 });
+  });
+
   it("gives the migrate script the bot's storage settings, read the same way", () => {
     expect(parseStorageConfig({})).toEqual({ databaseUrl: undefined, dataDir: "./data" });
     expect(parseStorageConfig({ DATABASE_URL: "", DATA_DIR: "/srv/khb" })).toEqual({ databaseUrl: undefined, dataDir: "/srv/khb" });

@@ -2,6 +2,7 @@ import { GrammyError, HttpError, type Context } from "grammy";
 import { localeFromTelegram, type TFunction } from "../../i18n.js";
 import { isStorageUnavailable } from "../../infra/unavailable.js";
 import type { Deps } from "../context.js";
+import { markUpdateFailed } from "../middlewares/metrics.js";
 
 export type FailureKind = "storage" | "blocked" | "telegram" | "network" | "internal";
 
@@ -30,6 +31,7 @@ export async function reportFailure(ctx: FailingContext, err: unknown): Promise<
     if (ctx.from) await deps.services.users.markUnreachable(String(ctx.from.id), deps.now()).catch(() => undefined);
     return;
   }
+  markUpdateFailed(ctx);
   if (kind === "storage") {
     const now = Date.now();
     if (!deps.outage.loggedAt || now - deps.outage.loggedAt > OUTAGE_LOG_INTERVAL_MS) {
