@@ -1,6 +1,6 @@
 import { run, type RunnerHandle } from "@grammyjs/runner";
 import dotenv from "dotenv";
-import { GrammyError, HttpError } from "grammy";
+import { Api, GrammyError, HttpError } from "grammy";
 import type { Server } from "node:http";
 import path from "node:path";
 import { setBotProfile, setChatMenu, setCommandMenus } from "./bot/commands.js";
@@ -20,10 +20,13 @@ import {
 import { createLogger, type Logger } from "./logger.js";
 import { createQueueRedis } from "./infra/queue-redis.js";
 import { openQueues } from "./jobs/queues.js";
+import { startDelivery } from "./jobs/start-delivery.js";
+import { createMetrics } from "./infra/metrics.js";
+import { closeServer, createStatusServer, listen } from "./server/status.js";
 import { createWebhookServer, WEBHOOK_PATH } from "./server/webhook.js";
 
 /** Tables that hold personal data: vacuumed after erasures. */
-const PERSONAL_TABLES = ["users", "learning_citizens", "consents", "audit_log", "officer_invites"];
+const PERSONAL_TABLES = ["users", "learning_citizens", "consents", "audit_log", "officer_invites", "topic_mutes", "deliveries", "broadcasts"];
 
 export const ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member", "poll_answer"] as const;
 
@@ -140,13 +143,18 @@ async function start(config: Config, logger: Logger): Promise<void> {
   const i18n = await createI18n();
   const queues = openQueues(createQueueRedis(redisConnection, "queue"), config.queuePrefix);
   cleanups.push({ name: "delivery queues", run: () => queues.close() });
-  const deps = createDeps({ prisma: db.prisma, redis, i18n, logger, adminIds: config.adminIds, inviteTtlHours: config.inviteTtlHours, queues });
+  const deps = createDeps({
+    prisma: db.prisma, redis, i18n, logger, adminIds: config.adminIds, inviteTtlHours: config.inviteTtlHours, queues,
+    approvalThreshold: config.approvalThreshold,
+  });
   // After an erasure, the copies Redis's AOF and the database's files still hold are rewritten.
   const compactor = new ErasureCompactor({ redis, db, logger, tables: PERSONAL_TABLES });
   await compactor.resume();
   deps.services.privacy.onErased(() => compactor.erasureHappened());
   cleanups.push({ name: "erasure compaction", run: () => compactor.flush().then(() => compactor.close()) });
-  const bot = createBot(config.botToken, deps, { client: { apiRoot: config.botApiRoot } });
+  const metrics = createMetrics();
+  const health = createHealthCheck(redis, db);
+  const bot = createBot(config.botToken, deps, { client: { apiRoot: config.botApiRoot } }, { metrics });
   bot.catch((err) => logger.error({ err: err.error, update_id: err.ctx.update.update_id }, "unhandled bot error"));
 
   // Network errors are retried without end by auto-retry; at start-up that would be a silent hang.
@@ -160,6 +168,18 @@ async function start(config: Config, logger: Logger): Promise<void> {
   for (const id of config.adminIds) {
     // Fails for an admin who has not opened the bot yet; their menu comes with the next start.
     await setChatMenu(bot.api, i18n, Number(id), "admin").catch((err: unknown) => logger.info({ err, admin: id }, "could not set an admin's menu"));
+  }
+
+  if (config.embeddedWorker) {
+    // Its own Api: no auto-retry (a 429 pauses the whole queue instead), no reply plugins.
+    const workerRedis = createQueueRedis(redisConnection, "worker", logger);
+    const worker = await startDelivery({
+      deps, prisma: db.prisma, workerRedis, prefix: config.queuePrefix,
+      api: new Api(config.botToken, { apiRoot: config.botApiRoot }),
+      delivery: config.delivery, logger, metrics,
+    });
+    // Closed before the queues and Redis (cleanups run in reverse): in-flight sends are recorded first.
+    cleanups.push({ name: "delivery worker", run: () => worker.close().finally(() => workerRedis.disconnect()) });
   }
 
   // Telegram confirms updates only when the next getUpdates asks past them, and the runner does
@@ -179,11 +199,18 @@ async function start(config: Config, logger: Logger): Promise<void> {
       secret_token: mode.secret,
       allowed_updates: [...ALLOWED_UPDATES],
     });
-    const server: Server = createWebhookServer(bot, mode.secret, logger, createHealthCheck(redis, db));
-    await new Promise<void>((resolve) => server.listen(mode.port, mode.host, resolve));
-    cleanups.push({ name: "webhook server", run: () => new Promise<void>((resolve) => server.close(() => resolve())) });
+    const server: Server = createWebhookServer(bot, mode.secret, logger, health, metrics);
+    await listen(server, mode.port, mode.host);
+    cleanups.push({ name: "webhook server", run: () => closeServer(server) });
     logger.info({ mode: "webhook", host: mode.host, port: mode.port, bot: bot.botInfo.username }, "bot started");
   } else {
+    // A taken port fails before any update is taken.
+    if (config.http) {
+      const status = createStatusServer({ health, metrics, logger });
+      await listen(status, config.http.port, config.http.host);
+      cleanups.push({ name: "status server", run: () => closeServer(status) });
+      logger.info({ host: config.http.host, port: config.http.port }, "serving /healthz and /metrics");
+    }
     await bot.api.deleteWebhook();
     const runner: RunnerHandle = run(bot, { runner: { fetch: { allowed_updates: [...ALLOWED_UPDATES] } } });
     cleanups.push({

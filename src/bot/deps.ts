@@ -40,6 +40,8 @@ export interface DepsInput {
   now?: () => Date;
   /** The delivery engine's queues (opened by the caller: main, worker, tests). */
   queues: DeliveryQueues;
+  /** Broadcasts above this many recipients need a second officer's approval. */
+  approvalThreshold?: number;
 }
 
 /** A person's key in one of the bot's Redis storages, as a part of their personal data. */

@@ -10,7 +10,7 @@ import { releaseJobId, sendJobId, type DeliveryQueues, type ReleaseJobData } fro
 export class Deliveries implements DeliveryScheduler {
   constructor(
     private readonly ledger: Ledger,
-    private readonly queues: DeliveryQueues,
+    readonly queues: DeliveryQueues,
     private readonly now: () => Date,
   ) {}
 
