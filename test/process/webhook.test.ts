@@ -66,5 +66,9 @@ describe("the real bot process in webhook mode", () => {
     const health = await fetch(`http://127.0.0.1:${port}/healthz`);
     expect(await health.json()).toEqual({ ok: true });
     expect((await fetch(`http://127.0.0.1:${port}/other`)).status).toBe(404);
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(metrics).toMatch(/^khb_updates_total\{outcome="handled"\} [1-9]/m);
+    expect(metrics).toMatch(/^khb_queue_jobs\{state="waiting"\} 0/m);
+    expect(metrics).not.toContain("6001");
   });
 });
