@@ -194,7 +194,7 @@ export interface BotUnderTest {
 }
 
 /** The bot as `npm start` runs it, in webhook mode on a loopback port; resolves once /healthz answers. */
-export async function startBot(api: FakeBotApiServer, dataDir: string, redisUrl: string, databaseUrl: string | undefined): Promise<BotUnderTest> {
+export async function startBot(api: FakeBotApiServer, dataDir: string, redisUrl: string, databaseUrl: string | undefined, extraEnv: NodeJS.ProcessEnv = {}): Promise<BotUnderTest> {
   const command = process.env.BENCH_BOT_CMD ?? "npm start";
   const [bin, ...args] = command.trim().split(/\s+/);
   const port = await freePort();
@@ -215,6 +215,7 @@ export async function startBot(api: FakeBotApiServer, dataDir: string, redisUrl:
     ADMIN_TELEGRAM_IDS: "",
     AUTO_MIGRATE: "true",
     LOG_LEVEL: "warn",
+    ...extraEnv,
   };
   if (process.env.BENCH_PROFILE) env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ""} --cpu-prof --cpu-prof-dir=${path.resolve(process.env.BENCH_PROFILE)}`;
   const child = spawn(bin!, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });

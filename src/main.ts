@@ -25,8 +25,12 @@ import { createMetrics } from "./infra/metrics.js";
 import { closeServer, createStatusServer, listen } from "./server/status.js";
 import { createWebhookServer, WEBHOOK_PATH } from "./server/webhook.js";
 
-/** Tables that hold personal data: vacuumed after erasures. */
-const PERSONAL_TABLES = ["users", "learning_citizens", "consents", "audit_log", "officer_invites", "topic_mutes", "deliveries", "broadcasts"];
+/**
+ * Tables that hold personal data: vacuumed after erasures. Not the delivery ledger: it grows with
+ * every broadcast, and VACUUM FULL would lock it (and every send) for long; its erased rows hold
+ * only a chat id and a state, and their space is reused by autovacuum.
+ */
+const PERSONAL_TABLES = ["users", "learning_citizens", "consents", "audit_log", "officer_invites", "topic_mutes", "broadcasts"];
 
 export const ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member", "poll_answer"] as const;
 

@@ -1,0 +1,226 @@
+/**
+ * `npm run bench:broadcast`: broadcasts through the real delivery engine (the bot as `npm start`
+ * runs it, its embedded worker, BullMQ on Redis, the ledger in the database) against the fake Bot
+ * API over HTTP enforcing Telegram's limits (429 with retry_after past 30/s, 1/s per chat, 1,000/s
+ * for paid broadcasts).
+ *   1. BENCH_RECIPIENTS (3000) at 30 messages/s: achieved rate as a fraction of the limit, lost,
+ *      duplicates, 429s.
+ *   2. BENCH_PAID_RECIPIENTS (20000) at 1,000 messages/s with PAID_BROADCAST=true.
+ *   3. BENCH_RECIPIENTS with a SIGKILL of the sending process halfway and a restart: lost,
+ *      duplicates (each counted "ambiguous" by the ledger).
+ * Peak RSS of the sending process over all three. PGlite by default; BENCH_DATABASE_URL (an empty
+ * PostgreSQL database) for the other lane; BENCH_REDIS_URL to use a running Redis.
+ *
+ * Last line: {"fraction_of_limit":…,"paid_fraction_of_limit":…,"lost":0,"duplicates":0,
+ *             "rate_limited_429":…,"crash_lost":0,"crash_duplicates":…,"peak_rss_mb":…}
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import pg from "pg";
+import { readAdminUnits, seedAdminUnits } from "../src/domain/geo/seed-admin-units.js";
+import { openDatabase, type Database } from "../src/infra/database.js";
+import { applyMigrations } from "../src/infra/migrate.js";
+import { startFakeBotApiServer, type FakeBotApiServer } from "../test/support/telegram/index.js";
+import { startBot, startTcpRedis, type BotUnderTest } from "./harness.js";
+import { procMemory } from "./proc-memory.js";
+
+const RECIPIENTS = Number(process.env.BENCH_RECIPIENTS ?? 3000);
+const PAID_RECIPIENTS = Number(process.env.BENCH_PAID_RECIPIENTS ?? 20000);
+const OFFICER = 990_000_001;
+
+interface Lane {
+  /** Runs SQL against the bench database while no bot holds it (PGlite is single-process). */
+  withDb<T>(fn: (db: Database) => Promise<T>): Promise<T>;
+  databaseUrl?: string;
+  dataDir: string;
+}
+
+async function makeLane(scratch: string): Promise<Lane> {
+  const databaseUrl = process.env.BENCH_DATABASE_URL || undefined;
+  const dataDir = path.join(scratch, "data");
+  const withDb = async <T>(fn: (db: Database) => Promise<T>): Promise<T> => {
+    const db = await openDatabase({ url: databaseUrl, pgliteDir: path.join(dataDir, "pglite") });
+    try {
+      return await fn(db);
+    } finally {
+      await db.close();
+    }
+  };
+  if (databaseUrl) {
+    // An empty database each run: drop what an earlier run left.
+    const client = new pg.Client({ connectionString: databaseUrl });
+    await client.connect();
+    await client.query("DROP SCHEMA public CASCADE; CREATE SCHEMA public;");
+    await client.end();
+  }
+  await withDb(async (db) => {
+    await applyMigrations(db);
+    await seedAdminUnits(db.prisma);
+  });
+  return { withDb, databaseUrl, dataDir };
+}
+
+/** N registered people and one broadcast to them, frozen in the ledger, as a confirmed broadcast leaves it. */
+async function seedBroadcast(lane: Lane, base: number, n: number): Promise<string> {
+  const { data } = readAdminUnits();
+  const province = data.provinces[0]!;
+  const commune = province.communes[0]!;
+  return lane.withDb(async (db) => {
+    const p = db.prisma;
+    await p.$executeRawUnsafe(
+      `INSERT INTO users (telegram_id, role, updated_at) VALUES ($1, 'officer', now()) ON CONFLICT DO NOTHING`, OFFICER);
+    await p.$executeRawUnsafe(
+      `INSERT INTO users (telegram_id, role, updated_at) SELECT $1::bigint + g, 'resident', now() FROM generate_series(1, $2::int) g`, base, n);
+    await p.$executeRawUnsafe(
+      `INSERT INTO learning_citizens (user_id, registration_number, full_name, birth_year, province_code, commune_code, affiliation, goals, registered_at, updated_at)
+       SELECT $1::bigint + g, 'BENCH-' || ($1::bigint + g), 'Người nhận ' || g, 1990, $3, $4, 'resident', ARRAY['digital'], now(), now()
+         FROM generate_series(1, $2::int) g`, base, n, province.code, commune.code);
+    const [b] = await p.$queryRawUnsafe<Array<{ id: number }>>(
+      `INSERT INTO broadcasts (author_id, sender_body, sender_province_code, audience, text, state, recipient_count, started_at)
+       VALUES ($1, 'association', $2, $3::jsonb, $4, 'sending', $5, now()) RETURNING id`,
+      OFFICER, province.code, JSON.stringify({ provinceCode: province.code }),
+      "Kính gửi {name}: Hội Khuyến học mời bà con dự buổi tuyên truyền <b>Luật Biên phòng</b> tại {commune}.", n);
+    await p.$executeRawUnsafe(
+      `INSERT INTO deliveries (kind, ref_id, chat_id, due_at) SELECT 'broadcast', $1, $2::bigint + g, now() FROM generate_series(1, $3::int) g`,
+      String(b!.id), base, n);
+    return String(b!.id);
+  });
+}
+
+interface Watch {
+  peakMb: number;
+  stop(): void;
+}
+
+function watchRss(bot: () => BotUnderTest | undefined, into: Watch): void {
+  const timer = setInterval(() => {
+    const b = bot();
+    if (!b) return;
+    try {
+      into.peakMb = Math.max(into.peakMb, procMemory(b.pid).rssMb);
+    } catch {
+      // between a kill and a restart
+    }
+  }, 200);
+  into.stop = () => clearInterval(timer);
+}
+
+/** Distinct recipients reached, and how many got more than one message. */
+function reached(api: FakeBotApiServer, base: number, n: number): { distinct: number; duplicates: number; first: number; last: number } {
+  let distinct = 0;
+  let duplicates = 0;
+  let first = Infinity;
+  let last = 0;
+  for (const s of api.fake.acceptedSends()) {
+    if (s.chat_id <= base || s.chat_id > base + n) continue;
+    first = Math.min(first, s.at);
+    last = Math.max(last, s.at);
+  }
+  const perChat = api.fake.sendStats().perChat;
+  for (let i = 1; i <= n; i++) {
+    const c = perChat.get(base + i) ?? 0;
+    if (c > 0) distinct++;
+    if (c > 1) duplicates += c - 1;
+  }
+  return { distinct, duplicates, first, last };
+}
+
+async function until(what: string, check: () => boolean, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function main(): Promise<void> {
+  const scratch = mkdtempSync(path.join(tmpdir(), "khb-broadcast-"));
+  const local = process.env.BENCH_REDIS_URL ? undefined : await startTcpRedis(path.join(scratch, "redis"));
+  const redisUrl = process.env.BENCH_REDIS_URL ?? local!.url;
+  const api = await startFakeBotApiServer({ recordCalls: false });
+  api.fake.setLimits({ globalPerSecond: 30, perChatPerSecond: 1, perGroupPerMinute: 20, paidGlobalPerSecond: 1000 });
+  const lane = await makeLane(scratch);
+  api.fake.registerChat(OFFICER);
+  let current: BotUnderTest | undefined;
+  const rss: Watch = { peakMb: 0, stop: () => {} };
+  watchRss(() => current, rss);
+  const env = (paid: boolean): NodeJS.ProcessEnv => ({ PAID_BROADCAST: paid ? "true" : "false", QUEUE_PREFIX: `bench${Date.now()}` });
+  try {
+    // 1. 3,000 at the free limit.
+    const base1 = 100_000_000;
+    for (let i = 1; i <= RECIPIENTS; i++) api.fake.registerChat(base1 + i);
+    await seedBroadcast(lane, base1, RECIPIENTS);
+    const stats0 = api.fake.sendStats().rateLimited;
+    const t0 = Date.now();
+    current = await startBot(api, lane.dataDir, redisUrl, lane.databaseUrl, env(false));
+    await until("free broadcast delivered", () => reached(api, base1, RECIPIENTS).distinct === RECIPIENTS, RECIPIENTS / 30 * 1000 * 2 + 60_000);
+    const free = reached(api, base1, RECIPIENTS);
+    const freeRate = (RECIPIENTS - 1) / ((free.last - free.first) / 1000);
+    const rateLimited = api.fake.sendStats().rateLimited - stats0;
+    await new Promise((r) => setTimeout(r, 2_000)); // late duplicates would show here
+    const freeAfter = reached(api, base1, RECIPIENTS);
+    await current.stop();
+    current = undefined;
+    console.log(`free: ${RECIPIENTS} recipients in ${((Date.now() - t0) / 1000).toFixed(1)} s (incl. start-up); ${freeRate.toFixed(2)} msg/s = ${(freeRate / 30).toFixed(3)} of 30/s; lost ${RECIPIENTS - freeAfter.distinct}; duplicates ${freeAfter.duplicates}; 429s ${rateLimited} (${(100 * rateLimited / RECIPIENTS).toFixed(2)} % of sends)`);
+
+    // 2. 20,000 paid at 1,000/s.
+    const base2 = 200_000_000;
+    for (let i = 1; i <= PAID_RECIPIENTS; i++) api.fake.registerChat(base2 + i);
+    await seedBroadcast(lane, base2, PAID_RECIPIENTS);
+    current = await startBot(api, lane.dataDir, redisUrl, lane.databaseUrl, env(true));
+    await until("paid broadcast delivered", () => reached(api, base2, PAID_RECIPIENTS).distinct === PAID_RECIPIENTS, 300_000);
+    const paid = reached(api, base2, PAID_RECIPIENTS);
+    const paidRate = (PAID_RECIPIENTS - 1) / ((paid.last - paid.first) / 1000);
+    await current.stop();
+    current = undefined;
+    console.log(`paid: ${PAID_RECIPIENTS} recipients, ${paidRate.toFixed(0)} msg/s = ${(paidRate / 1000).toFixed(3)} of 1,000/s; lost ${PAID_RECIPIENTS - paid.distinct}; duplicates ${paid.duplicates}`);
+
+    // 3. SIGKILL halfway, then a restart.
+    const base3 = 300_000_000;
+    for (let i = 1; i <= RECIPIENTS; i++) api.fake.registerChat(base3 + i);
+    const crashRef = await seedBroadcast(lane, base3, RECIPIENTS);
+    current = await startBot(api, lane.dataDir, redisUrl, lane.databaseUrl, env(false));
+    await until("half delivered", () => reached(api, base3, RECIPIENTS).distinct >= RECIPIENTS / 2, RECIPIENTS / 30 * 1000 + 60_000);
+    process.kill(current.pid, "SIGKILL");
+    await new Promise((r) => setTimeout(r, 500));
+    const atKill = reached(api, base3, RECIPIENTS).distinct;
+    const restartAt = Date.now();
+    current = await startBot(api, lane.dataDir, redisUrl, lane.databaseUrl, env(false));
+    await until("crash broadcast delivered", () => reached(api, base3, RECIPIENTS).distinct === RECIPIENTS, RECIPIENTS / 30 * 1000 + 120_000);
+    const resumedIn = (Date.now() - restartAt) / 1000;
+    await new Promise((r) => setTimeout(r, 2_000));
+    await current.stop();
+    current = undefined;
+    const crash = reached(api, base3, RECIPIENTS);
+    const ambiguous = await lane.withDb(async (db) => {
+      const rows = await db.prisma.$queryRawUnsafe<Array<{ n: bigint }>>(
+        `SELECT count(*) AS n FROM deliveries WHERE kind = 'broadcast' AND ref_id = $1 AND ambiguous`, crashRef);
+      return Number(rows[0]!.n);
+    });
+    console.log(`crash: killed at ${atKill}/${RECIPIENTS}; all delivered ${resumedIn.toFixed(1)} s after the restart; lost ${RECIPIENTS - crash.distinct}; duplicates ${crash.duplicates}; ledger ambiguous ${ambiguous}`);
+    rss.stop();
+    console.log(`peak RSS of the sending process: ${rss.peakMb.toFixed(0)} MB (lane: ${lane.databaseUrl ? "PostgreSQL" : "PGlite"})`);
+    console.log(JSON.stringify({
+      fraction_of_limit: Number((freeRate / 30).toFixed(3)),
+      paid_fraction_of_limit: Number((paidRate / 1000).toFixed(3)),
+      lost: RECIPIENTS - freeAfter.distinct + PAID_RECIPIENTS - paid.distinct,
+      duplicates: freeAfter.duplicates + paid.duplicates,
+      rate_limited_429: rateLimited,
+      crash_lost: RECIPIENTS - crash.distinct,
+      crash_duplicates: crash.duplicates,
+      peak_rss_mb: Math.round(rss.peakMb),
+    }));
+  } finally {
+    rss.stop();
+    if (current) await current.stop().catch(() => {});
+    await api.close();
+    await local?.stop();
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
