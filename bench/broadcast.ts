@@ -18,7 +18,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import pg from "pg";
-import { readAdminUnits, seedAdminUnits } from "../src/domain/geo/seed-admin-units.js";
+import { seedAdminUnits } from "../src/domain/geo/seed-admin-units.js";
+import { seedBroadcast } from "../test/support/broadcast-seed.js";
 import { openDatabase, type Database } from "../src/infra/database.js";
 import { applyMigrations } from "../src/infra/migrate.js";
 import { startFakeBotApiServer, type FakeBotApiServer } from "../test/support/telegram/index.js";
@@ -61,31 +62,8 @@ async function makeLane(scratch: string): Promise<Lane> {
   return { withDb, databaseUrl, dataDir };
 }
 
-/** N registered people and one broadcast to them, frozen in the ledger, as a confirmed broadcast leaves it. */
-async function seedBroadcast(lane: Lane, base: number, n: number): Promise<string> {
-  const { data } = readAdminUnits();
-  const province = data.provinces[0]!;
-  const commune = province.communes[0]!;
-  return lane.withDb(async (db) => {
-    const p = db.prisma;
-    await p.$executeRawUnsafe(
-      `INSERT INTO users (telegram_id, role, updated_at) VALUES ($1, 'officer', now()) ON CONFLICT DO NOTHING`, OFFICER);
-    await p.$executeRawUnsafe(
-      `INSERT INTO users (telegram_id, role, updated_at) SELECT $1::bigint + g, 'resident', now() FROM generate_series(1, $2::int) g`, base, n);
-    await p.$executeRawUnsafe(
-      `INSERT INTO learning_citizens (user_id, registration_number, full_name, birth_year, province_code, commune_code, affiliation, goals, registered_at, updated_at)
-       SELECT $1::bigint + g, 'BENCH-' || ($1::bigint + g), 'Người nhận ' || g, 1990, $3, $4, 'resident', ARRAY['digital'], now(), now()
-         FROM generate_series(1, $2::int) g`, base, n, province.code, commune.code);
-    const [b] = await p.$queryRawUnsafe<Array<{ id: number }>>(
-      `INSERT INTO broadcasts (author_id, sender_body, sender_province_code, audience, text, state, recipient_count, started_at)
-       VALUES ($1, 'association', $2, $3::jsonb, $4, 'sending', $5, now()) RETURNING id`,
-      OFFICER, province.code, JSON.stringify({ provinceCode: province.code }),
-      "Kính gửi {name}: Hội Khuyến học mời bà con dự buổi tuyên truyền <b>Luật Biên phòng</b> tại {commune}.", n);
-    await p.$executeRawUnsafe(
-      `INSERT INTO deliveries (kind, ref_id, chat_id, due_at) SELECT 'broadcast', $1, $2::bigint + g, now() FROM generate_series(1, $3::int) g`,
-      String(b!.id), base, n);
-    return String(b!.id);
-  });
+async function seed(lane: Lane, base: number, n: number): Promise<string> {
+  return lane.withDb(async (db) => (await seedBroadcast(db.prisma, OFFICER, base, n)).id);
 }
 
 interface Watch {
@@ -150,7 +128,7 @@ async function main(): Promise<void> {
     // 1. 3,000 at the free limit.
     const base1 = 100_000_000;
     for (let i = 1; i <= RECIPIENTS; i++) api.fake.registerChat(base1 + i);
-    await seedBroadcast(lane, base1, RECIPIENTS);
+    await seed(lane, base1, RECIPIENTS);
     const stats0 = api.fake.sendStats().rateLimited;
     const t0 = Date.now();
     current = await startBot(api, lane.dataDir, redisUrl, lane.databaseUrl, env(false));
@@ -167,7 +145,7 @@ async function main(): Promise<void> {
     // 2. 20,000 paid at 1,000/s.
     const base2 = 200_000_000;
     for (let i = 1; i <= PAID_RECIPIENTS; i++) api.fake.registerChat(base2 + i);
-    await seedBroadcast(lane, base2, PAID_RECIPIENTS);
+    await seed(lane, base2, PAID_RECIPIENTS);
     current = await startBot(api, lane.dataDir, redisUrl, lane.databaseUrl, env(true));
     await until("paid broadcast delivered", () => reached(api, base2, PAID_RECIPIENTS).distinct === PAID_RECIPIENTS, 300_000);
     const paid = reached(api, base2, PAID_RECIPIENTS);
@@ -179,7 +157,7 @@ async function main(): Promise<void> {
     // 3. SIGKILL halfway, then a restart.
     const base3 = 300_000_000;
     for (let i = 1; i <= RECIPIENTS; i++) api.fake.registerChat(base3 + i);
-    const crashRef = await seedBroadcast(lane, base3, RECIPIENTS);
+    const crashRef = await seed(lane, base3, RECIPIENTS);
     current = await startBot(api, lane.dataDir, redisUrl, lane.databaseUrl, env(false));
     await until("half delivered", () => reached(api, base3, RECIPIENTS).distinct >= RECIPIENTS / 2, RECIPIENTS / 30 * 1000 + 60_000);
     process.kill(current.pid, "SIGKILL");

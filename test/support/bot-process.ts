@@ -27,8 +27,9 @@ export class BotProcess {
     void this.exit.then(() => running.delete(this));
   }
 
-  static start(env: Record<string, string | undefined>): BotProcess {
-    const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+  /** `script`: src/main.ts (the bot) or src/worker.ts (`npm run worker`). */
+  static start(env: Record<string, string | undefined>, script = "src/main.ts"): BotProcess {
+    const child = spawn(process.execPath, ["--import", "tsx", script], {
       cwd: ROOT,
       env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: "info", ...env } as NodeJS.ProcessEnv,
       stdio: ["ignore", "pipe", "pipe"],
@@ -51,6 +52,12 @@ export class BotProcess {
 
   exited(): Promise<number | null> {
     return this.exit!;
+  }
+
+  /** SIGKILL: no shutdown at all, as a power cut or the OOM killer would. */
+  async kill(): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill("SIGKILL");
+    await this.exited();
   }
 
   /** SIGTERM and wait: the process must shut down cleanly on its own. */

@@ -1,3 +1,4 @@
+import path from "node:path";
 import { randomBytes } from "node:crypto";
 import { openAsBlob } from "node:fs";
 import { inject } from "vitest";
@@ -14,6 +15,23 @@ export function currentLane(): Lane {
 export async function createEmptyDatabase(): Promise<{ url?: string; drop(): Promise<void> }> {
   if (currentLane() === "pglite") return { drop: async () => {} };
   return createPostgresDatabase();
+}
+
+/**
+ * A migrated, seeded database a child process (the bot, a worker) can open: PGlite files in
+ * `<dataDir>/pglite`, or a PostgreSQL copy (then `url` is set).
+ */
+export async function createSeededDatabase(dataDir: string): Promise<{ url?: string; open(): Promise<Database>; drop(): Promise<void> }> {
+  if (currentLane() === "pglite") {
+    const dumps = inject("pgliteDumps");
+    if (!dumps) throw new Error("pglite lane without the global setup's data-dir dumps");
+    const pgliteDir = path.join(dataDir, "pglite");
+    const db = await openDatabase({ pgliteDir, pgliteLoadDataDir: await openAsBlob(dumps.seeded, { type: "application/x-tar" }) });
+    await db.close();
+    return { open: () => openDatabase({ pgliteDir }), drop: async () => {} };
+  }
+  const created = await createPostgresDatabase(inject("postgresTemplate") ?? undefined);
+  return { url: created.url, open: () => openDatabase({ url: created.url }), drop: created.drop };
 }
 
 /** A migrated, seeded database of this run's lane: a copy of the one the global setup built. */
