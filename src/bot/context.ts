@@ -8,6 +8,7 @@ import type { GuardianRequests } from "../domain/citizens/guardian-requests.js";
 import type { GeoService } from "../domain/geo/geo-service.js";
 import type { PersonalDataRegistry } from "../domain/privacy/registry.js";
 import type { UserService } from "../domain/users/user-service.js";
+import type { BroadcastService } from "../domain/broadcasts/broadcast-service.js";
 import type { I18n, Locale, TFunction } from "../i18n.js";
 import type { Logger } from "../logger.js";
 import type { RedisJsonStorage } from "../infra/redis-storage.js";
@@ -25,6 +26,8 @@ export interface Services {
   users: UserService;
   /** Every module's personal data: /mydata exports it, /deleteme erases it. */
   privacy: PersonalDataRegistry;
+  /** Officers' broadcasts (composing, approval, cancel); its delivery kinds are registered in createDeps. */
+  broadcasts: BroadcastService;
 }
 
 /** Everything a handler needs, injected through the context (no singletons). */

@@ -10,6 +10,9 @@ import { GeoService } from "../domain/geo/geo-service.js";
 import { PersonalDataRegistry, type PersonalDataPart } from "../domain/privacy/registry.js";
 import { userDataParts } from "../domain/users/personal-data.js";
 import { UserService } from "../domain/users/user-service.js";
+import { BroadcastService } from "../domain/broadcasts/broadcast-service.js";
+import { broadcastKinds } from "../domain/broadcasts/kinds.js";
+import { cb } from "./callback-data/callback-data.js";
 import type { PrismaClient } from "../generated/prisma/client.js";
 import type { I18n } from "../i18n.js";
 import { ChangedOnlyJsonStorage, RedisJsonStorage } from "../infra/redis-storage.js";
@@ -36,6 +39,8 @@ export interface DepsInput {
   now?: () => Date;
   /** The delivery engine's queues (opened by the caller: main, worker, tests). */
   queues: DeliveryQueues;
+  /** Broadcasts to more people than this need a second person's approval (default 1000). */
+  approvalThreshold?: number;
 }
 
 /** A person's key in one of the bot's Redis storages, as a part of their personal data. */
@@ -75,13 +80,29 @@ export function createDeps(input: DepsInput): Deps {
     erase: (id) => guardianRequests.deleteOfChild(id),
   });
   privacy.register(storedPart("bot_session", sessions, (id) => localeMemo.delete(Number(id))));
+  const users = new UserService(input.prisma, input.adminIds);
+  const deliveries = new Deliveries(ledger, input.queues, now);
+  const broadcastDeps = {
+    prisma: input.prisma, redis: input.redis, deliveries, ledger, users, geo, i18n: input.i18n, logger: input.logger, now,
+    approvalThreshold: input.approvalThreshold ?? 1000, adminIds: input.adminIds,
+    callbacks: {
+      approve: (id: number) => cb.bcDecide.pack(`a.${id}`),
+      reject: (id: number) => cb.bcDecide.pack(`r.${id}`),
+      cancel: (id: number) => cb.bcCancel.pack(String(id)),
+      csv: (id: number) => cb.bcCsv.pack(String(id)),
+      // The settings feature's mute button data ("mute:ann:police").
+      mute: (topic: string) => `mute:${topic}`,
+    },
+  };
+  for (const kind of broadcastKinds(broadcastDeps)) deliveryKinds.register(kind);
   return {
     services: {
       geo,
       citizens: new CitizenService(input.prisma, geo),
       guardianRequests,
-      users: new UserService(input.prisma, input.adminIds),
+      users,
       privacy,
+      broadcasts: new BroadcastService(broadcastDeps),
     },
     i18n: input.i18n,
     logger: input.logger,
@@ -91,7 +112,7 @@ export function createDeps(input: DepsInput): Deps {
     inviteTtlHours: input.inviteTtlHours ?? 72,
     now,
     ledger,
-    deliveries: new Deliveries(ledger, input.queues, now),
+    deliveries,
     deliveryKinds,
     answered: new AnsweredQueries(),
     outage: {},
