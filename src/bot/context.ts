@@ -10,6 +10,7 @@ import type { PersonalDataRegistry } from "../domain/privacy/registry.js";
 import type { TopicMutes } from "../domain/settings/topic-mutes.js";
 import type { TopicCatalogue } from "../domain/settings/topics.js";
 import type { UserService } from "../domain/users/user-service.js";
+import type { BroadcastService } from "../domain/broadcasts/broadcast-service.js";
 import type { I18n, Locale, TFunction } from "../i18n.js";
 import type { Logger } from "../logger.js";
 import type { RedisJsonStorage } from "../infra/redis-storage.js";
@@ -30,6 +31,8 @@ export interface Services {
   /** Kinds of messages the bot starts that a person can switch off; features register theirs. */
   topics: TopicCatalogue;
   topicMutes: TopicMutes;
+  /** Officers' broadcasts (composing, approval, cancel); its delivery kinds are registered in createDeps. */
+  broadcasts: BroadcastService;
 }
 
 /** Everything a handler needs, injected through the context (no singletons). */

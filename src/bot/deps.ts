@@ -14,6 +14,9 @@ import { TopicMutes } from "../domain/settings/topic-mutes.js";
 import { createTopicCatalogue } from "../domain/settings/topics.js";
 import { userDataParts } from "../domain/users/personal-data.js";
 import { UserService } from "../domain/users/user-service.js";
+import { BroadcastService } from "../domain/broadcasts/broadcast-service.js";
+import { broadcastKinds } from "../domain/broadcasts/kinds.js";
+import { cb } from "./callback-data/callback-data.js";
 import type { PrismaClient } from "../generated/prisma/client.js";
 import type { I18n } from "../i18n.js";
 import { ChangedOnlyJsonStorage, RedisJsonStorage } from "../infra/redis-storage.js";
@@ -41,6 +44,7 @@ export interface DepsInput {
   /** The delivery engine's queues (opened by the caller: main, worker, tests). */
   queues: DeliveryQueues;
   /** Broadcasts above this many recipients need a second officer's approval. */
+  /** Broadcasts to more people than this need a second person's approval (default 1000). */
   approvalThreshold?: number;
 }
 
@@ -85,15 +89,31 @@ export function createDeps(input: DepsInput): Deps {
   privacy.register(storedPart("bot_session", sessions, (id) => localeMemo.delete(Number(id))));
   // Features that start messages of their own add their topics here (topics.register).
   const topics = createTopicCatalogue();
+  const users = new UserService(input.prisma, input.adminIds);
+  const deliveries = new Deliveries(ledger, input.queues, now);
+  const broadcastDeps = {
+    prisma: input.prisma, redis: input.redis, deliveries, ledger, users, geo, i18n: input.i18n, logger: input.logger, now,
+    approvalThreshold: input.approvalThreshold ?? 1000, adminIds: input.adminIds,
+    callbacks: {
+      approve: (id: number) => cb.bcDecide.pack(`a.${id}`),
+      reject: (id: number) => cb.bcDecide.pack(`r.${id}`),
+      cancel: (id: number) => cb.bcCancel.pack(String(id)),
+      csv: (id: number) => cb.bcCsv.pack(String(id)),
+      // The settings feature's mute button: pressing it mutes the topic, then offers the undo.
+      mute: (topic: string) => cb.muteTopic.pack(`off:${topic}`),
+    },
+  };
+  for (const kind of broadcastKinds(broadcastDeps)) deliveryKinds.register(kind);
   return {
     services: {
       geo,
       citizens: new CitizenService(input.prisma, geo),
       guardianRequests,
-      users: new UserService(input.prisma, input.adminIds),
+      users,
       privacy,
       topics,
       topicMutes: new TopicMutes(input.prisma, topics, input.now),
+      broadcasts: new BroadcastService(broadcastDeps),
     },
     i18n: input.i18n,
     logger: input.logger,
@@ -103,7 +123,7 @@ export function createDeps(input: DepsInput): Deps {
     inviteTtlHours: input.inviteTtlHours ?? 72,
     now,
     ledger,
-    deliveries: new Deliveries(ledger, input.queues, now),
+    deliveries,
     deliveryKinds,
     answered: new AnsweredQueries(),
     outage: {},

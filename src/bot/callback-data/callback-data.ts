@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { LOCALES } from "../../i18n.js";
 import { AFFILIATIONS, GOALS } from "../../domain/citizens/inputs.js";
+import { AUDIENCE_ROLES, SENDER_BODIES } from "../../domain/broadcasts/audience.js";
 
 const MAX_BYTES = 64;
 
@@ -66,4 +67,17 @@ export const cb = {
   goal: codec("r:goal", z.union([z.enum(GOALS), z.literal("done")])),
   summary: codec("r:sum", z.enum(["ok", "edit"])),
   summaryField: codec("r:ef", z.enum(EDITABLE_FIELDS)),
+  // broadcasts: the /broadcast conversation
+  bcBody: codec("bc:body", z.enum(SENDER_BODIES)),
+  bcAudience: codec("bc:aud", z.union([
+    z.enum(["prov", "com", "wide", "nation", "unit", "goal", "next", "cancel"]),
+    z.templateLiteral(["role.", z.enum(AUDIENCE_ROLES)]),
+    z.templateLiteral(["aff.", z.enum(AFFILIATIONS)]),
+  ])),
+  bcGoal: codec("bc:goal", z.union([z.enum(GOALS), z.literal("any")])),
+  bcSend: codec("bc:send", z.enum(["now", "later", "cancel"])),
+  // broadcasts: approvers' decisions (a/r + id), stop (id), failures' CSV (id)
+  bcDecide: codec("bca", z.string().regex(/^[ar]\.\d{1,9}$/)),
+  bcCancel: codec("bcx", z.string().regex(/^\d{1,9}$/)),
+  bcCsv: codec("bcr", z.string().regex(/^\d{1,9}$/)),
 } as const;

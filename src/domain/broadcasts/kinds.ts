@@ -1,0 +1,280 @@
+import type { Broadcast } from "../../generated/prisma/client.js";
+import { DEFAULT_LOCALE, isLocale, type Locale } from "../../i18n.js";
+import type { ClaimedDelivery, DeliveryEnv, DeliveryKind, RenderedMessage, RenderOutcome } from "../delivery/types.js";
+import { communeLabel, provinceLabel } from "../geo/labels.js";
+import { audienceSchema, SENDER_BODIES, topicOf, type SenderBody } from "./audience.js";
+import { AWAITING_APPROVAL, BROADCAST, BROADCAST_APPROVAL, BROADCAST_NOTICE, BROADCAST_REPORT, type BroadcastDeps } from "./broadcast-service.js";
+import { audienceLines, etaMinutes, formatCount, formatVnDateTime, plainPreview, progressLine, senderLine } from "./format.js";
+import { fillVariables, parseTelegramHtml, type VariableValues } from "./text.js";
+
+/** The progress message is edited at most this often, across every process (a Redis key). */
+export const PROGRESS_EVERY_MS = 3000;
+const APPROVAL_PREVIEW_CHARS = 2500;
+
+type Button = { text: string; callback_data: string };
+const keyboard = (rows: Button[][]) => ({ inline_keyboard: rows });
+const localeOf = (l: string | null): Locale => (isLocale(l) ? l : DEFAULT_LOCALE);
+const bodyOf = (b: Pick<Broadcast, "senderBody">): SenderBody => ((SENDER_BODIES as readonly string[]).includes(b.senderBody) ? (b.senderBody as SenderBody) : "other");
+
+export type BroadcastContent = Pick<Broadcast, "senderBody" | "senderProvinceCode" | "senderCommuneCode" | "text" | "mediaKind" | "mediaFileId">;
+
+/**
+ * One recipient's message, exactly as sent: the sender line, the text with their values, the mute
+ * button; a photo or document carries it as its caption.
+ */
+export async function composeMessage(d: BroadcastDeps, b: BroadcastContent, values: VariableValues, locale: Locale, sender?: string): Promise<RenderedMessage> {
+  const t = d.i18n.t(locale);
+  const body = bodyOf(b);
+  const line = sender ?? (await senderLine(d.geo, t, locale, body, b.senderProvinceCode, b.senderCommuneCode));
+  const text = `${line}\n\n${fillVariables(b.text, values)}`;
+  const reply_markup = keyboard([[{ text: t("broadcast:mute_button", { body: t(`broadcast:body.${body}`) }), callback_data: d.callbacks.mute(topicOf(body)) }]]);
+  if (b.mediaKind === "photo" && b.mediaFileId) return { method: "sendPhoto", payload: { photo: b.mediaFileId, caption: text, parse_mode: "HTML", reply_markup } };
+  if (b.mediaKind === "document" && b.mediaFileId) return { method: "sendDocument", payload: { document: b.mediaFileId, caption: text, parse_mode: "HTML", reply_markup } };
+  return { method: "sendMessage", payload: { text, parse_mode: "HTML", reply_markup, link_preview_options: { is_disabled: true } } };
+}
+
+function groupByRef(rows: readonly ClaimedDelivery[]): Map<string, ClaimedDelivery[]> {
+  const byRef = new Map<string, ClaimedDelivery[]>();
+  for (const r of rows) byRef.set(r.refId, [...(byRef.get(r.refId) ?? []), r]);
+  return byRef;
+}
+
+function skipAll(out: Map<string, RenderOutcome>, rows: readonly ClaimedDelivery[], skip: string): void {
+  for (const r of rows) out.set(r.id, { skip });
+}
+
+/** Broadcast ids are integers; a ref that is not one was not made by this module. */
+function idOf(ref: string): number | undefined {
+  const id = Number(ref.split("-")[0]);
+  return Number.isSafeInteger(id) && id > 0 ? id : undefined;
+}
+
+/** "broadcast": the announcement itself, one per recipient. */
+export function broadcastKind(d: BroadcastDeps): DeliveryKind {
+  return {
+    kind: BROADCAST,
+    async render(rows, env) {
+      const out = new Map<string, RenderOutcome>();
+      for (const [ref, batch] of groupByRef(rows)) {
+        const id = idOf(ref);
+        const b = id ? await d.prisma.broadcast.findUnique({ where: { id } }) : null;
+        if (!b) {
+          skipAll(out, batch, "broadcast missing");
+          continue;
+        }
+        if (b.state === "cancelled" || b.state === "rejected") {
+          skipAll(out, batch, `broadcast ${b.state}`);
+          continue;
+        }
+        if (b.state === "pending_approval") {
+          // Released too early (a restart resumed held rows): held again, re-opened on approval.
+          skipAll(out, batch, AWAITING_APPROVAL);
+          continue;
+        }
+        if (b.state === "scheduled") {
+          const { count } = await d.prisma.broadcast.updateMany({ where: { id: b.id, state: "scheduled" }, data: { state: "sending", startedAt: env.now() } });
+          if (count === 1) d.logger.info({ broadcast: b.id, state: "sending" }, "broadcast state");
+        }
+        // One query for the batch: names and places for the variables, and mutes as of now.
+        const people = await d.prisma.$queryRawUnsafe<Array<{
+          chat_id: bigint; full_name: string | null; commune_name: string | null; commune_type: string | null; province_name: string | null; province_type: string | null; muted: boolean;
+        }>>(
+          `SELECT x.chat_id, c.full_name, cm.name AS commune_name, cm.type AS commune_type, p.name AS province_name, p.type AS province_type,
+                  EXISTS (SELECT 1 FROM topic_mutes m WHERE m.user_id = x.chat_id AND m.topic = $2) AS muted
+             FROM unnest($1::bigint[]) AS x(chat_id)
+             LEFT JOIN learning_citizens c ON c.user_id = x.chat_id
+             LEFT JOIN communes cm ON cm.code = c.commune_code
+             LEFT JOIN provinces p ON p.code = c.province_code`,
+          batch.map((r) => String(r.chatId)), topicOf(bodyOf(b)),
+        );
+        const byChat = new Map(people.map((p) => [Number(p.chat_id), p]));
+        const senders = new Map<Locale, string>();
+        for (const row of batch) {
+          const person = byChat.get(row.chatId);
+          if (!person?.full_name) {
+            out.set(row.id, { skip: "erased" });
+            continue;
+          }
+          if (person.muted) {
+            out.set(row.id, { skip: "muted" });
+            continue;
+          }
+          const locale = localeOf(row.locale);
+          let sender = senders.get(locale);
+          if (sender === undefined) {
+            sender = await senderLine(d.geo, d.i18n.t(locale), locale, bodyOf(b), b.senderProvinceCode, b.senderCommuneCode);
+            senders.set(locale, sender);
+          }
+          const values = {
+            name: person.full_name,
+            commune: person.commune_name ? communeLabel({ name: person.commune_name, type: person.commune_type ?? "" }, locale) : "",
+            province: person.province_name ? provinceLabel({ name: person.province_name, type: person.province_type ?? "" }, locale, "full") : "",
+          };
+          out.set(row.id, await composeMessage(d, b, values, locale, sender));
+        }
+      }
+      return out;
+    },
+    async onRecorded(refIds, env) {
+      for (const ref of refIds) {
+        const id = idOf(ref);
+        if (id) await progress(d, id, env);
+      }
+    },
+  };
+}
+
+/** The author's progress message, edited in place; the end of a broadcast, recorded once. */
+async function progress(d: BroadcastDeps, id: number, env: DeliveryEnv): Promise<void> {
+  const ref = String(id);
+  if (!(await d.ledger.hasOpen(BROADCAST, ref))) {
+    const now = env.now();
+    // Exactly once across processes: only the update that moves it out of "sending" reports.
+    const done = await d.prisma.$queryRawUnsafe<Array<{ id: number }>>(
+      `UPDATE broadcasts SET state = 'done', finished_at = $2::timestamp WHERE id = $1 AND state = 'sending' RETURNING id`,
+      id, now.toISOString().replace("Z", ""),
+    );
+    if (done.length === 0) return;
+    const b = await d.prisma.broadcast.findUniqueOrThrow({ where: { id } });
+    const counts = await d.ledger.counts(BROADCAST, ref);
+    d.logger.info({ broadcast: id, state: "done", sent: counts.sent, failed: counts.failed, blocked: counts.blocked }, "broadcast state");
+    await editProgress(d, b, env, undefined);
+    if (b.authorId) await d.deliveries.schedule(BROADCAST_REPORT, ref, [Number(b.authorId)], now);
+    return;
+  }
+  const b = await d.prisma.broadcast.findUnique({ where: { id } });
+  if (!b?.progressChatId || b.state !== "sending") return;
+  if ((await d.redis.set(`bc:progress:${id}`, "1", "PX", PROGRESS_EVERY_MS, "NX")) !== "OK") return;
+  await editProgress(d, b, env, d.callbacks.cancel(id));
+}
+
+/** The progress text: "📤 Thông báo #12" and "1 240 / 5 000 · ✓ 1 230 · ✗ 10 · còn ~3 phút". */
+export async function progressText(d: BroadcastDeps, b: Broadcast, locale: Locale, now: Date): Promise<string> {
+  const t = d.i18n.t(locale);
+  const counts = await d.ledger.counts(BROADCAST, String(b.id));
+  const line = progressLine(t, locale, counts, b.state === "sending" ? etaMinutes(counts, b.startedAt, now) : undefined);
+  return t(b.state === "done" ? "broadcast:progress.done" : "broadcast:progress.sending", { id: b.id, line, interpolation: { escapeValue: false } });
+}
+
+async function editProgress(d: BroadcastDeps, b: Broadcast, env: DeliveryEnv, cancelData: string | undefined): Promise<void> {
+  if (!b.progressChatId || !b.progressMessageId) return;
+  const locale = localeOf((await d.prisma.user.findUnique({ where: { id: b.progressChatId }, select: { locale: true } }))?.locale ?? null);
+  const t = d.i18n.t(locale);
+  const text = await progressText(d, b, locale, env.now());
+  const reply_markup = cancelData ? keyboard([[{ text: t("broadcast:cancel_button"), callback_data: cancelData }]]) : keyboard([]);
+  await env
+    .call("editMessageText", { chat_id: Number(b.progressChatId), message_id: b.progressMessageId, text, parse_mode: "HTML", reply_markup })
+    // Unchanged text, or a message the author deleted: progress is a courtesy, never a failure.
+    .catch((err: unknown) => d.logger.debug({ err, broadcast: b.id }, "progress message not edited"));
+}
+
+/** "broadcast_report": the final numbers to the author, with the failures' CSV on request. */
+export function reportKind(d: BroadcastDeps): DeliveryKind {
+  return {
+    kind: BROADCAST_REPORT,
+    async render(rows) {
+      const out = new Map<string, RenderOutcome>();
+      for (const row of rows) {
+        const id = idOf(row.refId);
+        const b = id ? await d.prisma.broadcast.findUnique({ where: { id } }) : null;
+        if (!b) {
+          out.set(row.id, { skip: "broadcast missing" });
+          continue;
+        }
+        out.set(row.id, await reportMessage(d, b, localeOf(row.locale)));
+      }
+      return out;
+    },
+  };
+}
+
+export async function reportMessage(d: BroadcastDeps, b: Broadcast, locale: Locale): Promise<RenderedMessage> {
+  const t = d.i18n.t(locale);
+  const c = await d.ledger.counts(BROADCAST, String(b.id));
+  const n = (x: number) => formatCount(x, locale);
+  const text = t("broadcast:report.text", {
+    id: b.id, total: n(c.total), sent: n(c.sent), blocked: n(c.blocked), failed: n(c.failed), cancelled: n(c.cancelled), ambiguous: n(c.ambiguous),
+  });
+  const rows = c.failed + c.blocked > 0 ? [[{ text: t("broadcast:report.csv_button"), callback_data: d.callbacks.csv(b.id) }]] : [];
+  return { method: "sendMessage", payload: { text, parse_mode: "HTML", reply_markup: keyboard(rows) } };
+}
+
+/** "broadcast_approval": a request to approve, with a preview, the audience and the count. */
+export function approvalKind(d: BroadcastDeps): DeliveryKind {
+  return {
+    kind: BROADCAST_APPROVAL,
+    async render(rows) {
+      const out = new Map<string, RenderOutcome>();
+      for (const [ref, batch] of groupByRef(rows)) {
+        const id = idOf(ref);
+        const b = id ? await d.prisma.broadcast.findUnique({ where: { id } }) : null;
+        if (!b || b.state !== "pending_approval") {
+          skipAll(out, batch, "decided");
+          continue;
+        }
+        const byLocale = new Map<Locale, RenderedMessage>();
+        for (const row of batch) {
+          const locale = localeOf(row.locale);
+          let message = byLocale.get(locale);
+          if (!message) {
+            message = await approvalMessage(d, b, locale);
+            byLocale.set(locale, message);
+          }
+          out.set(row.id, message);
+        }
+      }
+      return out;
+    },
+  };
+}
+
+export async function approvalMessage(d: BroadcastDeps, b: Broadcast, locale: Locale): Promise<RenderedMessage> {
+  const t = d.i18n.t(locale);
+  const audience = audienceSchema.parse(b.audience);
+  const parsed = parseTelegramHtml(b.text);
+  const text = t("broadcast:approval.text", {
+    id: b.id,
+    sender: await senderLine(d.geo, t, locale, bodyOf(b), b.senderProvinceCode, b.senderCommuneCode),
+    audience: (await audienceLines(d.geo, t, locale, audience)).join("\n"),
+    count: formatCount(b.recipientCount, locale),
+    when: b.scheduledAt ? formatVnDateTime(b.scheduledAt, locale) : t("broadcast:approval.when_approved"),
+    media: b.mediaKind ? t(`broadcast:approval.media_${b.mediaKind}`) : "",
+    preview: plainPreview(parsed.ok ? parsed.text : b.text, APPROVAL_PREVIEW_CHARS),
+    interpolation: { escapeValue: false },
+  });
+  const reply_markup = keyboard([[
+    { text: t("broadcast:approval.approve"), callback_data: d.callbacks.approve(b.id) },
+    { text: t("broadcast:approval.reject"), callback_data: d.callbacks.reject(b.id) },
+  ]]);
+  return { method: "sendMessage", payload: { text, parse_mode: "HTML", reply_markup } };
+}
+
+/** "broadcast_notice": tells the author their broadcast was approved or rejected (ref "12-approved"). */
+export function noticeKind(d: BroadcastDeps): DeliveryKind {
+  return {
+    kind: BROADCAST_NOTICE,
+    async render(rows) {
+      const out = new Map<string, RenderOutcome>();
+      for (const row of rows) {
+        const id = idOf(row.refId);
+        const outcome = row.refId.endsWith("-rejected") ? "rejected" : "approved";
+        const b = id ? await d.prisma.broadcast.findUnique({ where: { id } }) : null;
+        if (!b) {
+          out.set(row.id, { skip: "broadcast missing" });
+          continue;
+        }
+        const locale = localeOf(row.locale);
+        const t = d.i18n.t(locale);
+        const when = b.scheduledAt && b.state === "scheduled" ? formatVnDateTime(b.scheduledAt, locale) : undefined;
+        const text = t(`broadcast:notice.${outcome}${outcome === "approved" && when ? "_scheduled" : ""}`, { id: b.id, when });
+        out.set(row.id, { method: "sendMessage", payload: { text, parse_mode: "HTML" } });
+      }
+      return out;
+    },
+  };
+}
+
+/** Every kind this module owns, for `deliveryKinds.register`. */
+export function broadcastKinds(d: BroadcastDeps): DeliveryKind[] {
+  return [broadcastKind(d), approvalKind(d), noticeKind(d), reportKind(d)];
+}
