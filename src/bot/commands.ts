@@ -19,6 +19,8 @@ export const COMMANDS: ReadonlyArray<{ command: string; role: Role }> = [
   { command: "cancel", role: "resident" },
   { command: "help", role: "resident" },
   { command: "unit", role: "officer" },
+  { command: "broadcast", role: "officer" },
+  { command: "broadcasts", role: "officer" },
   { command: "invite", role: "admin" },
   { command: "officers", role: "admin" },
 ];

@@ -3,6 +3,7 @@ import { sequentialize } from "@grammyjs/runner";
 import { Bot, Composer, session, type BotConfig } from "grammy";
 import type { BotContext, ConvContext, Deps, SessionData } from "./context.js";
 import { adminFeature } from "./features/admin.js";
+import { broadcastsFeature } from "./features/broadcasts.js";
 import { cancelFeature } from "./features/cancel.js";
 import { groupFeature } from "./features/group.js";
 import { helpFeature } from "./features/help.js";
@@ -15,6 +16,7 @@ import { settingsFeature } from "./features/settings.js";
 import { startFeature } from "./features/start.js";
 import { unhandledFeature } from "./features/unhandled.js";
 import { EDIT_PROFILE, editProfile } from "./flows/edit-profile.js";
+import { BROADCAST_FLOW, broadcastFlow } from "./flows/broadcast.js";
 import { GUARDIAN_CONSENT, guardianConsent } from "./flows/guardian-consent.js";
 import { REGISTRATION, registration } from "./flows/registration.js";
 import { keepFlowOnError } from "./flows/resilient.js";
@@ -69,11 +71,13 @@ export function createBot(token: string, deps: Deps, config?: BotConfig<BotConte
   dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(registration), { id: REGISTRATION }));
   dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(editProfile), { id: EDIT_PROFILE }));
   dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(guardianConsent), { id: GUARDIAN_CONSENT }));
+  dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(broadcastFlow), { id: BROADCAST_FLOW }));
 
   // Every feature narrows itself (private chats, groups, updates without a chat) on its first line.
   const features = new Composer<BotContext>();
   features.use(membershipFeature, startFeature, languageFeature, helpFeature, profileFeature, privacyFeature, officerFeature, adminFeature);
   features.use(settingsFeature);
+  features.use(broadcastsFeature);
   features.use(groupFeature);
   features.use(unhandledFeature);
   guarded.use(features);

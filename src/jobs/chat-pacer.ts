@@ -19,12 +19,41 @@ return math.max(1, tonumber(oldest[2]) + tonumber(ARGV[2]) - tonumber(ARGV[1]))
 
 type PacedRedis = Redis & { khbPaceTake(key: string, now: number, windowMs: number, max: number, member: string): Promise<number> };
 
+/**
+ * Telegram's bulk limit (about 30 messages/s, 1,000 with paid broadcasting) as a sliding window of
+ * the sends of every worker of every process. BullMQ's own limiter counts in fixed windows, which
+ * lets any sliding second hold up to a third more than the limit (and Telegram answers 429s).
+ * The window is a little longer than a second: a request taken 1,000 ms after another may reach
+ * Telegram a few milliseconds sooner.
+ */
+export class GlobalRate {
+  private readonly redis: PacedRedis;
+  private seq = 0;
+  readonly windowMs: number;
+
+  constructor(redis: Redis, private readonly prefix: string, readonly perSecond: number, marginMs = 15) {
+    if (!(redis as unknown as Partial<PacedRedis>).khbPaceTake) redis.defineCommand("khbPaceTake", { numberOfKeys: 1, lua: TAKE });
+    this.redis = redis as PacedRedis;
+    this.windowMs = 1_000 + marginMs;
+  }
+
+  /** Waits until a send may go, and counts it. */
+  async take(): Promise<void> {
+    for (;;) {
+      const now = Date.now();
+      const wait = await this.redis.khbPaceTake(`${this.prefix}:rate:global`, now, this.windowMs, this.perSecond, `${now}-${process.pid}-${this.seq++}`);
+      if (wait === 0) return;
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
+}
+
 export class ChatPacer {
   private readonly redis: PacedRedis;
   private seq = 0;
 
   constructor(redis: Redis, private readonly prefix: string) {
-    redis.defineCommand("khbPaceTake", { numberOfKeys: 1, lua: TAKE });
+    if (!(redis as unknown as Partial<PacedRedis>).khbPaceTake) redis.defineCommand("khbPaceTake", { numberOfKeys: 1, lua: TAKE });
     this.redis = redis as PacedRedis;
   }
 

@@ -4,7 +4,7 @@ import type { ClaimedRow, Ledger, RowOutcome } from "../domain/delivery/ledger.j
 import type { DeliveryEnv, DeliveryKind, DeliveryKinds, RenderOutcome } from "../domain/delivery/types.js";
 import type { Logger } from "../logger.js";
 import { Batcher } from "./batcher.js";
-import { ChatPacer } from "./chat-pacer.js";
+import { ChatPacer, GlobalRate } from "./chat-pacer.js";
 import {
   RELEASE_QUEUE, SEND_ATTEMPTS, SEND_QUEUE, sendJobId, type DeliveryQueues, type ReleaseJobData, type SendJobData,
 } from "./queues.js";
@@ -56,6 +56,7 @@ export class DeliveryWorker {
   private readonly releaseWorker: Worker<ReleaseJobData>;
   private readonly sendWorker: Worker<SendJobData>;
   private readonly pacer: ChatPacer;
+  private readonly rate: GlobalRate;
   private readonly claims: Batcher<string, ClaimedRow | undefined>;
   private readonly records: Batcher<RowOutcome, undefined>;
   private readonly unreachable: Batcher<number, undefined>;
@@ -73,6 +74,7 @@ export class DeliveryWorker {
       now: o.now,
     };
     this.pacer = new ChatPacer(o.connection as never, o.prefix);
+    this.rate = new GlobalRate(o.connection as never, o.prefix, o.ratePerSecond);
     this.claims = new Batcher(async (ids) => {
       const rows = new Map((await ledger.claim(ids)).map((r) => [r.id, r]));
       return ids.map((id) => rows.get(id));
@@ -88,8 +90,9 @@ export class DeliveryWorker {
     this.notifier = new RecordedNotifier(o.kinds, this.env, o.logger);
 
     const rate = o.ratePerSecond;
-    // Small windows: BullMQ's windows are fixed, so 3 per 100 ms keeps any sliding second near 30.
-    const limiter = rate >= 10 ? { max: Math.round(rate / 10), duration: 100 } : { max: rate, duration: 1_000 };
+    // The exact rate is GlobalRate's sliding window; BullMQ's limiter (fixed windows) only keeps
+    // jobs from piling up in the workers, and carries the 429 pause to every process.
+    const limiter = { max: Math.ceil(rate * 1.2), duration: 1_000 };
     const lockDuration = o.lockDurationMs ?? 10_000;
     const common = { connection: o.connection, prefix: o.prefix, lockDuration, stalledInterval: Math.max(1_000, lockDuration / 2), maxStalledCount: 10 };
     this.releaseWorker = new Worker<ReleaseJobData>(RELEASE_QUEUE, (job) => this.release(job), { ...common, concurrency: 4 });
@@ -147,6 +150,7 @@ export class DeliveryWorker {
     const rendered = await this.renderer(kind).push(row);
     if ("skip" in rendered) return this.finish(row, { id, state: "cancelled", error: rendered.skip });
 
+    await this.rate.take();
     if (Date.now() < this.pausedUntil) {
       // A 429 arrived while this job was on its way: it waits the pause out like the rest.
       await this.records.push({ id, state: "queued" });

@@ -9,9 +9,12 @@ import type { DeliveryCounts, DeliveryScheduler } from "../delivery/types.js";
 import type { GeoService } from "../geo/geo-service.js";
 import { communeLabel, provinceLabel } from "../geo/labels.js";
 import { roleAtLeast, scopeOf, type Access, type UserService } from "../users/user-service.js";
-import { audienceSchema, needsApproval, recipientsSql, scopeCovers, SENDER_BODIES, topicOf, type Audience, type SenderBody } from "./audience.js";
+import { audienceOfScope, audienceSchema, bodyOfAffiliation, needsApproval, recipientsSql, scopeCovers, SENDER_BODIES, topicOf, type Audience, type SenderBody } from "./audience.js";
 import { toCsv } from "./csv.js";
-import { senderLine } from "./format.js";
+import { placeText, senderLine } from "./format.js";
+import { composeMessage } from "./kinds.js";
+import type { RenderedMessage } from "../delivery/types.js";
+import type { Scope } from "../users/user-service.js";
 import { checkBroadcastText } from "./text.js";
 
 export const BROADCAST = "broadcast";
@@ -94,6 +97,47 @@ class Rollback extends Error {}
  */
 export class BroadcastService {
   constructor(private readonly d: BroadcastDeps) {}
+
+  get approvalThreshold(): number {
+    return this.d.approvalThreshold;
+  }
+
+  /** Where a composer starts: their role, scope, starting audience and the body they belong to. */
+  async composerStart(authorId: string): Promise<{ ok: false } | { ok: true; admin: boolean; scope: Scope; audience: Audience; body?: SenderBody }> {
+    const access = await this.d.users.access(authorId);
+    if (!roleAtLeast(access.role, "officer")) return { ok: false };
+    const citizen = await this.d.prisma.learningCitizen.findUnique({ where: { userId: BigInt(authorId) }, select: { affiliation: true } });
+    const body = bodyOfAffiliation(citizen?.affiliation);
+    return { ok: true, admin: access.role === "admin", scope: access.scope, audience: audienceOfScope(access), ...(body ? { body } : {}) };
+  }
+
+  /** The count a composer sees as the filters change; the role and scope are checked every time. */
+  async countFor(authorId: string, audience: Audience, body: SenderBody): Promise<{ ok: true; count: number } | { ok: false; reason: "forbidden" | "out_of_scope" | "invalid" }> {
+    const parsed = audienceSchema.safeParse(audience);
+    if (!parsed.success || !(await this.placeValid(parsed.data))) return { ok: false, reason: "invalid" };
+    const access = await this.d.users.access(authorId);
+    if (!roleAtLeast(access.role, "officer")) return { ok: false, reason: "forbidden" };
+    if (!scopeCovers(access, parsed.data)) {
+      this.d.logger.warn({ user: authorId }, "refused an audience outside the officer's scope");
+      return { ok: false, reason: "out_of_scope" };
+    }
+    return { ok: true, count: await this.count(parsed.data, body) };
+  }
+
+  /** The message exactly as recipients will get it, filled with the composer's own details. */
+  async preview(authorId: string, draft: Pick<Draft, "senderBody" | "audience" | "text" | "media">, locale: Locale): Promise<RenderedMessage> {
+    const access = await this.d.users.access(authorId);
+    const place = this.senderPlace(access, draft.audience);
+    return composeMessage(this.d, {
+      senderBody: draft.senderBody, senderProvinceCode: place.provinceCode, senderCommuneCode: place.communeCode,
+      text: draft.text, mediaKind: draft.media?.kind ?? null, mediaFileId: draft.media?.fileId ?? null,
+    }, await this.previewValues(authorId, locale), locale);
+  }
+
+  /** "Tỉnh Lào Cai" / "Xã Lũng Cú, Tuyên Quang" / "Toàn quốc", for the confirmation (unescaped). */
+  audiencePlace(audience: Audience, locale: Locale): Promise<string> {
+    return placeText(this.d.geo, this.d.i18n.t(locale), locale, audience.provinceCode, audience.communeCode);
+  }
 
   /** Recipients an audience has right now (unreachable and muted people excluded). */
   async count(audience: Audience, body: SenderBody): Promise<number> {
