@@ -123,7 +123,8 @@ async function main(): Promise<void> {
   let current: BotUnderTest | undefined;
   const rss: Watch = { peakMb: 0, stop: () => {} };
   watchRss(() => current, rss);
-  const env = (paid: boolean): NodeJS.ProcessEnv => ({ PAID_BROADCAST: paid ? "true" : "false", QUEUE_PREFIX: `bench${Date.now()}` });
+  // One queue prefix per scenario: a restart must find the jobs the killed process left.
+  const env = (paid: boolean, scenario: number): NodeJS.ProcessEnv => ({ PAID_BROADCAST: paid ? "true" : "false", QUEUE_PREFIX: `bench${scenario}x${process.pid}` });
   try {
     // 1. 3,000 at the free limit.
     const base1 = 100_000_000;
@@ -131,22 +132,28 @@ async function main(): Promise<void> {
     await seed(lane, base1, RECIPIENTS);
     const stats0 = api.fake.sendStats().rateLimited;
     const t0 = Date.now();
-    current = await startBot(api, lane.dataDir, redisUrl, lane.databaseUrl, env(false));
+    current = await startBot(api, lane.dataDir, redisUrl, lane.databaseUrl, env(false, 1));
     await until("free broadcast delivered", () => reached(api, base1, RECIPIENTS).distinct === RECIPIENTS, RECIPIENTS / 30 * 1000 * 2 + 60_000);
     const free = reached(api, base1, RECIPIENTS);
     const freeRate = (RECIPIENTS - 1) / ((free.last - free.first) / 1000);
     const rateLimited = api.fake.sendStats().rateLimited - stats0;
+    const times = api.fake.acceptedSends().map((s) => s.at).sort((a, b) => a - b);
+    let busiest = 0;
+    for (let i = 0, j = 0; i < times.length; i++) {
+      while (times[i]! - times[j]! >= 1000) j++;
+      busiest = Math.max(busiest, i - j + 1);
+    }
     await new Promise((r) => setTimeout(r, 2_000)); // late duplicates would show here
     const freeAfter = reached(api, base1, RECIPIENTS);
     await current.stop();
     current = undefined;
-    console.log(`free: ${RECIPIENTS} recipients in ${((Date.now() - t0) / 1000).toFixed(1)} s (incl. start-up); ${freeRate.toFixed(2)} msg/s = ${(freeRate / 30).toFixed(3)} of 30/s; lost ${RECIPIENTS - freeAfter.distinct}; duplicates ${freeAfter.duplicates}; 429s ${rateLimited} (${(100 * rateLimited / RECIPIENTS).toFixed(2)} % of sends)`);
+    console.log(`free: ${RECIPIENTS} recipients in ${((Date.now() - t0) / 1000).toFixed(1)} s (incl. start-up); ${freeRate.toFixed(2)} msg/s = ${(freeRate / 30).toFixed(3)} of 30/s; lost ${RECIPIENTS - freeAfter.distinct}; duplicates ${freeAfter.duplicates}; 429s ${rateLimited} (${(100 * rateLimited / RECIPIENTS).toFixed(2)} % of sends); busiest second as Telegram saw it: ${busiest}`);
 
     // 2. 20,000 paid at 1,000/s.
     const base2 = 200_000_000;
     for (let i = 1; i <= PAID_RECIPIENTS; i++) api.fake.registerChat(base2 + i);
     await seed(lane, base2, PAID_RECIPIENTS);
-    current = await startBot(api, lane.dataDir, redisUrl, lane.databaseUrl, env(true));
+    current = await startBot(api, lane.dataDir, redisUrl, lane.databaseUrl, env(true, 2));
     await until("paid broadcast delivered", () => reached(api, base2, PAID_RECIPIENTS).distinct === PAID_RECIPIENTS, 300_000);
     const paid = reached(api, base2, PAID_RECIPIENTS);
     const paidRate = (PAID_RECIPIENTS - 1) / ((paid.last - paid.first) / 1000);
@@ -158,13 +165,13 @@ async function main(): Promise<void> {
     const base3 = 300_000_000;
     for (let i = 1; i <= RECIPIENTS; i++) api.fake.registerChat(base3 + i);
     const crashRef = await seed(lane, base3, RECIPIENTS);
-    current = await startBot(api, lane.dataDir, redisUrl, lane.databaseUrl, env(false));
+    current = await startBot(api, lane.dataDir, redisUrl, lane.databaseUrl, env(false, 3));
     await until("half delivered", () => reached(api, base3, RECIPIENTS).distinct >= RECIPIENTS / 2, RECIPIENTS / 30 * 1000 + 60_000);
     process.kill(current.pid, "SIGKILL");
     await new Promise((r) => setTimeout(r, 500));
     const atKill = reached(api, base3, RECIPIENTS).distinct;
     const restartAt = Date.now();
-    current = await startBot(api, lane.dataDir, redisUrl, lane.databaseUrl, env(false));
+    current = await startBot(api, lane.dataDir, redisUrl, lane.databaseUrl, env(false, 3));
     await until("crash broadcast delivered", () => reached(api, base3, RECIPIENTS).distinct === RECIPIENTS, RECIPIENTS / 30 * 1000 + 120_000);
     const resumedIn = (Date.now() - restartAt) / 1000;
     await new Promise((r) => setTimeout(r, 2_000));

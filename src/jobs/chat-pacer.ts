@@ -31,7 +31,7 @@ export class GlobalRate {
   private seq = 0;
   readonly windowMs: number;
 
-  constructor(redis: Redis, private readonly prefix: string, readonly perSecond: number, marginMs = 15) {
+  constructor(redis: Redis, private readonly prefix: string, readonly perSecond: number, marginMs = 25) {
     if (!(redis as unknown as Partial<PacedRedis>).khbPaceTake) redis.defineCommand("khbPaceTake", { numberOfKeys: 1, lua: TAKE });
     this.redis = redis as PacedRedis;
     this.windowMs = 1_000 + marginMs;

@@ -98,7 +98,9 @@ export class DeliveryWorker {
     this.releaseWorker = new Worker<ReleaseJobData>(RELEASE_QUEUE, (job) => this.release(job), { ...common, concurrency: 4 });
     this.sendWorker = new Worker<SendJobData>(SEND_QUEUE, (job, token) => this.send(job, token), {
       ...common,
-      concurrency: o.concurrency ?? Math.min(200, Math.max(10, Math.ceil(rate / 2))),
+      // Enough jobs in flight to keep the rate busy, few enough that a crash leaves few rows
+      // "sending" (each counted ambiguous after the restart).
+      concurrency: o.concurrency ?? Math.min(200, Math.max(6, Math.ceil(rate / 5))),
       limiter,
     });
     for (const w of [this.releaseWorker, this.sendWorker]) {

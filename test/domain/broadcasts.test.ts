@@ -264,7 +264,7 @@ describe("delivery kinds", () => {
     expect(first).toMatch(/^📢 Bộ đội Biên phòng · (Xã|Phường|Đặc khu) .+, .+$/);
     expect(first).toContain(place.name);
     expect(body).toBe(`Chào <b>Lò Thị &lt;Mai&gt;</b> ở ${place.type === "xã" ? "Xã" : place.type === "phường" ? "Phường" : "Đặc khu"} ${place.name}, ${prov.type === "tỉnh" ? "Tỉnh" : "Thành phố"} ${prov.name}.`);
-    expect(mine.payload.reply_markup.inline_keyboard[0]![0]).toEqual({ text: "🔕 Tắt thông báo từ Bộ đội Biên phòng", callback_data: "mute:ann:border_guard" });
+    expect(mine.payload.reply_markup.inline_keyboard[0]![0]).toEqual({ text: "🔕 Tắt thông báo từ Bộ đội Biên phòng", callback_data: "mute:off:ann:border_guard" });
     // The fake Bot API accepts the HTML.
     expect(parseHtml(mine.payload.text).text.split("\n")[2]).toContain("Lò Thị <Mai>");
 

@@ -39,6 +39,8 @@ export interface HarnessOptions {
   flood?: FloodOptions;
   /** A Redis client of the test's own (e.g. on a redis-server the test stops and starts). */
   redis?: Redis;
+  /** The clock every service reads (a ManualClock's `now` to move time). */
+  now?: () => Date;
   /** Counts this bot's updates (khb_updates_total). */
   metrics?: Metrics;
 }
@@ -71,8 +73,9 @@ export class Harness {
     const level = process.env.TEST_LOG_LEVEL ?? "warn";
     const logger = createLogger(level, { write: (line: string) => void logged.push(JSON.parse(line) as LogLine) });
     // BullMQ keys live under their own prefix (BullMQ refuses ioredis' keyPrefix).
-    const queues = openQueues(createQueueRedis(inject("redisUrl"), "queue"), `t-${redisPrefix.replace(/[^A-Za-z0-9]/g, "")}`);
-    const deps = createDeps({ prisma: db.prisma, redis, i18n: await createI18n(), logger, adminIds: new Set(opts.adminIds ?? []), queues });
+    const queuePrefix = `t-${redisPrefix.replace(/[^A-Za-z0-9]/g, "")}`;
+    const queues = openQueues(createQueueRedis(inject("redisUrl"), "queue"), queuePrefix);
+    const deps = createDeps({ prisma: db.prisma, redis, i18n: await createI18n(), logger, adminIds: new Set(opts.adminIds ?? []), queues, now: opts.now });
     const bot = createBot(
       DEFAULT_BOT_TOKEN,
       deps,
@@ -80,6 +83,11 @@ export class Harness {
       { flood: opts.flood ?? { limit: 10_000, windowMs: 1_000, maxQueuedPerChat: 8 }, metrics: opts.metrics },
     );
     return new Harness(bot, fake, db, redis, deps, redisPrefix, queues, !opts.db, logged);
+  }
+
+  /** BullMQ's key prefix of this harness's delivery queues (a TestEngine works them). */
+  get queuePrefix(): string {
+    return `t-${this.redisPrefix.replace(/[^A-Za-z0-9]/g, "")}`;
   }
 
   /** Forgets what was logged (each test starts with an empty log). */

@@ -39,8 +39,19 @@ function minimalMessage(m: Message): Message {
       ? { phone_number: m.contact.phone_number, first_name: m.contact.first_name, user_id: m.contact.user_id }
       : { phone_number: "", first_name: "" };
   }
-  // Other kinds (stickers, photos, documents, locations…) keep only their identity: a message
-  // without text or contact is answered as "I can only read text and buttons".
+  // A photo or a file (an officer's broadcast, an import): the largest size's file id, the file's
+  // name and type, and the caption; never the bytes, which stay with Telegram.
+  if (m.photo?.length) {
+    const { file_id, file_unique_id, width, height } = m.photo.at(-1)!;
+    kept.photo = [{ file_id, file_unique_id, width, height }];
+  }
+  if (m.document) {
+    const { file_id, file_unique_id, file_name, mime_type, file_size } = m.document;
+    kept.document = { file_id, file_unique_id, file_name, mime_type, file_size };
+  }
+  if ((m.photo?.length || m.document) && m.caption !== undefined) kept.caption = m.caption;
+  // Other kinds (stickers, voice, locations…) keep only their identity: a message without text,
+  // contact or file is answered as "I can only read text and buttons".
   // Group service messages the features read (the bot added to or removed from a group).
   if (m.new_chat_members) kept.new_chat_members = m.new_chat_members;
   if (m.left_chat_member) kept.left_chat_member = m.left_chat_member;
