@@ -8,6 +8,7 @@ import { GuardianRequests } from "../domain/citizens/guardian-requests.js";
 import { citizenDataParts } from "../domain/citizens/personal-data.js";
 import { GeoService } from "../domain/geo/geo-service.js";
 import { deliveryDataParts } from "../domain/delivery/personal-data.js";
+import { broadcastDataParts } from "../domain/broadcasts/personal-data.js";
 import { PersonalDataRegistry, type PersonalDataPart } from "../domain/privacy/registry.js";
 import { topicMuteDataParts } from "../domain/settings/personal-data.js";
 import { TopicMutes } from "../domain/settings/topic-mutes.js";
@@ -76,7 +77,7 @@ export function createDeps(input: DepsInput): Deps {
   // Order matters for erasure: the records that point at the user row go before it.
   for (const part of [...citizenDataParts(input.prisma), ...userDataParts(input.prisma)]) privacy.register(part);
   // Keyed by Telegram id with no foreign key to users, so their place in the order is free.
-  for (const part of [...topicMuteDataParts(input.prisma), ...deliveryDataParts(input.prisma)]) privacy.register(part);
+  for (const part of [...topicMuteDataParts(input.prisma), ...deliveryDataParts(input.prisma), ...broadcastDataParts(input.prisma)]) privacy.register(part);
   privacy.register(storedPart("unfinished_flow", conversations));
   privacy.register({
     key: "guardian_request",

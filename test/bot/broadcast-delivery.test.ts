@@ -86,7 +86,7 @@ describe("a broadcast delivered", () => {
 
     // Lan mutes the border guard from the message itself; the next broadcast skips her.
     const lanUser = h.user(lan);
-    const answered = await lanUser.sendUpdate(callbackQuery(lanUser.tg, (toLan!.reply_markup as InlineKeyboardMarkup).inline_keyboard[0]![0]!.callback_data as string, toLan!));
+    const answered = await lanUser.sendUpdate(callbackQuery(lanUser.tg, ((toLan!.reply_markup as InlineKeyboardMarkup).inline_keyboard[0]![0] as { callback_data: string }).callback_data, toLan!));
     expect(answered.join(" ")).toMatch(/Đã tắt thông báo từ Bộ đội Biên phòng/);
     await o.send("/broadcast");
     await o.press("Bộ đội Biên phòng");
@@ -139,5 +139,31 @@ describe("a broadcast delivered", () => {
     await admin.press("Duyệt");
     await eventually(() => received(p).length === 1, "sent after approval");
     await eventually(() => received(author.id).some((m) => /duyệt/i.test(m.text ?? "")), "author told");
+  });
+
+  it("an officer's /mydata lists the broadcasts they wrote, and /deleteme keeps the announcement without its author", async () => {
+    const { province, communes: [a] } = await freshPlace();
+    const p = await citizen(province, a!.code, "Vàng Thị Dung");
+    const o = await officer({ province, commune: a!.code });
+    await o.send("/broadcast");
+    await o.press("Công an");
+    await o.send("Họp tổ dân phố tối nay");
+    await o.press("Tiếp tục");
+    await o.press("Gửi ngay");
+    const bc = await lastBroadcast(o.id);
+    await eventually(() => received(p).length === 1, "delivered");
+
+    await o.send("/mydata");
+    const mine = JSON.parse(h.fake.lastDocument(o.id)!.content.toString("utf8")) as { broadcasts: Array<{ id: number; text: string; role: string }> };
+    expect(mine.broadcasts).toEqual([expect.objectContaining({ id: bc.id, text: "Họp tổ dân phố tối nay", role: "author" })]);
+    const theirs = h.user(p);
+    await theirs.send("/mydata");
+    const data = JSON.parse(h.fake.lastDocument(p)!.content.toString("utf8")) as { deliveries: Array<{ kind: string; ref: string; state: string }> };
+    expect(data.deliveries).toEqual([expect.objectContaining({ kind: "broadcast", ref: String(bc.id), state: "sent" })]);
+
+    expect((await o.send("/deleteme"))[0]).toContain("các thông báo bạn đã soạn hoặc duyệt");
+    await o.press("Xóa");
+    const kept = await h.db.prisma.broadcast.findUniqueOrThrow({ where: { id: bc.id } });
+    expect(kept).toMatchObject({ authorId: null, progressChatId: null, text: "Họp tổ dân phố tối nay", state: "done" });
   });
 });
