@@ -3,6 +3,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, inject, it } from "vitest";
+import { Ledger } from "../../src/domain/delivery/ledger.js";
+import { createQueueRedis } from "../../src/infra/queue-redis.js";
+import { Deliveries } from "../../src/jobs/delivery-scheduler.js";
+import { openQueues } from "../../src/jobs/queues.js";
 import { seedBroadcast } from "../support/broadcast-seed.js";
 import { BotProcess, botEnv, stopAllBotProcesses } from "../support/bot-process.js";
 import { createSeededDatabase, currentLane } from "../support/database.js";
@@ -17,7 +21,7 @@ afterEach(async () => {
 });
 
 /** A fake Telegram with Telegram's limits, a seeded database with `n` people and a broadcast to them. */
-async function scene(n: number, base: number) {
+async function scene(n: number, base: number, opts: { seedLater?: boolean } = {}) {
   const server = await startFakeBotApiServer({ recordCalls: false });
   server.fake.setLimits({ globalPerSecond: 30, perChatPerSecond: 1 });
   cleanups.push(() => server.close());
@@ -27,14 +31,21 @@ async function scene(n: number, base: number) {
   cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
   const database = await createSeededDatabase(dataDir);
   cleanups.push(() => database.drop());
-  const db = await database.open();
-  const broadcast = await seedBroadcast(db.prisma, OFFICER, base, n);
-  await db.close();
+  const prefix = `t${randomBytes(5).toString("hex")}`;
+  const seed = async () => {
+    const db = await database.open();
+    try {
+      return await seedBroadcast(db.prisma, OFFICER, base, n);
+    } finally {
+      await db.close();
+    }
+  };
+  const broadcast = opts.seedLater ? undefined : await seed();
   const env = (extra: Record<string, string | undefined> = {}) => botEnv(server, {
     DATA_DIR: dataDir, DATABASE_URL: database.url, REDIS_URL: inject("redisUrl"),
-    QUEUE_PREFIX: `t${randomBytes(5).toString("hex")}`, LOG_LEVEL: "info", ...extra,
+    QUEUE_PREFIX: prefix, LOG_LEVEL: "info", ...extra,
   });
-  return { server, database, broadcast, env };
+  return { server, database, broadcast: broadcast!, env, seed, prefix };
 }
 
 function reached(server: FakeBotApiServer, base: number, n: number): { distinct: number; twice: number[] } {
@@ -90,12 +101,21 @@ describe("delivery across processes", () => {
   }, 180_000);
 
   it.runIf(currentLane() === "postgres")("a bot and a separate worker share one broadcast: each person once, the rate shared", async () => {
-    const n = 150;
+    const n = 240;
     const base = 520_000_000;
-    const { server, broadcast, env, database } = await scene(n, base);
+    const { server, env, database, seed, prefix } = await scene(n, base, { seedLater: true });
     const [botPort, workerPort] = [await freePort(), await freePort()];
     const bot = BotProcess.start(env({ HTTP_PORT: String(botPort) }));
     const worker = BotProcess.start(env({ HTTP_PORT: String(workerPort) }), "src/worker.ts");
+    // Both are up before the broadcast is confirmed, as in a running deployment.
+    await bot.waitForOutput(/"msg":"delivery worker started"/);
+    await worker.waitForOutput(/"msg":"delivery worker started"/);
+    const broadcast = await seed();
+    const queues = openQueues(createQueueRedis(inject("redisUrl"), "queue"), prefix);
+    cleanups.push(() => queues.close());
+    const db0 = await database.open();
+    cleanups.push(() => db0.close());
+    await new Deliveries(new Ledger(db0.prisma), queues, () => new Date()).release("broadcast", broadcast.id, new Date());
     await until("everyone delivered", () => reached(server, base, n).distinct === n, 90_000);
     await new Promise((r) => setTimeout(r, 1_000));
     expect(reached(server, base, n).twice).toEqual([]);
