@@ -220,6 +220,8 @@ export async function startBot(api: FakeBotApiServer, dataDir: string, redisUrl:
   if (process.env.BENCH_PROFILE) env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ""} --cpu-prof --cpu-prof-dir=${path.resolve(process.env.BENCH_PROFILE)}`;
   const child = spawn(bin!, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
   const output = collectOutput(child);
+  // BENCH_ECHO=1: the bot's own error output on the bench's (e.g. KHB_DEBUG_TIMING lines).
+  if (process.env.BENCH_ECHO) child.stderr?.on("data", (b: Buffer) => process.stderr.write(b));
   const deadline = Date.now() + 180_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`${command} exited (${child.exitCode}):\n${output.join("")}`);
