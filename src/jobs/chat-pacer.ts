@@ -4,9 +4,14 @@ import type { Redis } from "ioredis";
 export const PRIVATE_CHAT_LIMIT = { max: 1, windowMs: 1_000 };
 export const GROUP_CHAT_LIMIT = { max: 20, windowMs: 60_000 };
 
-// A sliding window per chat, shared by every worker of every process through Redis.
-// Returns 0 when a send may go now (and counts it), else the milliseconds until it may.
+// A sliding window log, shared by every worker of every process through Redis. KEYS[2], when
+// given, is the pause a 429 set: while it lives nothing is taken. Returns 0 when a send may go
+// now (and counts it), else the milliseconds to wait before asking again.
 const TAKE = `
+if KEYS[2] then
+  local paused = redis.call('PTTL', KEYS[2])
+  if paused > 0 then return paused end
+end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', tonumber(ARGV[1]) - tonumber(ARGV[2]))
 if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[3]) then
   redis.call('ZADD', KEYS[1], ARGV[1], ARGV[4])
@@ -17,51 +22,68 @@ local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 return math.max(1, tonumber(oldest[2]) + tonumber(ARGV[2]) - tonumber(ARGV[1]))
 `;
 
-type PacedRedis = Redis & { khbPaceTake(key: string, now: number, windowMs: number, max: number, member: string): Promise<number> };
+type Take = (key: string, now: number, windowMs: number, max: number, member: string) => Promise<number>;
+type TakeWithPause = (key: string, pauseKey: string, now: number, windowMs: number, max: number, member: string) => Promise<number>;
+type PacedRedis = Redis & { khbTake: Take; khbTakeUnlessPaused: TakeWithPause };
 
-/**
- * Telegram's bulk limit (about 30 messages/s, 1,000 with paid broadcasting) as a sliding window of
- * the sends of every worker of every process. BullMQ's own limiter counts in fixed windows, which
- * lets any sliding second hold up to a third more than the limit (and Telegram answers 429s).
- * The window is a little longer than a second: a request taken 1,000 ms after another may reach
- * Telegram a few milliseconds sooner.
- */
-export class GlobalRate {
-  private readonly redis: PacedRedis;
-  private seq = 0;
-  readonly windowMs: number;
-
-  constructor(redis: Redis, private readonly prefix: string, readonly perSecond: number, marginMs = 25) {
-    if (!(redis as unknown as Partial<PacedRedis>).khbPaceTake) redis.defineCommand("khbPaceTake", { numberOfKeys: 1, lua: TAKE });
-    this.redis = redis as PacedRedis;
-    this.windowMs = 1_000 + marginMs;
-  }
-
-  /** Waits until a send may go, and counts it. */
-  async take(): Promise<void> {
-    for (;;) {
-      const now = Date.now();
-      const wait = await this.redis.khbPaceTake(`${this.prefix}:rate:global`, now, this.windowMs, this.perSecond, `${now}-${process.pid}-${this.seq++}`);
-      if (wait === 0) return;
-      await new Promise((resolve) => setTimeout(resolve, wait));
-    }
-  }
+function withScripts(redis: Redis): PacedRedis {
+  const r = redis as unknown as Partial<PacedRedis>;
+  if (!r.khbTake) redis.defineCommand("khbTake", { numberOfKeys: 1, lua: TAKE });
+  if (!r.khbTakeUnlessPaused) redis.defineCommand("khbTakeUnlessPaused", { numberOfKeys: 2, lua: TAKE });
+  return redis as PacedRedis;
 }
 
+let seq = 0;
+const member = (now: number) => `${now}-${process.pid}-${seq++}`;
+
+/** One message a second per private chat, twenty a minute per group, across processes. */
 export class ChatPacer {
   private readonly redis: PacedRedis;
-  private seq = 0;
 
   constructor(redis: Redis, private readonly prefix: string) {
-    if (!(redis as unknown as Partial<PacedRedis>).khbPaceTake) redis.defineCommand("khbPaceTake", { numberOfKeys: 1, lua: TAKE });
-    this.redis = redis as PacedRedis;
+    this.redis = withScripts(redis);
   }
 
   /** 0: send now (the slot is taken); otherwise wait this many milliseconds and ask again. */
   async take(chatId: number, nowMs = Date.now()): Promise<number> {
     // Private chats have positive ids, groups and channels negative ones.
     const limit = chatId > 0 ? PRIVATE_CHAT_LIMIT : GROUP_CHAT_LIMIT;
-    const member = `${nowMs}-${process.pid}-${this.seq++}`;
-    return this.redis.khbPaceTake(`${this.prefix}:pace:${chatId}`, nowMs, limit.windowMs, limit.max, member);
+    return this.redis.khbTake(`${this.prefix}:pace:${chatId}`, nowMs, limit.windowMs, limit.max, member(nowMs));
+  }
+}
+
+/**
+ * Telegram's bulk limit (about 30 messages/s, 1,000 with paid broadcasting) as a sliding window of
+ * the sends of every worker of every process, and the pause a 429 asks for. (BullMQ's limiter
+ * counts in fixed windows, which lets a sliding second hold a third more than the limit, and it
+ * counts jobs, not messages.) The window is a little longer than a second: a request taken
+ * 1,000 ms after another may reach Telegram a few milliseconds sooner.
+ */
+export class GlobalRate {
+  private readonly redis: PacedRedis;
+  readonly windowMs: number;
+
+  constructor(redis: Redis, private readonly prefix: string, readonly perSecond: number, marginMs = 25) {
+    this.redis = withScripts(redis);
+    this.windowMs = 1_000 + marginMs;
+  }
+
+  private get pauseKey(): string {
+    return `${this.prefix}:rate:paused`;
+  }
+
+  /** Waits until a send may go (no pause, room in the window), and counts it. */
+  async take(): Promise<void> {
+    for (;;) {
+      const now = Date.now();
+      const wait = await this.redis.khbTakeUnlessPaused(`${this.prefix}:rate:global`, this.pauseKey, now, this.windowMs, this.perSecond, member(now));
+      if (wait === 0) return;
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
+
+  /** Telegram said 429: every sender of every process waits exactly `ms` from now. */
+  async pause(ms: number): Promise<void> {
+    await this.redis.set(this.pauseKey, "1", "PX", Math.max(1, Math.round(ms)));
   }
 }

@@ -1,7 +1,7 @@
 import type { Job } from "bullmq";
 import { checkKey, type Ledger } from "../domain/delivery/ledger.js";
 import type { DeliveryCounts, DeliveryScheduler } from "../domain/delivery/types.js";
-import { releaseJobId, sendJobId, type DeliveryQueues, type ReleaseJobData } from "./queues.js";
+import { releaseJobId, type DeliveryQueues, type ReleaseJobData } from "./queues.js";
 
 /**
  * The features' side of the delivery engine: rows go into the ledger, and one delayed release job
@@ -48,8 +48,7 @@ export class Deliveries implements DeliveryScheduler {
     checkKey(kind, refId);
     const cancelled = await this.ledger.cancel(kind, refId, reason);
     await (await this.queues.release.getJob(releaseJobId(kind, refId)))?.remove().catch(() => {});
-    // Rows already released wait in the send queue: drop their jobs so they do not spend the rate.
-    void this.dropSendJobs(kind, refId).catch(() => {});
+    // Rows already released wait in send jobs: those skip them (a claim finds them cancelled).
     return cancelled;
   }
 
@@ -70,12 +69,5 @@ export class Deliveries implements DeliveryScheduler {
     const refs = await this.ledger.openRefs();
     for (const ref of refs) await this.release(ref.kind, ref.refId, ref.dueAt);
     return refs.length;
-  }
-
-  private async dropSendJobs(kind: string, refId: string): Promise<void> {
-    const ids = await this.ledger.cancelledIds(kind, refId);
-    for (let i = 0; i < ids.length; i += 500) {
-      await Promise.all(ids.slice(i, i + 500).map((id) => this.queues.send.remove(sendJobId(id)).catch(() => 0)));
-    }
   }
 }

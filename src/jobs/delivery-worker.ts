@@ -1,12 +1,14 @@
-import { DelayedError, Worker, type ConnectionOptions, type Job } from "bullmq";
-import { GrammyError, HttpError, type Api } from "grammy";
+import { Worker, type ConnectionOptions, type Job } from "bullmq";
+import { GrammyError } from "grammy";
+import type { Api } from "grammy";
 import type { ClaimedRow, Ledger, RowOutcome } from "../domain/delivery/ledger.js";
 import type { DeliveryEnv, DeliveryKind, DeliveryKinds, RenderOutcome } from "../domain/delivery/types.js";
 import type { Logger } from "../logger.js";
 import { Batcher } from "./batcher.js";
 import { ChatPacer, GlobalRate } from "./chat-pacer.js";
 import {
-  RELEASE_QUEUE, SEND_ATTEMPTS, SEND_QUEUE, sendJobId, type DeliveryQueues, type ReleaseJobData, type SendJobData,
+  RELEASE_QUEUE, retryDelayMs, retryJobId, SEND_ATTEMPTS, SEND_CHUNK, SEND_QUEUE, sendJobId,
+  type DeliveryQueues, type ReleaseJobData, type SendJobData,
 } from "./queues.js";
 
 /** What the worker reports (prom-client counters behind it; see src/infra/metrics.ts). */
@@ -21,51 +23,78 @@ export interface DeliveryWorkerOptions {
   kinds: DeliveryKinds;
   queues: DeliveryQueues;
   /** A connection for BullMQ workers (maxRetriesPerRequest: null; see createQueueRedis). */
-  connection: ConnectionOptions & { defineCommand?: unknown };
+  connection: ConnectionOptions;
   prefix: string;
-  /** Sends go through this Api (no auto-retry: 429s pause the whole queue instead). */
+  /** Sends go through this Api (no auto-retry: a 429 pauses every sender instead). */
   api: Api;
   logger: Logger;
   now: () => Date;
   ratePerSecond: number;
   paidBroadcast: boolean;
   observer?: DeliveryObserver;
-  /** Jobs in flight per process; default from the rate. */
-  concurrency?: number;
+  /** Rows between claim and record at once in this process; default from the rate. */
+  inFlight?: number;
   /** BullMQ lock of an active job: a killed process's jobs run again after about this (+ the check interval). */
   lockDurationMs?: number;
 }
 
-/** Rows the release job adds to the send queue per round trip. */
+/** Rows the release job reads per round trip. */
 const RELEASE_PAGE = 1_000;
 /** A claimed row due later than this (it was moved) waits in the delayed set again. */
 const EARLY_TOLERANCE_MS = 1_000;
+/** Waits for a chat's slot longer than this go back to the queue instead of holding a job. */
+const MAX_INLINE_WAIT_MS = 3_000;
 /** onRecorded per (kind, ref) and process at most this often (and always after the last record). */
 const NOTIFY_EVERY_MS = 1_000;
 
-type Sent = { ok: true; messageId: number } | { ok: false; error: unknown };
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Bounds the rows in flight in this process (between claim and record). */
+class Slots {
+  private free: number;
+  private readonly waiting: Array<() => void> = [];
+  constructor(size: number) {
+    this.free = size;
+  }
+  async acquire(): Promise<void> {
+    if (this.free > 0) {
+      this.free--;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+  release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.free++;
+  }
+}
 
 /**
- * The delivery worker: releases due rows into the send queue, and sends each row at Telegram's
- * limits — a global rate shared by every worker of every process (BullMQ's limiter), one message a
- * second per private chat and twenty a minute per group (ChatPacer), a pause of exactly
- * retry_after for everyone on a 429. The ledger decides what is sent: a row is claimed before the
- * call and recorded after it, in batches.
+ * The delivery worker. A release job turns the open rows of one (kind, ref) into send jobs of
+ * fifty rows each; a send job sends its rows at Telegram's limits: a global rate shared by every
+ * worker of every process (GlobalRate, a sliding window in Redis), one message a second per private
+ * chat and twenty a minute per group (ChatPacer), and a pause of exactly retry_after for every
+ * sender on a 429. The ledger decides what is sent: a row is claimed just before its call and
+ * recorded after it, in batches across all rows in flight. Few rows are in flight at once (about
+ * a tenth of a second's worth), so a crash leaves few rows "sending" (each counted ambiguous).
  */
 export class DeliveryWorker {
   private readonly releaseWorker: Worker<ReleaseJobData>;
   private readonly sendWorker: Worker<SendJobData>;
   private readonly pacer: ChatPacer;
   private readonly rate: GlobalRate;
+  private readonly slots: Slots;
   private readonly claims: Batcher<string, ClaimedRow | undefined>;
   private readonly records: Batcher<RowOutcome, undefined>;
   private readonly unreachable: Batcher<number, undefined>;
   private readonly notifier: RecordedNotifier;
   private readonly env: DeliveryEnv;
   /** One render call per kind for the rows claimed together. */
-  /** Until when a 429 paused this process's sends (other processes wait on BullMQ's limiter key). */
-  private pausedUntil = 0;
   private readonly renders = new Map<string, Batcher<ClaimedRow, RenderOutcome>>();
+  /** Until when a 429 paused this process's sends (others read the pause from Redis). */
+  private pausedUntil = 0;
+  private closing = false;
 
   constructor(private readonly o: DeliveryWorkerOptions) {
     const { ledger } = o;
@@ -75,6 +104,9 @@ export class DeliveryWorker {
     };
     this.pacer = new ChatPacer(o.connection as never, o.prefix);
     this.rate = new GlobalRate(o.connection as never, o.prefix, o.ratePerSecond);
+    // About a tenth of a second's worth: enough to cover the round trips (more only adds
+    // contention), and the most a crash can leave "sending" (ambiguous) per process.
+    this.slots = new Slots(o.inFlight ?? Math.max(3, Math.ceil(o.ratePerSecond / 10)));
     this.claims = new Batcher(async (ids) => {
       const rows = new Map((await ledger.claim(ids)).map((r) => [r.id, r]));
       return ids.map((id) => rows.get(id));
@@ -89,28 +121,23 @@ export class DeliveryWorker {
     });
     this.notifier = new RecordedNotifier(o.kinds, this.env, o.logger);
 
-    const rate = o.ratePerSecond;
-    // The exact rate is GlobalRate's sliding window; BullMQ's limiter (fixed windows) only keeps
-    // jobs from piling up in the workers, and carries the 429 pause to every process.
-    const limiter = { max: Math.ceil(rate * 1.2), duration: 1_000 };
     const lockDuration = o.lockDurationMs ?? 10_000;
     const common = { connection: o.connection, prefix: o.prefix, lockDuration, stalledInterval: Math.max(1_000, lockDuration / 2), maxStalledCount: 10 };
     this.releaseWorker = new Worker<ReleaseJobData>(RELEASE_QUEUE, (job) => this.release(job), { ...common, concurrency: 4 });
-    this.sendWorker = new Worker<SendJobData>(SEND_QUEUE, (job, token) => this.send(job, token), {
-      ...common,
-      // Enough jobs in flight to keep the rate busy, few enough that a crash leaves few rows
-      // "sending" (each counted ambiguous after the restart).
-      concurrency: o.concurrency ?? Math.min(200, Math.max(6, Math.ceil(rate / 5))),
-      limiter,
-    });
+    // Enough chunks at once to keep the rows in flight busy.
+    this.sendWorker = new Worker<SendJobData>(SEND_QUEUE, (job) => this.sendChunk(job), { ...common, concurrency: o.ratePerSecond >= 100 ? 8 : 2 });
     for (const w of [this.releaseWorker, this.sendWorker]) {
       w.on("error", (err) => o.logger.warn({ err }, "delivery worker error"));
     }
     this.sendWorker.on("failed", (job, err) => o.logger.warn({ err, job: job?.id }, "send job failed"));
   }
 
-  /** Stops taking jobs, lets the ones in flight finish and be recorded, then runs the last notifications. */
+  /**
+   * Stops taking jobs; rows already claimed are sent and recorded, rows not yet started go back to
+   * the queue for another process (or the next start); then the last notifications run.
+   */
   async close(): Promise<void> {
+    this.closing = true;
     await Promise.all([this.releaseWorker.close(), this.sendWorker.close()]);
     await this.notifier.flush();
   }
@@ -123,9 +150,16 @@ export class DeliveryWorker {
     for (;;) {
       const rows = await this.o.ledger.openRows(kind, refId, after, RELEASE_PAGE);
       if (rows.length === 0) break;
-      await this.o.queues.send.addBulk(
-        rows.map((r) => ({ name: kind, data: { id: r.id, chatId: r.chatId }, opts: { jobId: sendJobId(r.id), priority } })),
-      );
+      const jobs = [];
+      for (let i = 0; i < rows.length; i += SEND_CHUNK) {
+        const chunk = rows.slice(i, i + SEND_CHUNK);
+        jobs.push({
+          name: kind,
+          data: { kind, refId, ids: chunk.map((r) => r.id), chatIds: chunk.map((r) => r.chatId) },
+          opts: { jobId: sendJobId(kind, refId, chunk[0]!.id), priority },
+        });
+      }
+      await this.o.queues.send.addBulk(jobs);
       added += rows.length;
       after = rows.at(-1)!.id;
     }
@@ -133,66 +167,109 @@ export class DeliveryWorker {
     return added;
   }
 
-  private async send(job: Job<SendJobData>, token: string | undefined): Promise<string> {
-    const { id, chatId } = job.data;
-    const wait = await this.pacer.take(chatId);
-    if (wait > 0) return this.postpone(job, token, Date.now() + wait);
-
-    const row = await this.claims.push(id);
-    if (!row) return "not open";
-    const now = this.o.now();
-    if (row.dueAt.getTime() > now.getTime() + EARLY_TOLERANCE_MS) {
-      await this.records.push({ id, state: "queued" });
-      return this.postpone(job, token, Date.now() + (row.dueAt.getTime() - now.getTime()));
+  private async sendChunk(job: Job<SendJobData>): Promise<void> {
+    const { kind, refId, ids, chatIds } = job.data;
+    const left: number[] = [];
+    await Promise.all(ids.map(async (id, i) => {
+      if (!(await this.sendRow(kind, refId, id, chatIds[i]!))) left.push(i);
+    }));
+    if (left.length > 0) {
+      // Shutting down: rows not started go back to the queue as a job of their own.
+      const rest = left.sort((a, b) => a - b);
+      const firstId = ids[rest[0]!]!;
+      await this.o.queues.send.add(kind, { kind, refId, ids: rest.map((i) => ids[i]!), chatIds: rest.map((i) => chatIds[i]!) }, {
+        jobId: `${sendJobId(kind, refId, firstId)}-rest${job.attemptsStarted}`, priority: this.o.kinds.get(kind)?.priority ?? 5,
+      });
     }
-    if (row.unreachable) return this.finish(row, { id, state: "blocked", error: "unreachable: blocked the bot earlier" });
-    const kind = this.o.kinds.get(row.kind);
-    if (!kind) return this.finish(row, { id, state: "failed", error: `unknown delivery kind ${row.kind}` });
+  }
 
-    const rendered = await this.renderer(kind).push(row);
-    if ("skip" in rendered) return this.finish(row, { id, state: "cancelled", error: rendered.skip });
+  /** Later, alone: a retry after a 5xx or a network error, or a row whose time was moved. */
+  private async later(kind: string, refId: string, id: string, chatId: number, delayMs: number, tag: string): Promise<void> {
+    await this.o.queues.send.add(kind, { kind, refId, ids: [id], chatIds: [chatId] }, {
+      jobId: retryJobId(id, tag), delay: Math.max(0, Math.round(delayMs)), priority: this.o.kinds.get(kind)?.priority ?? 5,
+    });
+  }
 
-    await this.rate.take();
-    if (Date.now() < this.pausedUntil) {
-      // A 429 arrived while this job was on its way: it waits the pause out like the rest.
-      await this.records.push({ id, state: "queued" });
-      throw Worker.RateLimitError();
-    }
-    const result = await this.call(rendered, row.chatId);
-    if (result.ok) {
-      this.o.observer?.lateness(Math.max(0, (this.o.now().getTime() - row.dueAt.getTime()) / 1000));
-      if (row.ambiguous) this.o.observer?.outcome(row.kind, "ambiguous");
-      return this.finish(row, { id, state: "sent", messageId: result.messageId, sentAt: this.o.now() });
-    }
-    const err = result.error;
-    if (err instanceof GrammyError) {
-      if (err.error_code === 429) {
-        const retryAfter = err.parameters.retry_after ?? 1;
-        this.pausedUntil = Math.max(this.pausedUntil, Date.now() + retryAfter * 1000);
+  /** Sends one row; false when it was not started because the worker is closing. */
+  private async sendRow(kindName: string, refId: string, id: string, chatId: number): Promise<boolean> {
+    await this.slots.acquire();
+    try {
+      if (this.closing) return false;
+      for (;;) {
+        const wait = await this.pacer.take(chatId);
+        if (wait === 0) break;
+        if (wait > MAX_INLINE_WAIT_MS) {
+          // The job running now may itself be this row's: a fresh id, or the add would be a no-op.
+          await this.later(kindName, refId, id, chatId, wait, `p${Date.now()}`);
+          return true;
+        }
+        await sleep(wait);
+      }
+      const row = await this.claims.push(id);
+      if (!row) return true;
+      const now = this.o.now();
+      if (row.dueAt.getTime() > now.getTime() + EARLY_TOLERANCE_MS) {
         await this.records.push({ id, state: "queued" });
+        await this.later(row.kind, refId, id, chatId, row.dueAt.getTime() - now.getTime(), `t${row.dueAt.getTime()}`);
+        return true;
+      }
+      if (row.unreachable) return this.finish(row, { id, state: "blocked", error: "unreachable: blocked the bot earlier" });
+      const kind = this.o.kinds.get(row.kind);
+      if (!kind) return this.finish(row, { id, state: "failed", error: `unknown delivery kind ${row.kind}` });
+      const rendered = await this.renderer(kind).push(row);
+      if ("skip" in rendered) return this.finish(row, { id, state: "cancelled", error: rendered.skip });
+      return await this.deliver(row, rendered);
+    } finally {
+      this.slots.release();
+    }
+  }
+
+  private async deliver(row: ClaimedRow, message: Exclude<RenderOutcome, { skip: string }>): Promise<true> {
+    const { id } = row;
+    for (;;) {
+      await this.rate.take();
+      const paused = this.pausedUntil - Date.now();
+      if (paused > 0) {
+        // A 429 arrived while this row was on its way: it waits the pause out like the rest.
+        await sleep(paused);
+        continue;
+      }
+      let error: unknown;
+      try {
+        const payload: Record<string, unknown> = { ...message.payload, chat_id: row.chatId };
+        if (this.o.paidBroadcast) payload.allow_paid_broadcast = true;
+        const sent = (await this.env.call(message.method, payload)) as { message_id: number };
+        this.o.observer?.lateness(Math.max(0, (this.o.now().getTime() - row.dueAt.getTime()) / 1000));
+        if (row.ambiguous) this.o.observer?.outcome(row.kind, "ambiguous");
+        return this.finish(row, { id, state: "sent", messageId: sent.message_id, sentAt: this.o.now() });
+      } catch (e) {
+        error = e;
+      }
+      if (error instanceof GrammyError && error.error_code === 429) {
+        // Telegram did not take it: every sender of every process waits exactly retry_after,
+        // then this row goes again (no attempt used, not ambiguous).
+        const retryAfter = error.parameters.retry_after ?? 1;
+        this.pausedUntil = Math.max(this.pausedUntil, Date.now() + retryAfter * 1000);
+        await this.rate.pause(retryAfter * 1000);
         this.o.observer?.rateLimited(retryAfter);
         this.o.logger.info({ retryAfter }, "telegram asked to slow down: every sender pauses");
-        await this.o.queues.send.rateLimit(retryAfter * 1000);
-        throw Worker.RateLimitError();
+        continue;
       }
-      if (err.error_code === 403) {
+      if (error instanceof GrammyError && error.error_code === 403) {
         if (row.chatId > 0) await this.unreachable.push(row.chatId);
-        return this.finish(row, { id, state: "blocked", error: err.description });
+        return this.finish(row, { id, state: "blocked", error: error.description });
       }
-      if (err.error_code < 500) return this.finish(row, { id, state: "failed", error: err.description });
-      // 5xx: Telegram did not take it; try again with backoff unless this was the last attempt.
-      if (job.attemptsMade + 1 >= SEND_ATTEMPTS) return this.finish(row, { id, state: "failed", error: err.description });
-      await this.records.push({ id, state: "queued" });
+      if (error instanceof GrammyError && error.error_code < 500) return this.finish(row, { id, state: "failed", error: error.description });
+      const description = error instanceof GrammyError ? error.description : error instanceof Error ? error.message : String(error);
+      if (row.attempts >= SEND_ATTEMPTS) return this.finish(row, { id, state: "failed", error: description });
+      // 5xx: Telegram did not take it, the row is queued again. A network error: it may have, so
+      // the row stays "sending" and the retry counts it as ambiguous.
+      if (error instanceof GrammyError) await this.records.push({ id, state: "queued" });
       this.o.observer?.outcome(row.kind, "retried");
-      throw err;
+      this.o.logger.debug({ err: error, attempt: row.attempts }, "send failed; retrying later");
+      await this.later(row.kind, row.refId, id, row.chatId, retryDelayMs(row.attempts), `a${row.attempts}`);
+      return true;
     }
-    // A network error: Telegram may or may not have taken it. The row stays "sending", so the
-    // retry (or the recovery after a crash) counts it as ambiguous.
-    if (job.attemptsMade + 1 >= SEND_ATTEMPTS) {
-      return this.finish(row, { id, state: "failed", error: err instanceof Error ? err.message : String(err) });
-    }
-    this.o.observer?.outcome(row.kind, "retried");
-    throw err instanceof Error ? err : new Error(String(err));
   }
 
   private renderer(kind: DeliveryKind): Batcher<ClaimedRow, RenderOutcome> {
@@ -207,28 +284,11 @@ export class DeliveryWorker {
     return batcher;
   }
 
-  private async call(message: Exclude<RenderOutcome, { skip: string }>, chatId: number): Promise<Sent> {
-    const payload: Record<string, unknown> = { ...message.payload, chat_id: chatId };
-    if (this.o.paidBroadcast) payload.allow_paid_broadcast = true;
-    try {
-      const sent = (await this.env.call(message.method, payload)) as { message_id: number };
-      return { ok: true, messageId: sent.message_id };
-    } catch (error) {
-      if (error instanceof GrammyError || error instanceof HttpError) return { ok: false, error };
-      return { ok: false, error };
-    }
-  }
-
-  private async finish(row: ClaimedRow, outcome: RowOutcome): Promise<string> {
+  private async finish(row: ClaimedRow, outcome: RowOutcome): Promise<true> {
     await this.records.push(outcome);
-    if (outcome.state !== "queued") this.o.observer?.outcome(row.kind, outcome.state === "sent" ? "sent" : outcome.state);
+    if (outcome.state !== "queued") this.o.observer?.outcome(row.kind, outcome.state);
     this.notifier.recorded(row.kind, row.refId);
-    return outcome.state;
-  }
-
-  private async postpone(job: Job<SendJobData>, token: string | undefined, at: number): Promise<never> {
-    await job.moveToDelayed(at, token);
-    throw new DelayedError();
+    return true;
   }
 }
 

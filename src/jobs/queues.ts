@@ -12,21 +12,30 @@ export interface ReleaseJobData {
   refId: string;
 }
 
+/** A chunk of ledger rows of one (kind, ref): one job per chunk, not per person. */
 export interface SendJobData {
-  id: string;
-  /** For per-chat pacing before the row is claimed. */
-  chatId: number;
+  kind: string;
+  refId: string;
+  ids: string[];
+  /** For per-chat pacing before a row is claimed (same order as ids). */
+  chatIds: number[];
 }
 
 /** Deterministic ids: adding the same release or send twice is a no-op while the first exists. */
 export const releaseJobId = (kind: string, refId: string): string => `rel-${kind}-${refId}`;
-export const sendJobId = (deliveryId: string): string => `d-${deliveryId}`;
+export const sendJobId = (kind: string, refId: string, firstId: string): string => `s-${kind}-${refId}-${firstId}`;
+/** A single row sent again later (a retry after a 5xx, a row moved to a later time). */
+export const retryJobId = (deliveryId: string, tag: string): string => `r-${deliveryId}-${tag}`;
+/** Rows per send job. */
+export const SEND_CHUNK = 50;
 
-/** Network errors and 5xx are retried this many times, with exponential backoff from 1 s. */
+/** Network errors and 5xx are tried this many times in all, with exponential backoff from 1 s. */
 export const SEND_ATTEMPTS = 8;
+export const retryDelayMs = (attempt: number): number => 1_000 * 2 ** Math.max(0, attempt - 1);
 
 export const SEND_JOB_OPTIONS: DefaultJobOptions = {
-  attempts: SEND_ATTEMPTS,
+  // A chunk job fails only when the database or Redis is away: then it runs again.
+  attempts: 20,
   backoff: { type: "exponential", delay: 1_000 },
   // The ledger is the record; finished jobs would only fill Redis (and block re-adding the id).
   removeOnComplete: true,

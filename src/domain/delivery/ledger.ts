@@ -148,15 +148,6 @@ export class Ledger {
     );
   }
 
-  /** Ids of the cancelled rows of (kind, ref), so their queue jobs can be dropped. */
-  async cancelledIds(kind: string, refId: string): Promise<string[]> {
-    const rows = await this.prisma.$queryRawUnsafe<Array<{ id: bigint }>>(
-      `SELECT id FROM deliveries WHERE kind = $1 AND ref_id = $2 AND state = 'cancelled'`,
-      kind, refId,
-    );
-    return rows.map((r) => String(r.id));
-  }
-
   async counts(kind: string, refId: string): Promise<DeliveryCounts> {
     const rows = await this.prisma.$queryRawUnsafe<Array<{ state: DeliveryStateName; n: bigint; ambiguous: bigint }>>(
       `SELECT state::text AS state, count(*) AS n, count(*) FILTER (WHERE ambiguous AND state = 'sent') AS ambiguous
