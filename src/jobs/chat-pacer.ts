@@ -56,14 +56,15 @@ export class ChatPacer {
  * Telegram's bulk limit (about 30 messages/s, 1,000 with paid broadcasting) as a sliding window of
  * the sends of every worker of every process, and the pause a 429 asks for. (BullMQ's limiter
  * counts in fixed windows, which lets a sliding second hold a third more than the limit, and it
- * counts jobs, not messages.) The window is a little longer than a second: a request taken
- * 1,000 ms after another may reach Telegram a few milliseconds sooner.
+ * counts jobs, not messages.) A send is counted from when its slot was taken, then, once Telegram
+ * answered, from the answer (no earlier than when Telegram counted it): a request held up on its
+ * way (a busy event loop, a slow network) cannot make the next second look emptier than it is.
  */
 export class GlobalRate {
   private readonly redis: PacedRedis;
   readonly windowMs: number;
 
-  constructor(redis: Redis, private readonly prefix: string, readonly perSecond: number, marginMs = 25) {
+  constructor(redis: Redis, private readonly prefix: string, readonly perSecond: number, marginMs = 10) {
     this.redis = withScripts(redis);
     this.windowMs = 1_000 + marginMs;
   }
@@ -72,14 +73,24 @@ export class GlobalRate {
     return `${this.prefix}:rate:paused`;
   }
 
-  /** Waits until a send may go (no pause, room in the window), and counts it. */
-  async take(): Promise<void> {
+  private get windowKey(): string {
+    return `${this.prefix}:rate:global`;
+  }
+
+  /** Waits until a send may go (no pause, room in the window), and counts it; returns its slot. */
+  async take(): Promise<string> {
     for (;;) {
       const now = Date.now();
-      const wait = await this.redis.khbTakeUnlessPaused(`${this.prefix}:rate:global`, this.pauseKey, now, this.windowMs, this.perSecond, member(now));
-      if (wait === 0) return;
+      const slot = member(now);
+      const wait = await this.redis.khbTakeUnlessPaused(this.windowKey, this.pauseKey, now, this.windowMs, this.perSecond, slot);
+      if (wait === 0) return slot;
       await new Promise((resolve) => setTimeout(resolve, wait));
     }
+  }
+
+  /** Telegram answered the send of this slot: count it from now on. */
+  async settle(slot: string): Promise<void> {
+    await this.redis.zadd(this.windowKey, "XX", Date.now(), slot);
   }
 
   /** Telegram said 429: every sender of every process waits exactly `ms` from now. */

@@ -227,7 +227,7 @@ export class DeliveryWorker {
   private async deliver(row: ClaimedRow, message: Exclude<RenderOutcome, { skip: string }>): Promise<true> {
     const { id } = row;
     for (;;) {
-      await this.rate.take();
+      const slot = await this.rate.take();
       const paused = this.pausedUntil - Date.now();
       if (paused > 0) {
         // A 429 arrived while this row was on its way: it waits the pause out like the rest.
@@ -238,7 +238,7 @@ export class DeliveryWorker {
       try {
         const payload: Record<string, unknown> = { ...message.payload, chat_id: row.chatId };
         if (this.o.paidBroadcast) payload.allow_paid_broadcast = true;
-        const sent = (await this.env.call(message.method, payload)) as { message_id: number };
+        const sent = (await this.env.call(message.method, payload).finally(() => void this.rate.settle(slot).catch(() => {}))) as { message_id: number };
         this.o.observer?.lateness(Math.max(0, (this.o.now().getTime() - row.dueAt.getTime()) / 1000));
         if (row.ambiguous) this.o.observer?.outcome(row.kind, "ambiguous");
         return this.finish(row, { id, state: "sent", messageId: sent.message_id, sentAt: this.o.now() });
