@@ -180,7 +180,7 @@ async function start(config: Config, logger: Logger): Promise<void> {
     const worker = await startDelivery({
       deps, prisma: db.prisma, workerRedis, prefix: config.queuePrefix,
       api: new Api(config.botToken, { apiRoot: config.botApiRoot }),
-      delivery: config.delivery, logger, metrics,
+      delivery: config.delivery, logger, metrics, lane: db.lane,
     });
     // Closed before the queues and Redis (cleanups run in reverse): in-flight sends are recorded first.
     cleanups.push({ name: "delivery worker", run: () => worker.close().finally(() => workerRedis.disconnect()) });

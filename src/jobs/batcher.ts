@@ -9,6 +9,8 @@ export class Batcher<I, O> {
   constructor(
     private readonly run: (items: I[]) => Promise<O[]>,
     private readonly maxBatch = 500,
+    /** 0: the same turn of the event loop; more: wait this long for others (fewer, larger statements). */
+    private readonly delayMs = 0,
   ) {}
 
   push(item: I): Promise<O> {
@@ -17,7 +19,8 @@ export class Batcher<I, O> {
       if (this.pending.length >= this.maxBatch) this.flush();
       else if (!this.scheduled) {
         this.scheduled = true;
-        setImmediate(() => this.flush());
+        if (this.delayMs > 0) setTimeout(() => this.flush(), this.delayMs);
+        else setImmediate(() => this.flush());
       }
     });
   }

@@ -34,6 +34,11 @@ export interface DeliveryWorkerOptions {
   observer?: DeliveryObserver;
   /** Rows between claim and record at once in this process; default from the rate. */
   inFlight?: number;
+  /**
+   * How long the ledger statements wait to gather rows (ms). 0 suits PostgreSQL; the embedded
+   * PGlite runs each statement on this event loop, so fewer, larger ones go faster there.
+   */
+  batchDelayMs?: number;
   /** BullMQ lock of an active job: a killed process's jobs run again after about this (+ the check interval). */
   lockDurationMs?: number;
 }
@@ -107,14 +112,15 @@ export class DeliveryWorker {
     // About a tenth of a second's worth: enough to cover the round trips (more only adds
     // contention), and the most a crash can leave "sending" (ambiguous) per process.
     this.slots = new Slots(o.inFlight ?? Math.max(3, Math.ceil(o.ratePerSecond / 10)));
+    const delay = o.batchDelayMs ?? 0;
     this.claims = new Batcher(async (ids) => {
       const rows = new Map((await ledger.claim(ids)).map((r) => [r.id, r]));
       return ids.map((id) => rows.get(id));
-    });
+    }, 500, delay);
     this.records = new Batcher(async (outcomes) => {
       await ledger.record(outcomes);
       return outcomes.map(() => undefined);
-    });
+    }, 500, delay);
     this.unreachable = new Batcher(async (chatIds) => {
       await ledger.markUnreachable(chatIds, o.now());
       return chatIds.map(() => undefined);
@@ -278,7 +284,7 @@ export class DeliveryWorker {
       batcher = new Batcher(async (rows) => {
         const out = await kind.render(rows, this.env);
         return rows.map((r) => out.get(r.id) ?? { skip: "nothing to send" });
-      });
+      }, 500, this.o.batchDelayMs ?? 0);
       this.renders.set(kind.kind, batcher);
     }
     return batcher;

@@ -46,6 +46,15 @@ async function officer(scope: { province: string; commune?: string }) {
   return h.user(id);
 }
 
+/** /broadcast as an officer writes it: the body, the text, the audience as it is, then "send now". */
+async function compose(o: ReturnType<typeof h.user>, body: string, text: string, send = "Gửi ngay"): Promise<void> {
+  await o.send("/broadcast");
+  await o.press(body);
+  await o.send(text);
+  await o.press("Tiếp tục");
+  await o.press(send);
+}
+
 const received = (chat: number) => h.fake.sent(chat).filter((c) => c.method === "sendMessage" || c.method === "sendPhoto").map((c) => c.result as Message);
 const lastBroadcast = (authorId: number) => h.db.prisma.broadcast.findFirstOrThrow({ where: { authorId: BigInt(authorId) }, orderBy: { id: "desc" } });
 
@@ -88,11 +97,7 @@ describe("a broadcast delivered", () => {
     const lanUser = h.user(lan);
     const answered = await lanUser.sendUpdate(callbackQuery(lanUser.tg, ((toLan!.reply_markup as InlineKeyboardMarkup).inline_keyboard[0]![0] as { callback_data: string }).callback_data, toLan!));
     expect(answered.join(" ")).toMatch(/Đã tắt thông báo từ Bộ đội Biên phòng/);
-    await o.send("/broadcast");
-    await o.press("Bộ đội Biên phòng");
-    await o.send("Lần hai");
-    await o.press("Tiếp tục");
-    await o.press("Gửi ngay");
+    await compose(o, "Bộ đội Biên phòng", "Lần hai");
     const second = await lastBroadcast(o.id);
     expect(second.recipientCount).toBe(1);
     await eventually(async () => (await h.db.prisma.broadcast.findUniqueOrThrow({ where: { id: second.id } })).state === "done", "second done");
@@ -125,11 +130,7 @@ describe("a broadcast delivered", () => {
     const p = await citizen(province, a!.code, "Hầu A Lử");
     const author = await officer({ province });
     h.fake.registerChat(ADMIN);
-    await author.send("/broadcast");
-    await author.press("Hội Khuyến học");
-    await author.send("Khai giảng lớp tin học");
-    await author.press("Tiếp tục");
-    await author.press("Gửi ngay");
+    await compose(author, "Hội Khuyến học", "Khai giảng lớp tin học");
     const bc = await lastBroadcast(author.id);
     expect(bc.state).toBe("pending_approval");
     await eventually(() => received(ADMIN).some((m) => (m.text ?? "").includes(`#${bc.id}`)), "approval request delivered");
@@ -145,11 +146,7 @@ describe("a broadcast delivered", () => {
     const { province, communes: [a] } = await freshPlace();
     const p = await citizen(province, a!.code, "Vàng Thị Dung");
     const o = await officer({ province, commune: a!.code });
-    await o.send("/broadcast");
-    await o.press("Công an");
-    await o.send("Họp tổ dân phố tối nay");
-    await o.press("Tiếp tục");
-    await o.press("Gửi ngay");
+    await compose(o, "Công an", "Họp tổ dân phố tối nay");
     const bc = await lastBroadcast(o.id);
     await eventually(() => received(p).length === 1, "delivered");
 
