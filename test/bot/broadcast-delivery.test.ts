@@ -86,7 +86,8 @@ describe("a broadcast delivered", () => {
     expect((await h.db.prisma.user.findUniqueOrThrow({ where: { id: BigInt(blocked) } })).unreachableSince).not.toBeNull();
 
     // The progress message was edited in place to the final figures, and a report followed.
-    expect(h.fake.getMessage(o.id, bc.progressMessageId!)!.text).toBe(`✅ Đã gửi xong thông báo #${bc.id}\n3 / 3 · ✓ 2 · ✗ 1`);
+    const finalProgress = `✅ Đã gửi xong thông báo #${bc.id}\n3 / 3 · ✓ 2 · ✗ 1`;
+    await eventually(() => h.fake.getMessage(o.id, bc.progressMessageId!)!.text === finalProgress, "progress edited to the final figures");
     await eventually(() => (received(o.id).at(-1)?.text ?? "").startsWith("📊"), "report to the officer");
     expect(received(o.id).at(-1)!.text).toBe(
       `📊 Báo cáo thông báo #${bc.id}\nTổng số người nhận: 3\n✓ Đã gửi: 2\n🚫 Không liên lạc được (đã chặn bot): 1\n✗ Lỗi: 0\n⛔ Đã hủy: 0\n❔ Không chắc chắn (có thể nhận 2 lần): 0`,
