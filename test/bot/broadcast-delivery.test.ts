@@ -2,7 +2,7 @@ import type { InlineKeyboardMarkup, Message } from "grammy/types";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually, ManualClock, TestEngine } from "../support/delivery.js";
 import { useHarness } from "../support/harness.js";
-import { callbackQuery, photoMessage } from "../support/telegram/index.js";
+import { callbackQuery, photoMessage, textMessage } from "../support/telegram/index.js";
 
 // The whole path: an officer composes, the engine (BullMQ on the test Redis, the ledger) sends
 // through the fake Bot API, recipients see the message and its mute button, the officer sees the
@@ -163,5 +163,23 @@ describe("a broadcast delivered", () => {
     await o.press("Xóa");
     const kept = await h.db.prisma.broadcast.findUniqueOrThrow({ where: { id: bc.id } });
     expect(kept).toMatchObject({ authorId: null, progressChatId: null, text: "Họp tổ dân phố tối nay", state: "done" });
+  });
+
+  it("keeps the formatting an officer applies in the Telegram app, and a '<' in plain words is just a character", async () => {
+    const { province, communes: [a] } = await freshPlace();
+    const p = await citizen(province, a!.code, "Lý Thị Sen");
+    const o = await officer({ province, commune: a!.code });
+    await o.send("/broadcast");
+    await o.press("Hội Khuyến học");
+    const text = "Lớp tin học cho trẻ < 15 tuổi, {name} nhớ đăng ký";
+    await o.sendUpdate(textMessage(o.tg, text, { entities: [{ type: "bold", offset: 0, length: 11 }, { type: "text_link", offset: text.indexOf("nhớ đăng"), length: "nhớ đăng".length, url: "https://example.vn/dang-ky?a=1&b=2" }] }));
+    await o.press("Tiếp tục");
+    await o.press("Gửi ngay");
+    const bc = await lastBroadcast(o.id);
+    expect(bc.text).toBe('<b>Lớp tin học</b> cho trẻ &lt; 15 tuổi, {name} <a href="https://example.vn/dang-ky?a=1&b=2">nhớ đăng</a> ký');
+    await eventually(() => received(p).length === 1, "delivered");
+    const m = received(p)[0]!;
+    expect(m.text).toContain("Lớp tin học cho trẻ < 15 tuổi, Lý Thị Sen nhớ đăng ký");
+    expect(m.entities?.map((e) => e.type)).toEqual(expect.arrayContaining(["bold", "text_link"]));
   });
 });

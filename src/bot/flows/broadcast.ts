@@ -1,3 +1,4 @@
+import { toHTML } from "@telegraf/entity";
 import { GrammyError } from "grammy";
 import { z } from "zod";
 import { audienceLines, formatCount } from "../../domain/broadcasts/format.js";
@@ -136,8 +137,12 @@ async function askContent(conversation: Convo, ctx: ConvContext, me: string, bod
       const media: Media | undefined = m.photo?.length
         ? { kind: "photo", fileId: m.photo.at(-1)!.file_id }
         : m.document ? { kind: "document", fileId: m.document.file_id } : undefined;
-      const text = m.text ?? m.caption;
-      if (text === undefined) return media ? { retry: "broadcast:errors.empty" } : undefined;
+      const raw = m.text ?? m.caption;
+      if (raw === undefined) return media ? { retry: "broadcast:errors.empty" } : undefined;
+      // Formatting applied in the Telegram app arrives as entities: turned into the same HTML an
+      // officer could type (its text escaped). Without it, the text is read as typed HTML.
+      const entities = (m.text !== undefined ? m.entities : m.caption_entities)?.filter((e) => e.type !== "bot_command");
+      const text = entities?.length ? toHTML({ text: raw, entities } as never) : raw;
       const check = await conversation.external((o) => o.deps.services.broadcasts.checkText(me, body, audience, text, Boolean(media)));
       if (!check.ok) return { retry: check.key, params: check.params };
       return { done: media ? { text, media } : { text } };

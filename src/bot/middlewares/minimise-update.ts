@@ -25,13 +25,16 @@ function identity(m: Message): Message {
   return kept as unknown as Message;
 }
 
+/** Formatting a person applies in their Telegram app: an officer's broadcast keeps it (as HTML). */
+const FORMATTING = new Set(["bold", "italic", "underline", "strikethrough", "spoiler", "code", "pre", "text_link", "blockquote", "expandable_blockquote"]);
+
 function minimalMessage(m: Message): Message {
   const kept = identity(m) as unknown as Record<string, unknown>;
   if (m.text !== undefined) {
     kept.text = m.text;
-    // Only a leading command's entity is read (the command and its arguments).
-    const command = m.entities?.filter((e) => e.type === "bot_command" && e.offset === 0);
-    if (command?.length) kept.entities = command;
+    // A leading command's entity (the command and its arguments) and formatting; never mentions.
+    const read = m.entities?.filter((e) => (e.type === "bot_command" && e.offset === 0) || FORMATTING.has(e.type));
+    if (read?.length) kept.entities = read;
   }
   if (m.contact) {
     // The person's own contact (the phone step); anyone else's is only marked as not theirs.
@@ -49,7 +52,11 @@ function minimalMessage(m: Message): Message {
     const { file_id, file_unique_id, file_name, mime_type, file_size } = m.document;
     kept.document = { file_id, file_unique_id, file_name, mime_type, file_size };
   }
-  if ((m.photo?.length || m.document) && m.caption !== undefined) kept.caption = m.caption;
+  if ((m.photo?.length || m.document) && m.caption !== undefined) {
+    kept.caption = m.caption;
+    const formatting = m.caption_entities?.filter((e) => FORMATTING.has(e.type));
+    if (formatting?.length) kept.caption_entities = formatting;
+  }
   // Other kinds (stickers, voice, locations…) keep only their identity: a message without text,
   // contact or file is answered as "I can only read text and buttons".
   // Group service messages the features read (the bot added to or removed from a group).
