@@ -51,13 +51,24 @@ function idOf(ref: string): number | undefined {
 
 /** "broadcast": the announcement itself, one per recipient. */
 export function broadcastKind(d: BroadcastDeps): DeliveryKind {
+  // The broadcast row, read at most once a second per process while it is being sent: a stop
+  // takes effect through the ledger (its rows are cancelled, so they are never claimed).
+  const recent = new Map<number, { b: Broadcast | null; at: number }>();
+  const load = async (id: number): Promise<Broadcast | null> => {
+    const hit = recent.get(id);
+    if (hit && Date.now() - hit.at < 1_000 && hit.b?.state === "sending") return hit.b;
+    const b = await d.prisma.broadcast.findUnique({ where: { id } });
+    recent.set(id, { b, at: Date.now() });
+    if (recent.size > 100) recent.delete(recent.keys().next().value!);
+    return b;
+  };
   return {
     kind: BROADCAST,
     async render(rows, env) {
       const out = new Map<string, RenderOutcome>();
       for (const [ref, batch] of groupByRef(rows)) {
         const id = idOf(ref);
-        const b = id ? await d.prisma.broadcast.findUnique({ where: { id } }) : null;
+        const b = id ? await load(id) : null;
         if (!b) {
           skipAll(out, batch, "broadcast missing");
           continue;
@@ -75,16 +86,13 @@ export function broadcastKind(d: BroadcastDeps): DeliveryKind {
           const { count } = await d.prisma.broadcast.updateMany({ where: { id: b.id, state: "scheduled" }, data: { state: "sending", startedAt: env.now() } });
           if (count === 1) d.logger.info({ broadcast: b.id, state: "sending" }, "broadcast state");
         }
-        // One query for the batch: names and places for the variables, and mutes as of now.
-        const people = await d.prisma.$queryRawUnsafe<Array<{
-          chat_id: bigint; full_name: string | null; commune_name: string | null; commune_type: string | null; province_name: string | null; province_type: string | null; muted: boolean;
-        }>>(
-          `SELECT x.chat_id, c.full_name, cm.name AS commune_name, cm.type AS commune_type, p.name AS province_name, p.type AS province_type,
+        // One query for the batch: names and places for the variables, and mutes as of now
+        // (place names come from the geo service's memory, not a join).
+        const people = await d.prisma.$queryRawUnsafe<Array<{ chat_id: bigint; full_name: string | null; commune_code: string | null; province_code: string | null; muted: boolean }>>(
+          `SELECT x.chat_id, c.full_name, c.commune_code, c.province_code,
                   EXISTS (SELECT 1 FROM topic_mutes m WHERE m.user_id = x.chat_id AND m.topic = $2) AS muted
              FROM unnest($1::bigint[]) AS x(chat_id)
-             LEFT JOIN learning_citizens c ON c.user_id = x.chat_id
-             LEFT JOIN communes cm ON cm.code = c.commune_code
-             LEFT JOIN provinces p ON p.code = c.province_code`,
+             LEFT JOIN learning_citizens c ON c.user_id = x.chat_id`,
           batch.map((r) => String(r.chatId)), topicOf(bodyOf(b)),
         );
         const byChat = new Map(people.map((p) => [Number(p.chat_id), p]));
@@ -105,10 +113,12 @@ export function broadcastKind(d: BroadcastDeps): DeliveryKind {
             sender = await senderLine(d.geo, d.i18n.t(locale), locale, bodyOf(b), b.senderProvinceCode, b.senderCommuneCode);
             senders.set(locale, sender);
           }
+          const commune = person.commune_code ? await d.geo.getCommune(person.commune_code) : undefined;
+          const province = person.province_code ? await d.geo.getProvince(person.province_code) : undefined;
           const values = {
             name: person.full_name,
-            commune: person.commune_name ? communeLabel({ name: person.commune_name, type: person.commune_type ?? "" }, locale) : "",
-            province: person.province_name ? provinceLabel({ name: person.province_name, type: person.province_type ?? "" }, locale, "full") : "",
+            commune: commune ? communeLabel(commune, locale) : "",
+            province: province ? provinceLabel(province, locale, "full") : "",
           };
           out.set(row.id, await composeMessage(d, b, values, locale, sender));
         }
