@@ -5,7 +5,7 @@ import type { ClaimedRow, Ledger, RowOutcome } from "../domain/delivery/ledger.j
 import type { DeliveryEnv, DeliveryKind, DeliveryKinds, RenderOutcome } from "../domain/delivery/types.js";
 import type { Logger } from "../logger.js";
 import { Batcher } from "./batcher.js";
-import { ChatPacer, GlobalRate } from "./chat-pacer.js";
+import { ChatPacer, GlobalRate } from "./send-limits.js";
 import {
   RELEASE_QUEUE, retryDelayMs, retryJobId, SEND_ATTEMPTS, SEND_CHUNK, SEND_QUEUE, sendJobId,
   type DeliveryQueues, type ReleaseJobData, type SendJobData,

@@ -49,6 +49,13 @@ function idOf(ref: string): number | undefined {
   return Number.isSafeInteger(id) && id > 0 ? id : undefined;
 }
 
+/** The broadcasts a batch of rows points at, in one query (never one per row). */
+async function broadcastsOf(d: BroadcastDeps, rows: readonly ClaimedDelivery[]): Promise<Map<number, Broadcast>> {
+  const ids = [...new Set(rows.map((r) => idOf(r.refId)).filter((id): id is number => id !== undefined))];
+  const found = ids.length ? await d.prisma.broadcast.findMany({ where: { id: { in: ids } } }) : [];
+  return new Map(found.map((b) => [b.id, b]));
+}
+
 /** "broadcast": the announcement itself, one per recipient. */
 export function broadcastKind(d: BroadcastDeps): DeliveryKind {
   // The broadcast row, read at most once a second per process while it is being sent: a stop
@@ -184,9 +191,9 @@ export function reportKind(d: BroadcastDeps): DeliveryKind {
     kind: BROADCAST_REPORT,
     async render(rows) {
       const out = new Map<string, RenderOutcome>();
+      const broadcasts = await broadcastsOf(d, rows);
       for (const row of rows) {
-        const id = idOf(row.refId);
-        const b = id ? await d.prisma.broadcast.findUnique({ where: { id } }) : null;
+        const b = broadcasts.get(idOf(row.refId) ?? 0);
         if (!b) {
           out.set(row.id, { skip: "broadcast missing" });
           continue;
@@ -265,10 +272,10 @@ export function noticeKind(d: BroadcastDeps): DeliveryKind {
     kind: BROADCAST_NOTICE,
     async render(rows) {
       const out = new Map<string, RenderOutcome>();
+      const broadcasts = await broadcastsOf(d, rows);
       for (const row of rows) {
-        const id = idOf(row.refId);
         const outcome = row.refId.endsWith("-rejected") ? "rejected" : "approved";
-        const b = id ? await d.prisma.broadcast.findUnique({ where: { id } }) : null;
+        const b = broadcasts.get(idOf(row.refId) ?? 0);
         if (!b) {
           out.set(row.id, { skip: "broadcast missing" });
           continue;
