@@ -8,6 +8,7 @@ import { createDeps } from "./bot/deps.js";
 import { createBot } from "./bot/index.js";
 import { ConfigError, parseConfig, type Config } from "./config.js";
 import { seedAdminUnits } from "./domain/geo/seed-admin-units.js";
+import { seedQuizBank } from "./domain/quizzes/seed-quiz-bank.js";
 import { createI18n } from "./i18n.js";
 import { openDatabase, type Database } from "./infra/database.js";
 import { DataDirInUseError, lockDataDir } from "./infra/data-lock.js";
@@ -141,7 +142,8 @@ async function start(config: Config, logger: Logger): Promise<void> {
   if (config.autoMigrate) {
     const applied = await applyMigrations(db);
     const seeded = await seedAdminUnits(db.prisma);
-    logger.info({ lane: db.lane, applied, adminUnits: seeded }, "database ready");
+    const quizBank = await seedQuizBank(db.prisma);
+    logger.info({ lane: db.lane, applied, adminUnits: seeded, quizBank }, "database ready");
   }
 
   const i18n = await createI18n();

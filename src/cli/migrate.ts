@@ -2,6 +2,7 @@ import dotenv from "dotenv";
 import path from "node:path";
 import { ConfigError, parseStorageConfig, type StorageConfig } from "../config.js";
 import { seedAdminUnits } from "../domain/geo/seed-admin-units.js";
+import { seedQuizBank } from "../domain/quizzes/seed-quiz-bank.js";
 import { DataDirInUseError, lockDataDir } from "../infra/data-lock.js";
 import { openDatabase } from "../infra/database.js";
 import { applyMigrations } from "../infra/migrate.js";
@@ -33,7 +34,8 @@ const db = await openDatabase({ url, pgliteDir: path.join(dataDir, "pglite") });
 try {
   const applied = await applyMigrations(db);
   const seeded = await seedAdminUnits(db.prisma);
-  process.stdout.write(`migrations applied: ${applied.length ? applied.join(", ") : "none pending"}; admin units: ${seeded}\n`);
+  const quizBank = await seedQuizBank(db.prisma);
+  process.stdout.write(`migrations applied: ${applied.length ? applied.join(", ") : "none pending"}; admin units: ${seeded}; quiz bank: ${quizBank}\n`);
 } finally {
   await db.close();
   unlock();

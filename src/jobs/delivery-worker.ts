@@ -2,7 +2,7 @@ import { Worker, type ConnectionOptions, type Job } from "bullmq";
 import { GrammyError } from "grammy";
 import type { Api } from "grammy";
 import type { ClaimedRow, Ledger, RowOutcome } from "../domain/delivery/ledger.js";
-import type { DeliveryEnv, DeliveryKind, DeliveryKinds, RenderOutcome } from "../domain/delivery/types.js";
+import type { DeliveryEnv, DeliveryKind, DeliveryKinds, RenderOutcome, SentDelivery } from "../domain/delivery/types.js";
 import type { Logger } from "../logger.js";
 import { Batcher } from "./batcher.js";
 import { ChatPacer, GlobalRate } from "./send-limits.js";
@@ -97,6 +97,7 @@ export class DeliveryWorker {
   private readonly env: DeliveryEnv;
   /** One render call per kind for the rows claimed together. */
   private readonly renders = new Map<string, Batcher<ClaimedRow, RenderOutcome>>();
+  private readonly sentHooks = new Map<string, Batcher<SentDelivery, undefined>>();
   /** Until when a 429 paused this process's sends (others read the pause from Redis). */
   private pausedUntil = 0;
   private closing = false;
@@ -247,6 +248,7 @@ export class DeliveryWorker {
         const sent = (await this.env.call(message.method, payload).finally(() => void this.rate.settle(slot).catch(() => {}))) as { message_id: number };
         this.o.observer?.lateness(Math.max(0, (this.o.now().getTime() - row.dueAt.getTime()) / 1000));
         if (row.ambiguous) this.o.observer?.outcome(row.kind, "ambiguous");
+        await this.afterSent(row, sent as SentDelivery["result"]);
         return this.finish(row, { id, state: "sent", messageId: sent.message_id, sentAt: this.o.now() });
       } catch (e) {
         error = e;
@@ -288,6 +290,20 @@ export class DeliveryWorker {
       this.renders.set(kind.kind, batcher);
     }
     return batcher;
+  }
+
+  private async afterSent(row: ClaimedRow, result: SentDelivery["result"]): Promise<void> {
+    const kind = this.o.kinds.get(row.kind);
+    if (!kind?.onSent) return;
+    let batcher = this.sentHooks.get(kind.kind);
+    if (!batcher) {
+      batcher = new Batcher(async (sent) => {
+        await kind.onSent!(sent, this.env);
+        return sent.map(() => undefined);
+      }, 500, this.o.batchDelayMs ?? 0);
+      this.sentHooks.set(kind.kind, batcher);
+    }
+    await batcher.push({ row, result }).catch((err: unknown) => this.o.logger.error({ err, kind: row.kind }, "onSent failed; the message was sent"));
   }
 
   private async finish(row: ClaimedRow, outcome: RowOutcome): Promise<true> {

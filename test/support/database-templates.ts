@@ -6,6 +6,7 @@ import type { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
 import { PrismaPGlite } from "pglite-prisma-adapter";
 import { seedAdminUnits } from "../../src/domain/geo/seed-admin-units.js";
+import { seedQuizBank } from "../../src/domain/quizzes/seed-quiz-bank.js";
 import { openDatabase } from "../../src/infra/database.js";
 import { applyMigrations } from "../../src/infra/migrate.js";
 import { PrismaClient } from "../../src/generated/prisma/client.js";
@@ -33,6 +34,7 @@ export async function buildPgliteDumps(dir: string): Promise<PgliteDumps> {
     const prisma = new PrismaClient({ adapter: new PrismaPGlite(db) as unknown as PrismaPg });
     await applyMigrations({ lane: "pglite", prisma, exec: async (sql) => void (await db.exec(sql)), close: async () => {} });
     await seedAdminUnits(prisma);
+    await seedQuizBank(prisma);
     await prisma.$disconnect();
     await writeFile(files.seeded, await dumpBytes(db));
   } finally {
@@ -56,6 +58,7 @@ export async function buildPostgresTemplate(adminUrl: string): Promise<{ name: s
   try {
     await applyMigrations(db);
     await seedAdminUnits(db.prisma);
+    await seedQuizBank(db.prisma);
   } finally {
     await db.close();
   }

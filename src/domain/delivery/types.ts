@@ -55,6 +55,18 @@ export interface DeliveryKind {
    * Called at most about once a second per ref and process, and always after the last record.
    */
   onRecorded?(refIds: readonly string[], env: DeliveryEnv): Promise<void>;
+  /**
+   * Right after Telegram accepted rows of this kind, before they are recorded as sent, with
+   * Telegram's answer (e.g. a quiz poll's id, which its answers arrive with). Batched across the
+   * rows in flight; a failure is logged and the rows still count as sent (they were).
+   */
+  onSent?(sent: readonly SentDelivery[], env: DeliveryEnv): Promise<void>;
+}
+
+/** A row Telegram accepted, with the Message it returned. */
+export interface SentDelivery {
+  row: ClaimedDelivery;
+  result: { message_id: number; poll?: { id: string } } & Record<string, unknown>;
 }
 
 /** The kinds the worker knows; features register theirs when the services are built. */

@@ -1,0 +1,379 @@
+/*
+ * Quiz rounds: a run of native Telegram quiz polls in one chat, one at a time. The round row holds
+ * the poll on screen (its id, the per-person option shuffle, when it closes); answers, boxes and
+ * scores are written by one statement per answer. Polls after the first go out either as the reply
+ * to an answer (the bot feature) or, when the time ran out, through the delivery engine (the sweep).
+ */
+import { randomInt } from "node:crypto";
+import type { PrismaClient, QuizRound } from "../../generated/prisma/client.js";
+import type { DeliveryScheduler } from "../delivery/types.js";
+import { QUIZ_LIMITS } from "./question-bank.js";
+
+export const ROUND_SIZE = 10;
+export const DEFAULT_OPEN_PERIOD = 30;
+/** Telegram's open_period range. */
+export const OPEN_PERIOD_MIN = 5;
+export const OPEN_PERIOD_MAX = 600;
+/** An answer this long after the poll closed still counts (Telegram's and our clocks differ a little). */
+const LATE_GRACE_MS = 2_000;
+/** A question the round moved to must be on screen by then, or the sweep sends it through the engine. */
+const SEND_DEADLINE_MS = 15_000;
+/** Leitner boxes 1–5: days until a question answered right comes back (box 1: the next round). */
+const BOX_DAYS = [0, 1, 3, 7, 14, 30];
+/** Delivery kinds of the round engine. */
+export const QUIZ_POLL = "quiz_poll";
+export const QUIZ_END = "quiz_end";
+
+export type Lang = "vi" | "en";
+export type Localized<T> = { vi: T; en: T };
+
+export interface QuestionRow {
+  id: string;
+  topic: string;
+  difficulty: number;
+  question: Localized<string>;
+  options: Localized<string[]>;
+  correct: number;
+  explanation: Localized<string>;
+  source: Localized<string>;
+  provinceCode: string | null;
+  retiredAt: Date | null;
+}
+
+export type RoundKind = QuizRound["kind"];
+
+export interface StartRound {
+  kind: RoundKind;
+  userId: number | null;
+  chatId: number;
+  topic: string;
+  locale: Lang;
+  questionIds: string[];
+  openPeriod?: number;
+  contestId?: number;
+  broadcastId?: number;
+}
+
+/** A poll ready to send: everything but chat_id, and the shuffle it was made with. */
+export interface PollMessage {
+  payload: Record<string, unknown>;
+  perm: number[];
+}
+
+export type AnswerOutcome =
+  /** No open question has this poll id: an old poll, a second answer, a forged id. */
+  | { status: "unknown" }
+  /** The poll had closed. */
+  | { status: "late"; round: QuizRound }
+  /** This person already answered this question (group rounds: everyone answers once). */
+  | { status: "duplicate"; round: QuizRound }
+  | { status: "recorded"; correct: boolean; questionId: string; idx: number; round: QuizRound };
+
+export interface RoundSummary {
+  round: QuizRound;
+  total: number;
+  score: number;
+  elapsedMs: number;
+  missed: Array<{ idx: number; question: QuestionRow; chosen: number | null }>;
+}
+
+/** A uniformly random order of 0..n-1 (crypto: nobody learns the pattern of the right answers). */
+export function shuffle(n: number): number[] {
+  const out = Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = randomInt(i + 1);
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}
+
+const iso = (d: Date) => d.toISOString().replace("Z", "");
+
+/** The sendPoll payload for question idx of a round, options in the order of perm. */
+export function pollMessage(q: QuestionRow, idx: number, total: number, locale: Lang, openPeriod: number, perm = shuffle(q.options[locale].length)): PollMessage {
+  const text = q.question[locale];
+  const numbered = `${idx + 1}/${total}. ${text}`;
+  const options = q.options[locale];
+  return {
+    perm,
+    payload: {
+      question: total > 1 && numbered.length <= QUIZ_LIMITS.questionMax ? numbered : text,
+      options: perm.map((i) => ({ text: options[i] })),
+      type: "quiz",
+      is_anonymous: false,
+      correct_option_id: perm.indexOf(q.correct),
+      explanation: q.explanation[locale],
+      open_period: openPeriod,
+    },
+  };
+}
+
+export interface QuizRoundsDeps {
+  prisma: PrismaClient;
+  deliveries: DeliveryScheduler;
+  now: () => Date;
+}
+
+export class QuizRounds {
+  /** Question rows by id: their content never changes under an id (imports get new ids). */
+  private readonly questions = new Map<string, QuestionRow>();
+
+  constructor(private readonly d: QuizRoundsDeps) {}
+
+  /** Questions by id, from memory after the first read (one query for the ones missing). */
+  async questionsById(ids: readonly string[]): Promise<Map<string, QuestionRow>> {
+    const missing = [...new Set(ids.filter((id) => !this.questions.has(id)))];
+    if (missing.length) {
+      const rows = await this.d.prisma.quizQuestion.findMany({ where: { id: { in: missing } } });
+      for (const r of rows) {
+        if (this.questions.size > 10_000) this.questions.delete(this.questions.keys().next().value!);
+        this.questions.set(r.id, r as unknown as QuestionRow);
+      }
+    }
+    return new Map(ids.flatMap((id) => (this.questions.has(id) ? [[id, this.questions.get(id)!] as const] : [])));
+  }
+
+  /**
+   * The next questions for a person (spaced repetition): questions due again (missed ones first),
+   * then ones never seen (random), then the rest by when they fall due. Retired questions never;
+   * imported ones only in their province.
+   */
+  async pick(userId: number, topic: string, provinceCode: string | null, n = ROUND_SIZE): Promise<string[]> {
+    const rows = await this.d.prisma.$queryRawUnsafe<Array<{ id: string }>>(
+      `SELECT q.id FROM quiz_questions q
+         LEFT JOIN quiz_boxes b ON b.user_id = $1 AND b.question_id = q.id
+        WHERE q.retired_at IS NULL AND ($2 = 'mixed' OR q.topic = $2)
+          AND (q.province_code IS NULL OR q.province_code = $3)
+        ORDER BY CASE WHEN b.due_at <= $4::timestamp THEN 0 WHEN b.question_id IS NULL THEN 1 ELSE 2 END,
+                 b.box, b.due_at, random()
+        LIMIT $5`,
+      BigInt(userId), topic, provinceCode, iso(this.d.now()), n,
+    );
+    return rows.map((r) => r.id);
+  }
+
+  async start(s: StartRound): Promise<QuizRound> {
+    const now = this.d.now();
+    return this.d.prisma.quizRound.create({
+      data: {
+        kind: s.kind,
+        userId: s.userId === null ? null : BigInt(s.userId),
+        chatId: BigInt(s.chatId),
+        topic: s.topic,
+        locale: s.locale,
+        questionIds: s.questionIds,
+        openPeriod: s.openPeriod ?? DEFAULT_OPEN_PERIOD,
+        contestId: s.contestId ?? null,
+        broadcastId: s.broadcastId ?? null,
+        startedAt: now,
+        // Its first poll is sent right after; if not, the sweep sends it through the engine.
+        closesAt: new Date(now.getTime() + SEND_DEADLINE_MS),
+      },
+    });
+  }
+
+  /** The active round of this kind family in a chat (solo and contest rounds: one at a time). */
+  async activeIn(chatId: number, kinds: RoundKind[] = ["solo", "contest"]): Promise<QuizRound | null> {
+    return this.d.prisma.quizRound.findFirst({ where: { chatId: BigInt(chatId), state: "active", kind: { in: kinds } }, orderBy: { id: "desc" } });
+  }
+
+  async get(id: bigint | number): Promise<QuizRound | null> {
+    return this.d.prisma.quizRound.findUnique({ where: { id: BigInt(id) } });
+  }
+
+  /** The poll for the round's current question, or null when the round has none left. */
+  async currentPoll(round: QuizRound): Promise<PollMessage | null> {
+    const id = round.questionIds[round.current];
+    if (id === undefined || round.state !== "active") return null;
+    const q = (await this.questionsById([id])).get(id);
+    if (!q) return null;
+    return pollMessage(q, round.current, round.questionIds.length, round.locale === "en" ? "en" : "vi", round.openPeriod);
+  }
+
+  /** Telegram took question idx's poll: answers to it count until it closes. False if the round moved on. */
+  async markSent(roundId: bigint, idx: number, pollId: string, messageId: number, perm: number[], sentAt = this.d.now()): Promise<boolean> {
+    const n = await this.d.prisma.$executeRawUnsafe(
+      `UPDATE quiz_rounds SET poll_id = $3, poll_message_id = $4, perm = $5::int[], poll_sent_at = $6::timestamp,
+              closes_at = $6::timestamp + make_interval(secs => open_period)
+        WHERE id = $1 AND current = $2 AND state = 'active'`,
+      roundId, idx, pollId, messageId, perm, iso(sentAt),
+    );
+    return n > 0;
+  }
+
+  /**
+   * Records one poll_answer in one statement: the answer (once per person and question), the
+   * score, the Leitner box, and (except in groups, where the timer moves on) the next question.
+   */
+  async answer(pollId: string, userId: number, optionIds: readonly number[], at = this.d.now()): Promise<AnswerOutcome> {
+    const option = optionIds[0];
+    if (option === undefined || !Number.isInteger(option) || option < 0 || option >= QUIZ_LIMITS.optionsMax) return { status: "unknown" };
+    const rows = await this.d.prisma.$queryRawUnsafe<Array<{ r: QuizRoundJson | null; a: { correct: boolean; question_id: string; idx: number } | null; u: QuizRoundJson | null }>>(
+      `WITH r AS (
+         SELECT * FROM quiz_rounds WHERE poll_id = $1 AND state = 'active' FOR UPDATE
+       ), q AS (
+         SELECT r.id, r.kind, r.current, r.perm, r.poll_sent_at, r.closes_at, qq.id AS qid, qq.topic, qq.correct
+           FROM r JOIN quiz_questions qq ON qq.id = r.question_ids[r.current + 1]
+          WHERE $3 < cardinality(r.perm) AND r.closes_at + interval '${LATE_GRACE_MS} milliseconds' >= $4::timestamp
+       ), a AS (
+         INSERT INTO quiz_answers (round_id, idx, user_id, question_id, topic, chosen, correct, ms, answered_at)
+         SELECT q.id, q.current, $2, q.qid, q.topic, q.perm[$3 + 1], q.perm[$3 + 1] = q.correct,
+                GREATEST(0, LEAST(2000000000, EXTRACT(EPOCH FROM ($4::timestamp - q.poll_sent_at)) * 1000))::int, $4::timestamp
+           FROM q
+         ON CONFLICT DO NOTHING
+         RETURNING round_id, idx, question_id, correct, ms
+       ), b AS (
+         INSERT INTO quiz_boxes (user_id, question_id, box, due_at)
+         SELECT $2, a.question_id, CASE WHEN a.correct THEN 2 ELSE 1 END,
+                $4::timestamp + make_interval(days => CASE WHEN a.correct THEN ${BOX_DAYS[2]} ELSE 0 END)
+           FROM a
+         ON CONFLICT (user_id, question_id) DO UPDATE
+           SET box = CASE WHEN excluded.box = 1 THEN 1 ELSE LEAST(quiz_boxes.box + 1, 5) END,
+               due_at = CASE WHEN excluded.box = 1 THEN excluded.due_at
+                        ELSE $4::timestamp + make_interval(days => (ARRAY[${BOX_DAYS.slice(1).join(",")}])[LEAST(quiz_boxes.box + 1, 5)]) END
+       ), u AS (
+         UPDATE quiz_rounds r2
+            SET score = r2.score + a.correct::int, elapsed_ms = r2.elapsed_ms + a.ms,
+                current = CASE WHEN r2.kind = 'group' THEN r2.current ELSE r2.current + 1 END,
+                poll_id = CASE WHEN r2.kind = 'group' THEN r2.poll_id ELSE NULL END,
+                closes_at = CASE WHEN r2.kind = 'group' THEN r2.closes_at ELSE $4::timestamp + interval '${SEND_DEADLINE_MS} milliseconds' END,
+                state = CASE WHEN r2.kind <> 'group' AND r2.current + 1 >= cardinality(r2.question_ids) THEN 'finished'::"QuizRoundState" ELSE r2.state END,
+                finished_at = CASE WHEN r2.kind <> 'group' AND r2.current + 1 >= cardinality(r2.question_ids) THEN $4::timestamp ELSE NULL END
+           FROM a WHERE r2.id = a.round_id AND r2.kind <> 'group'
+         RETURNING r2.*
+       )
+       SELECT (SELECT row_to_json(r) FROM r) AS r,
+              (SELECT json_build_object('correct', a.correct, 'question_id', a.question_id, 'idx', a.idx) FROM a) AS a,
+              (SELECT row_to_json(u) FROM u) AS u`,
+      pollId, BigInt(userId), option, iso(at),
+    );
+    const row = rows[0];
+    if (!row?.r) return { status: "unknown" };
+    const before = roundFromJson(row.r);
+    if (!row.a) {
+      const closed = before.closesAt !== null && before.closesAt.getTime() + LATE_GRACE_MS < at.getTime();
+      return closed ? { status: "late", round: before } : { status: "duplicate", round: before };
+    }
+    return { status: "recorded", correct: row.a.correct, questionId: row.a.question_id, idx: row.a.idx, round: row.u ? roundFromJson(row.u) : before };
+  }
+
+  /**
+   * Moves on every round whose poll closed unanswered (and sends any question that missed its
+   * send deadline), at most `limit` rounds per call: the time-out counts as a wrong answer, the
+   * next poll or the end of the round goes out through the delivery engine. Safe to run in every
+   * process at once (SKIP LOCKED) and again after a crash (deterministic refs).
+   */
+  async sweep(limit = 500): Promise<number> {
+    const now = this.d.now();
+    const moved = await this.d.prisma.$queryRawUnsafe<Array<{ id: bigint; chat_id: bigint; kind: RoundKind; current: number; state: QuizRound["state"]; timed_out: boolean }>>(
+      `WITH due AS (
+         SELECT r.id, r.poll_id IS NOT NULL AS timed_out,
+                d.state::text IN ('blocked', 'failed', 'cancelled') AS undeliverable
+           FROM quiz_rounds r
+           LEFT JOIN deliveries d ON d.kind = '${QUIZ_POLL}' AND d.ref_id = r.id || '.' || r.current AND d.chat_id = r.chat_id
+          WHERE r.state = 'active' AND r.closes_at < $1::timestamp
+          ORDER BY r.closes_at
+          LIMIT $2
+          FOR UPDATE OF r SKIP LOCKED
+       ), t AS (
+         SELECT r.* FROM quiz_rounds r JOIN due ON due.id = r.id AND due.timed_out
+       ), a AS (
+         INSERT INTO quiz_answers (round_id, idx, user_id, question_id, topic, chosen, correct, ms, answered_at)
+         SELECT t.id, t.current, t.user_id, qq.id, qq.topic, NULL, false, t.open_period * 1000, $1::timestamp
+           FROM t JOIN quiz_questions qq ON qq.id = t.question_ids[t.current + 1]
+          WHERE t.kind <> 'group' AND t.user_id IS NOT NULL
+         ON CONFLICT DO NOTHING
+         RETURNING user_id, question_id
+       ), b AS (
+         INSERT INTO quiz_boxes (user_id, question_id, box, due_at)
+         SELECT a.user_id, a.question_id, 1, $1::timestamp FROM a
+         ON CONFLICT (user_id, question_id) DO UPDATE SET box = 1, due_at = excluded.due_at
+       )
+       UPDATE quiz_rounds r
+          SET current = CASE WHEN due.timed_out THEN r.current + 1 ELSE r.current END,
+              elapsed_ms = r.elapsed_ms + CASE WHEN due.timed_out AND r.kind <> 'group' THEN r.open_period * 1000 ELSE 0 END,
+              poll_id = NULL,
+              closes_at = $1::timestamp + interval '60 seconds',
+              state = CASE
+                WHEN due.undeliverable AND NOT due.timed_out THEN 'abandoned'::"QuizRoundState"
+                WHEN due.timed_out AND r.current + 1 >= cardinality(r.question_ids) THEN 'finished'::"QuizRoundState"
+                ELSE r.state END,
+              finished_at = CASE WHEN (due.undeliverable AND NOT due.timed_out) OR (due.timed_out AND r.current + 1 >= cardinality(r.question_ids)) THEN $1::timestamp ELSE NULL END
+         FROM due WHERE r.id = due.id
+       RETURNING r.id, r.chat_id, r.kind, r.current, r.state, due.timed_out`,
+      iso(now), limit,
+    );
+    for (const r of moved) {
+      const chat = Number(r.chat_id);
+      if (r.state === "active") await this.d.deliveries.schedule(QUIZ_POLL, `${r.id}.${r.current}`, [chat], now);
+      else if (r.state === "finished") await this.d.deliveries.schedule(QUIZ_END, String(r.id), [chat], now);
+    }
+    return moved.length;
+  }
+
+  /** Stops a round (the person asked, or started another): it ends without its missing answers. */
+  async abandon(roundId: bigint): Promise<boolean> {
+    const n = await this.d.prisma.quizRound.updateMany({
+      where: { id: roundId, state: "active" },
+      data: { state: "abandoned", pollId: null, closesAt: null, finishedAt: this.d.now() },
+    });
+    return n.count > 0;
+  }
+
+  /** Score, time and each missed question with its right answer (in the round's order). */
+  async summary(roundId: bigint, userId?: number): Promise<RoundSummary | null> {
+    const round = await this.get(roundId);
+    if (!round) return null;
+    const who = userId !== undefined ? BigInt(userId) : round.userId;
+    const answers = who === null ? [] : await this.d.prisma.quizAnswer.findMany({ where: { roundId, userId: who }, orderBy: { idx: "asc" } });
+    const questions = await this.questionsById(round.questionIds);
+    const answered = new Map(answers.map((a) => [a.idx, a]));
+    const missed: RoundSummary["missed"] = [];
+    round.questionIds.forEach((id, idx) => {
+      const a = answered.get(idx);
+      const q = questions.get(id);
+      if (!q || a?.correct) return;
+      // Questions never reached (the round was stopped) are not "missed".
+      if (!a && idx >= round.current) return;
+      missed.push({ idx, question: q, chosen: a?.chosen ?? null });
+    });
+    return {
+      round,
+      total: round.questionIds.length,
+      score: answers.filter((a) => a.correct).length,
+      elapsedMs: answers.reduce((s, a) => s + a.ms, 0),
+      missed,
+    };
+  }
+}
+
+/** row_to_json gives snake_case columns and ISO strings; the rest of the code wants Prisma's shape. */
+type QuizRoundJson = Record<string, unknown>;
+
+function roundFromJson(j: QuizRoundJson): QuizRound {
+  const date = (v: unknown) => (v === null || v === undefined ? null : new Date(`${String(v).replace(/Z?$/, "Z")}`));
+  return {
+    id: BigInt(j.id as string | number),
+    kind: j.kind as RoundKind,
+    userId: j.user_id === null ? null : BigInt(j.user_id as string | number),
+    chatId: BigInt(j.chat_id as string | number),
+    topic: j.topic as string,
+    questionIds: j.question_ids as string[],
+    locale: j.locale as string,
+    current: j.current as number,
+    pollId: (j.poll_id as string | null) ?? null,
+    pollMessageId: (j.poll_message_id as number | null) ?? null,
+    perm: (j.perm as number[] | null) ?? [],
+    pollSentAt: date(j.poll_sent_at),
+    closesAt: date(j.closes_at),
+    openPeriod: j.open_period as number,
+    score: j.score as number,
+    elapsedMs: j.elapsed_ms as number,
+    state: j.state as QuizRound["state"],
+    broadcastId: (j.broadcast_id as number | null) ?? null,
+    contestId: (j.contest_id as number | null) ?? null,
+    tiebreakGuess: (j.tiebreak_guess as number | null) ?? null,
+    startedAt: date(j.started_at)!,
+    finishedAt: date(j.finished_at),
+  };
+}
