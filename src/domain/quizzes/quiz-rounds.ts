@@ -52,6 +52,8 @@ export interface StartRound {
   openPeriod?: number;
   contestId?: number;
   broadcastId?: number;
+  /** Untimed rounds (openPeriod 0, quiz prompts): when answers stop counting. */
+  closesAt?: Date;
 }
 
 /** A poll ready to send: everything but chat_id, and the shuffle it was made with. */
@@ -103,7 +105,8 @@ export function pollMessage(q: QuestionRow, idx: number, total: number, locale: 
       is_anonymous: false,
       correct_option_id: perm.indexOf(q.correct),
       explanation: q.explanation[locale],
-      open_period: openPeriod,
+      // 0: no timer (quiz prompts stay open until the officer's close time, which the round keeps).
+      ...(openPeriod > 0 ? { open_period: openPeriod } : {}),
     },
   };
 }
@@ -167,7 +170,8 @@ export class QuizRounds {
         broadcastId: s.broadcastId ?? null,
         startedAt: now,
         // Its first poll is sent right after; if not, the sweep sends it through the engine.
-        closesAt: new Date(now.getTime() + SEND_DEADLINE_MS),
+        // Untimed rounds (openPeriod 0) close at the given time instead.
+        closesAt: s.closesAt ?? new Date(now.getTime() + SEND_DEADLINE_MS),
       },
     });
   }
@@ -194,7 +198,7 @@ export class QuizRounds {
   async markSent(roundId: bigint, idx: number, pollId: string, messageId: number, perm: number[], sentAt = this.d.now()): Promise<boolean> {
     const n = await this.d.prisma.$executeRawUnsafe(
       `UPDATE quiz_rounds SET poll_id = $3, poll_message_id = $4, perm = $5::int[], poll_sent_at = $6::timestamp,
-              closes_at = $6::timestamp + make_interval(secs => open_period)
+              closes_at = CASE WHEN open_period > 0 THEN $6::timestamp + make_interval(secs => open_period) ELSE closes_at END
         WHERE id = $1 AND current = $2 AND state = 'active'`,
       roundId, idx, pollId, messageId, perm, iso(sentAt),
     );
@@ -236,7 +240,7 @@ export class QuizRounds {
             SET score = r2.score + a.correct::int, elapsed_ms = r2.elapsed_ms + a.ms,
                 current = CASE WHEN r2.kind = 'group' THEN r2.current ELSE r2.current + 1 END,
                 poll_id = CASE WHEN r2.kind = 'group' THEN r2.poll_id ELSE NULL END,
-                closes_at = CASE WHEN r2.kind = 'group' THEN r2.closes_at ELSE $4::timestamp + interval '${SEND_DEADLINE_MS} milliseconds' END,
+                closes_at = CASE WHEN r2.kind = 'group' OR r2.open_period = 0 THEN r2.closes_at ELSE $4::timestamp + interval '${SEND_DEADLINE_MS} milliseconds' END,
                 state = CASE WHEN r2.kind <> 'group' AND r2.current + 1 >= cardinality(r2.question_ids) THEN 'finished'::"QuizRoundState" ELSE r2.state END,
                 finished_at = CASE WHEN r2.kind <> 'group' AND r2.current + 1 >= cardinality(r2.question_ids) THEN $4::timestamp ELSE NULL END
            FROM a WHERE r2.id = a.round_id AND r2.kind <> 'group'
