@@ -285,7 +285,7 @@ export class QuizRounds {
          INSERT INTO quiz_answers (round_id, idx, user_id, question_id, topic, chosen, correct, ms, answered_at)
          SELECT t.id, t.current, t.user_id, qq.id, qq.topic, NULL, false, t.open_period * 1000, $1::timestamp
            FROM t JOIN quiz_questions qq ON qq.id = t.question_ids[t.current + 1]
-          WHERE t.kind <> 'group' AND t.user_id IS NOT NULL
+          WHERE t.kind <> 'group' AND t.open_period > 0 AND t.user_id IS NOT NULL
          ON CONFLICT DO NOTHING
          RETURNING user_id, question_id
        ), b AS (
@@ -300,17 +300,20 @@ export class QuizRounds {
               closes_at = $1::timestamp + interval '60 seconds',
               state = CASE
                 WHEN due.undeliverable AND NOT due.timed_out THEN 'abandoned'::"QuizRoundState"
+                -- An untimed round (quiz prompt) ends at its close time, answered or not.
+                WHEN r.open_period = 0 THEN 'finished'::"QuizRoundState"
                 WHEN due.timed_out AND r.current + 1 >= cardinality(r.question_ids) THEN 'finished'::"QuizRoundState"
                 ELSE r.state END,
-              finished_at = CASE WHEN (due.undeliverable AND NOT due.timed_out) OR (due.timed_out AND r.current + 1 >= cardinality(r.question_ids)) THEN $1::timestamp ELSE NULL END
+              finished_at = CASE WHEN (due.undeliverable AND NOT due.timed_out) OR r.open_period = 0 OR (due.timed_out AND r.current + 1 >= cardinality(r.question_ids)) THEN $1::timestamp ELSE NULL END
          FROM due WHERE r.id = due.id
-       RETURNING r.id, r.chat_id, r.kind, r.current, r.state, due.timed_out`,
+       RETURNING r.id, r.chat_id, r.kind, r.current, r.state, due.timed_out, r.open_period`,
       iso(now), limit,
     );
     for (const r of moved) {
       const chat = Number(r.chat_id);
       if (r.state === "active") await this.d.deliveries.schedule(QUIZ_POLL, `${r.id}.${r.current}`, [chat], now);
-      else if (r.state === "finished") await this.d.deliveries.schedule(QUIZ_END, String(r.id), [chat], now);
+      // Quiz prompts end quietly at their close time; the officer gets the summary.
+      else if (r.state === "finished" && r.kind !== "prompt") await this.d.deliveries.schedule(QUIZ_END, String(r.id), [chat], now);
     }
     return moved.length;
   }
