@@ -1,3 +1,6 @@
+import type { QuizRounds } from "../domain/quizzes/quiz-rounds.js";
+import type { QuizDaily } from "../domain/quizzes/daily.js";
+import type { PeriodicTasks } from "../jobs/periodic.js";
 import type { Conversation, ConversationFlavor } from "@grammyjs/conversations";
 import type { Context, SessionFlavor } from "grammy";
 import type { Ledger } from "../domain/delivery/ledger.js";
@@ -33,6 +36,9 @@ export interface Services {
   topicMutes: TopicMutes;
   /** Officers' broadcasts (composing, approval, cancel); its delivery kinds are registered in createDeps. */
   broadcasts: BroadcastService;
+  /** Quiz rounds (/quiz, daily questions, prompts, groups): polls, answers, time-outs. */
+  quizRounds: QuizRounds;
+  quizDaily: QuizDaily;
 }
 
 /** Everything a handler needs, injected through the context (no singletons). */
@@ -52,6 +58,8 @@ export interface Deps {
   deliveries: Deliveries;
   /** Delivery kinds the worker renders; each feature registers its own. */
   deliveryKinds: DeliveryKinds;
+  /** Repeated work the delivery worker runs (quiz time-outs, daily questions). */
+  periodic: PeriodicTasks;
   /** Callback queries answered while handling updates (so each is answered once, and always). */
   answered: AnsweredQueries;
   /** When Redis or the database was last reported unreachable (the outage is logged once). */

@@ -17,8 +17,13 @@ import { userDataParts } from "../domain/users/personal-data.js";
 import { UserService } from "../domain/users/user-service.js";
 import { BroadcastService } from "../domain/broadcasts/broadcast-service.js";
 import { broadcastKinds } from "../domain/broadcasts/kinds.js";
+import { QUIZ_DAILY, QuizDaily } from "../domain/quizzes/daily.js";
+import { groupResultsText } from "../domain/quizzes/group-results.js";
+import { quizDailyKind, quizEndKind, quizPollKind } from "../domain/quizzes/kinds.js";
+import { QuizRounds, type Lang } from "../domain/quizzes/quiz-rounds.js";
+import { PeriodicTasks } from "../jobs/periodic.js";
 import { cb } from "./callback-data/callback-data.js";
-import type { PrismaClient } from "../generated/prisma/client.js";
+import type { PrismaClient, QuizRound } from "../generated/prisma/client.js";
 import type { I18n } from "../i18n.js";
 import { ChangedOnlyJsonStorage, RedisJsonStorage } from "../infra/redis-storage.js";
 import type { Logger } from "../logger.js";
@@ -105,6 +110,14 @@ export function createDeps(input: DepsInput): Deps {
     },
   };
   for (const kind of broadcastKinds(broadcastDeps)) deliveryKinds.register(kind);
+  const quizRounds = new QuizRounds({ prisma: input.prisma, deliveries, now });
+  const quizDaily = new QuizDaily({ prisma: input.prisma, deliveries, now });
+  topics.register({ key: QUIZ_DAILY, labelKey: "quiz:settings_topic", group: "quiz" });
+  const quizKindDeps = { rounds: quizRounds, i18n: input.i18n, mute: broadcastDeps.callbacks.mute, groupResults: (round: QuizRound, lang: Lang) => groupResultsText(input.prisma, input.i18n.t(lang), round) };
+  for (const kind of [quizPollKind(quizKindDeps), quizEndKind(quizKindDeps), quizDailyKind(quizKindDeps)]) deliveryKinds.register(kind);
+  const periodic = new PeriodicTasks();
+  periodic.register({ name: "quiz time-outs", everyMs: 1_000, run: () => quizRounds.sweep() });
+  periodic.register({ name: "daily questions", everyMs: 30_000, run: () => quizDaily.tick() });
   return {
     services: {
       geo,
@@ -115,6 +128,8 @@ export function createDeps(input: DepsInput): Deps {
       topics,
       topicMutes: new TopicMutes(input.prisma, topics, input.now),
       broadcasts: new BroadcastService(broadcastDeps),
+      quizRounds,
+      quizDaily,
     },
     i18n: input.i18n,
     logger: input.logger,
@@ -126,6 +141,7 @@ export function createDeps(input: DepsInput): Deps {
     ledger,
     deliveries,
     deliveryKinds,
+    periodic,
     answered: new AnsweredQueries(),
     outage: {},
   };

@@ -4,6 +4,7 @@ import { Bot, Composer, session, type BotConfig } from "grammy";
 import type { BotContext, ConvContext, Deps, SessionData } from "./context.js";
 import { adminFeature } from "./features/admin.js";
 import { broadcastsFeature } from "./features/broadcasts.js";
+import { quizFeature } from "./features/quiz.js";
 import { cancelFeature } from "./features/cancel.js";
 import { groupFeature } from "./features/group.js";
 import { helpFeature } from "./features/help.js";
@@ -78,6 +79,8 @@ export function createBot(token: string, deps: Deps, config?: BotConfig<BotConte
   features.use(membershipFeature, startFeature, languageFeature, helpFeature, profileFeature, privacyFeature, officerFeature, adminFeature);
   features.use(settingsFeature);
   features.use(broadcastsFeature);
+  // Before the group feature: in groups, quiz commands are the bot's only business.
+  features.use(quizFeature);
   features.use(groupFeature);
   features.use(unhandledFeature);
   guarded.use(features);

@@ -4,6 +4,7 @@ import type { Api } from "grammy";
 import type { ClaimedRow, Ledger, RowOutcome } from "../domain/delivery/ledger.js";
 import type { DeliveryEnv, DeliveryKind, DeliveryKinds, RenderOutcome, SentDelivery } from "../domain/delivery/types.js";
 import type { Logger } from "../logger.js";
+import { PeriodicRunner, type PeriodicTask } from "./periodic.js";
 import { Batcher } from "./batcher.js";
 import { ChatPacer, GlobalRate } from "./send-limits.js";
 import {
@@ -41,6 +42,8 @@ export interface DeliveryWorkerOptions {
   batchDelayMs?: number;
   /** BullMQ lock of an active job: a killed process's jobs run again after about this (+ the check interval). */
   lockDurationMs?: number;
+  /** Repeated work of the features (quiz time-outs, daily questions), stopped with the worker. */
+  periodic?: readonly PeriodicTask[];
 }
 
 /** Rows the release job reads per round trip. */
@@ -97,6 +100,7 @@ export class DeliveryWorker {
   private readonly env: DeliveryEnv;
   /** One render call per kind for the rows claimed together. */
   private readonly renders = new Map<string, Batcher<ClaimedRow, RenderOutcome>>();
+  private readonly periodic: PeriodicRunner;
   private readonly sentHooks = new Map<string, Batcher<SentDelivery, undefined>>();
   /** Until when a 429 paused this process's sends (others read the pause from Redis). */
   private pausedUntil = 0;
@@ -137,6 +141,7 @@ export class DeliveryWorker {
       w.on("error", (err) => o.logger.warn({ err }, "delivery worker error"));
     }
     this.sendWorker.on("failed", (job, err) => o.logger.warn({ err, job: job?.id }, "send job failed"));
+    this.periodic = new PeriodicRunner(o.periodic ?? [], o.logger);
   }
 
   /**
@@ -145,6 +150,7 @@ export class DeliveryWorker {
    */
   async close(): Promise<void> {
     this.closing = true;
+    await this.periodic.stop();
     await Promise.all([this.releaseWorker.close(), this.sendWorker.close()]);
     await this.notifier.flush();
   }

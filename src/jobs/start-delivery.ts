@@ -55,6 +55,7 @@ export async function startDelivery(input: StartDeliveryInput): Promise<Delivery
       ? { batchDelayMs: 25, inFlight: Math.ceil(input.delivery.ratePerSecond / 3) }
       : {}),
     observer: input.metrics ? metricsObserver(input.metrics) : undefined,
+    periodic: deps.periodic.list(),
   });
   const resumed = await deps.deliveries.resumeOpen();
   input.logger.info({ resumed, rate: input.delivery.ratePerSecond, paid: input.delivery.paidBroadcast }, "delivery worker started");

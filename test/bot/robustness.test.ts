@@ -80,13 +80,13 @@ describe("Telegram failures are contained", () => {
 });
 
 describe("updates that are not messages", () => {
-  it("a poll answer (no chat) is handled without an error", async () => {
+  it("a poll answer (no chat) for a poll the bot does not know is handled without an error, with a word to the voter", async () => {
     const u = h.user(7301);
     const before = h.fake.calls.length;
     await h.handle(pollAnswer(u.tg, "5000000001", [0]));
     expect(h.logged(40)).toEqual([]);
-    expect(h.fake.calls.slice(before).filter((c) => c.method === "sendMessage")).toEqual([]);
-    expect(h.fake.calls.length).toBe(before); // and nothing was attempted at all
+    const sent = h.fake.calls.slice(before).filter((c) => c.method === "sendMessage");
+    expect(sent.map((c) => [c.payload.chat_id, c.payload.text])).toEqual([[7301, "Câu hỏi đó đã đóng nên câu trả lời không được tính. Gõ /quiz để làm lượt mới."]]);
   });
 
   it("blocking the bot mid-registration is not an answer; coming back continues the flow", async () => {

@@ -16,6 +16,8 @@ const SETTINGS_VI = [
   "✅ Thông báo từ Công an",
   "✅ Thông báo từ Bộ đội Biên phòng",
   "✅ Thông báo từ cơ quan, tổ chức khác",
+  "",
+  "✅ Câu hỏi mỗi ngày",
 ].join("\n");
 
 const mutedOf = async (id: number) => (await h.db.prisma.topicMute.findMany({ where: { userId: BigInt(id) }, orderBy: { topic: "asc" } })).map((m) => m.topic);
@@ -50,6 +52,7 @@ describe("/settings", () => {
       "🔕 Tắt thông báo từ Công an",
       "🔕 Tắt thông báo từ Bộ đội Biên phòng",
       "🔕 Tắt thông báo từ cơ quan, tổ chức khác",
+      "🔕 Tắt câu hỏi mỗi ngày",
     ]);
     expect((await u.send("/help"))[0]).toContain("/settings – Bật, tắt các loại thông báo");
   });
@@ -91,7 +94,7 @@ describe("/settings", () => {
     const u = h.user(8004);
     await u.send("/settings");
     expect(await u.pressData("set:off:ann:nobody")).toEqual(["[answer] Loại thông báo này không còn nữa. Gõ /settings để xem lại."]);
-    expect(await u.pressData("mute:off:quiz_daily")).toEqual(["[answer] Loại thông báo này không còn nữa. Gõ /settings để xem lại."]);
+    expect(await u.pressData("mute:off:quiz_weekly")).toEqual(["[answer] Loại thông báo này không còn nữa. Gõ /settings để xem lại."]);
     expect(await u.pressData("set:maybe:ann:police")).toEqual(["[answer] Nút không hợp lệ."]);
     expect(await u.pressData("mute:off:ann:police'; DROP TABLE topic_mutes")).toEqual(["[answer] Nút không hợp lệ."]);
     expect(await mutedOf(8004)).toEqual([]);

@@ -80,4 +80,8 @@ export const cb = {
   bcDecide: codec("bca", z.string().regex(/^[ar]\.\d{1,9}$/)),
   bcCancel: codec("bcx", z.string().regex(/^\d{1,9}$/)),
   bcCsv: codec("bcr", z.string().regex(/^\d{1,9}$/)),
+  // quizzes: a topic for /quiz, the round in progress, the daily question's time ("HHMM") or off
+  quizTopic: codec("qz:t", z.union([z.literal("mixed"), z.string().regex(/^[a-z0-9-]{1,32}$/)])),
+  quizRound: codec("qz:r", z.enum(["go", "stop"])),
+  quizDaily: codec("qz:d", z.union([z.enum(["off", "menu"]), z.string().regex(/^([01]\d|2[0-3])[0-5]\d$/)])),
 } as const;

@@ -185,6 +185,18 @@ export class QuizRounds {
     return this.d.prisma.quizRound.findUnique({ where: { id: BigInt(id) } });
   }
 
+  async many(ids: readonly bigint[]): Promise<QuizRound[]> {
+    return ids.length ? this.d.prisma.quizRound.findMany({ where: { id: { in: [...ids] } } }) : [];
+  }
+
+  /** Today's unsent daily rounds of these chats (one query for a batch of the engine). */
+  async dailyRounds(chatIds: readonly number[], dayStart: Date): Promise<Map<number, QuizRound>> {
+    const rows = await this.d.prisma.quizRound.findMany({
+      where: { kind: "daily", state: "active", pollId: null, chatId: { in: chatIds.map(BigInt) }, startedAt: { gte: dayStart } },
+    });
+    return new Map(rows.map((r) => [Number(r.chatId), r]));
+  }
+
   /** The poll for the round's current question, or null when the round has none left. */
   async currentPoll(round: QuizRound): Promise<PollMessage | null> {
     const id = round.questionIds[round.current];
@@ -312,10 +324,33 @@ export class QuizRounds {
     for (const r of moved) {
       const chat = Number(r.chat_id);
       if (r.state === "active") await this.d.deliveries.schedule(QUIZ_POLL, `${r.id}.${r.current}`, [chat], now);
-      // Quiz prompts end quietly at their close time; the officer gets the summary.
-      else if (r.state === "finished" && r.kind !== "prompt") await this.d.deliveries.schedule(QUIZ_END, String(r.id), [chat], now);
+      // Quiz prompts and daily questions end quietly at their close time; the officer gets the summary.
+      else if (r.state === "finished" && r.kind !== "prompt" && r.kind !== "daily") await this.d.deliveries.schedule(QUIZ_END, String(r.id), [chat], now);
     }
     return moved.length;
+  }
+
+  /**
+   * A person's record for /myquiz and the card: rounds finished (private and contest), the best
+   * score, right answers per topic, and questions due for review. Three aggregate queries.
+   */
+  async stats(userId: number): Promise<{ rounds: number; bestScore: number; bestOf: number; topics: Array<{ topic: string; right: number; total: number }>; due: number }> {
+    const id = BigInt(userId);
+    const [best, topics, due] = await Promise.all([
+      this.d.prisma.$queryRawUnsafe<Array<{ rounds: number; score: number | null; of: number | null }>>(
+        `SELECT count(*)::int AS rounds, max(score) AS score,
+                (array_agg(cardinality(question_ids) ORDER BY score DESC, id))[1] AS of
+           FROM quiz_rounds WHERE user_id = $1 AND kind IN ('solo', 'contest') AND state = 'finished'`,
+        id,
+      ),
+      this.d.prisma.$queryRawUnsafe<Array<{ topic: string; right: number; total: number }>>(
+        `SELECT topic, count(*) FILTER (WHERE correct)::int AS right, count(*)::int AS total
+           FROM quiz_answers WHERE user_id = $1 GROUP BY topic ORDER BY topic`,
+        id,
+      ),
+      this.d.prisma.quizBox.count({ where: { userId: id, box: 1 } }),
+    ]);
+    return { rounds: best[0]?.rounds ?? 0, bestScore: best[0]?.score ?? 0, bestOf: best[0]?.of ?? 0, topics, due };
   }
 
   /** Stops a round (the person asked, or started another): it ends without its missing answers. */
