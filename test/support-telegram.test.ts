@@ -210,6 +210,21 @@ describe("methods", () => {
     expectRejected(set(Array.from({ length: 101 }, (_, i) => ({ command: `c${i}`, description: "x" }))), "Bad Request: BOT_COMMANDS_TOO_MUCH");
   });
 
+  it("holds quiz polls to Telegram's limits", () => {
+    const fake = fakeWithChat();
+    const poll = (extra: Record<string, unknown>) => fake.call("sendPoll", { chat_id: user.id, question: "Ngày Biên phòng toàn dân?", options: [{ text: "3/3" }, { text: "19/5" }], type: "quiz", correct_option_id: 0, is_anonymous: false, ...extra });
+    const ok = poll({ open_period: 30, explanation: "Ngày 3 tháng 3 hằng năm." });
+    expect(ok.ok).toBe(true);
+    expect((ok as { result: { poll: { id: string; type: string; is_anonymous: boolean } } }).result.poll).toMatchObject({ type: "quiz", is_anonymous: false });
+    expectRejected(poll({ open_period: 4 }), "Bad Request: open_period must be between 5 and 600");
+    expectRejected(poll({ open_period: 601 }), "Bad Request: open_period must be between 5 and 600");
+    expectRejected(poll({ explanation: "a\nb\nc\nd" }), "Bad Request: explanation must not contain more than 2 line feeds");
+    expectRejected(poll({ explanation: "x".repeat(201) }), "Bad Request: explanation is too long");
+    expectRejected(poll({ options: [{ text: "3/3" }] }), "Bad Request: poll must have at least 2 options");
+    expectRejected(poll({ correct_option_id: 2 }), "Bad Request: wrong correct option ID specified");
+    expectRejected(poll({ question: "x".repeat(301) }), "Bad Request: poll question length must not exceed 300");
+  });
+
   it("lets tests inject failures such as flood limits", () => {
     const fake = fakeWithChat();
     fake.failNext("sendMessage", { error_code: 429, description: "Too Many Requests: retry after 3", parameters: { retry_after: 3 } });

@@ -220,3 +220,59 @@ describe("/myquiz and the daily question", () => {
     expect(polls(u.id)).toHaveLength(2);
   });
 });
+
+describe("a quiz round in a unit's group", () => {
+  const GROUP = -100_961_001;
+  function groupCommand(from: TestUser, text: string, id: number) {
+    const name = text.split(" ")[0]!;
+    return { message: { message_id: id, date: Math.floor(clock.now().getTime() / 1000), text, chat: { id: GROUP, type: "supergroup" as const, title: "Đồn Biên phòng Sìn Hồ" }, from: from.tg, entities: [{ type: "bot_command" as const, offset: 0, length: name.length }] } };
+  }
+
+  it("is started by an officer only, moves on every 30 s within the group limit, and ends with a leaderboard", async () => {
+    h.fake.registerChat(GROUP, { type: "supergroup", title: "Đồn Biên phòng Sìn Hồ" } as never);
+    const officer = person();
+    await h.db.prisma.user.create({ data: { id: BigInt(officer.id), role: "officer", scopeProvinceCode: "11" } });
+    const an = person();
+    const binh = person();
+    await h.db.prisma.user.create({ data: { id: BigInt(binh.id) } });
+    await h.db.prisma.learningCitizen.create({ data: { userId: BigInt(binh.id), registrationNumber: `Q-${binh.id}`, fullName: "Lò Văn Bình", birthYear: 1990, provinceCode: "11", communeCode: (await h.db.prisma.commune.findFirstOrThrow({ where: { provinceCode: "11" } })).code, affiliation: "border_guard", goals: [], registeredAt: clock.now() } });
+    await h.db.prisma.quizProfile.create({ data: { userId: BigInt(binh.id), showName: true } });
+
+    await h.handle(groupCommand(an, "/quiz", 1) as never);
+    expect(h.fake.lastText(GROUP)).toMatch(/Chỉ cán bộ/);
+    await h.handle(groupCommand(officer, "/quiz", 2) as never);
+    const groupPolls = () => h.fake.sent(GROUP).filter((c) => c.method === "sendPoll").map((c) => c.result as Message);
+    expect(groupPolls()).toHaveLength(1);
+    // /quiz again while it runs: told, not restarted.
+    await h.handle(groupCommand(officer, "/quiz", 3) as never);
+    expect(h.fake.lastText(GROUP)).toMatch(/Nhóm đang có một lượt câu hỏi \(câu 1\/10\)/);
+    const started = Date.now();
+    for (let i = 0; i < 10; i++) {
+      const m = groupPolls()[i]!;
+      const payload = h.fake.sent(GROUP).find((c) => (c.result as Message).message_id === m.message_id)!.payload;
+      const right = Number(payload.correct_option_id);
+      clock.advance(5_000);
+      // Bình is right every time, An on the first half; Bình answers twice, counted once.
+      await h.handle(pollAnswer(binh.tg, m.poll!.id, [right]));
+      await h.handle(pollAnswer(binh.tg, m.poll!.id, [(right + 1) % m.poll!.options.length]));
+      await h.handle(pollAnswer(an.tg, m.poll!.id, [i < 5 ? right : (right + 1) % m.poll!.options.length]));
+      // Nobody in a group is messaged privately for answering.
+      expect(h.fake.sent(an.id)).toHaveLength(0);
+      clock.advance(26_000);
+      await h.deps.services.quizRounds.sweep();
+      if (i < 9) {
+        await eventually(async () => groupPolls().length === i + 2, `group poll ${i + 2}`);
+        await eventually(async () => (await h.db.prisma.quizRound.count({ where: { pollId: groupPolls()[i + 1]!.poll!.id } })) === 1, "poll recorded");
+      }
+    }
+    await eventually(async () => /Kết quả lượt 10 câu hỏi/.test(h.fake.lastText(GROUP) ?? ""), "leaderboard");
+    const board = h.fake.lastText(GROUP)!;
+    expect(board.split("\n").slice(1)).toEqual([
+      expect.stringMatching(/^🥇 Lò Văn Bình: 10\/10 · 50 giây$/),
+      expect.stringMatching(/^🥈 Thành viên nhóm: 5\/10 · 50 giây$/),
+    ]);
+    // 13 messages in the group, never more than 20 in a minute, and Telegram never said 429.
+    expect(h.fake.calls.filter((c) => Number(c.payload.chat_id) === GROUP && !c.ok)).toEqual([]);
+    expect(h.fake.sent(GROUP).length).toBeLessThanOrEqual(20 + Math.floor((Date.now() - started) / 60_000) * 20);
+  });
+});

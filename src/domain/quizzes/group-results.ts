@@ -32,7 +32,8 @@ export async function groupResultsText(prisma: PrismaClient, t: TFunction, round
   const medals = ["🥇", "🥈", "🥉"];
   rows.forEach((r, i) => {
     const name = r.full_name ?? r.tg_name ?? "";
-    const shown = r.show_name && name ? name : initials(name);
+    // Someone who never wrote to the bot has no name stored here, and gets none.
+    const shown = !name ? t("quiz:anonymous") : r.show_name ? name : initials(name);
     lines.push(t("quiz:group_results_line", { rank: medals[i] ?? `${i + 1}.`, name: escapeHtml(shown), score: r.score, total: round.questionIds.length, seconds: Math.round(r.ms / 1000), ...raw }));
   });
   return lines.join("\n");

@@ -1046,6 +1046,10 @@ export class FakeTelegram {
     const correct = type === "quiz" ? correctOptionIds(p, options.length) : undefined;
     const explanation = p.string("explanation");
     if (explanation !== undefined && utf16Length(explanation) > 200) throw badRequest("explanation is too long");
+    if (explanation !== undefined && (explanation.match(/\n/g) ?? []).length > 2) throw badRequest("explanation must not contain more than 2 line feeds");
+    if (options.length < 2) throw badRequest("poll must have at least 2 options");
+    const openPeriod = p.int("open_period");
+    if (openPeriod !== undefined && (openPeriod < 5 || openPeriod > 600)) throw badRequest("open_period must be between 5 and 600");
     const markup = validateReplyMarkup(p.json("reply_markup"));
     const chat = this.requireChat(chatId);
 
