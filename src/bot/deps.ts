@@ -17,6 +17,7 @@ import { userDataParts } from "../domain/users/personal-data.js";
 import { UserService } from "../domain/users/user-service.js";
 import { BroadcastService } from "../domain/broadcasts/broadcast-service.js";
 import { broadcastKinds } from "../domain/broadcasts/kinds.js";
+import { QuizRounds } from "../domain/quizzes/quiz-rounds.js";
 import { cb } from "./callback-data/callback-data.js";
 import type { PrismaClient } from "../generated/prisma/client.js";
 import type { I18n } from "../i18n.js";
@@ -102,7 +103,10 @@ export function createDeps(input: DepsInput): Deps {
       csv: (id: number) => cb.bcCsv.pack(String(id)),
       // The settings feature's mute button: pressing it mutes the topic, then offers the undo.
       mute: (topic: string) => cb.muteTopic.pack(`off:${topic}`),
+      results: (id: number) => cb.bcResults.pack(`r.${id}`),
     },
+    // Quiz prompts: their questions and rounds (the lead's services.quizRounds, once it exists).
+    quizRounds: new QuizRounds({ prisma: input.prisma, deliveries, now }),
   };
   for (const kind of broadcastKinds(broadcastDeps)) deliveryKinds.register(kind);
   return {
