@@ -80,4 +80,10 @@ export const cb = {
   bcDecide: codec("bca", z.string().regex(/^[ar]\.\d{1,9}$/)),
   bcCancel: codec("bcx", z.string().regex(/^\d{1,9}$/)),
   bcCsv: codec("bcr", z.string().regex(/^\d{1,9}$/)),
+  // quiz prompts (/quizprompt): topic, question toggles (index in the topic's list), close time
+  bcQuizTopic: codec("bc:qt", z.string().regex(/^[a-z0-9-]{1,32}$/)),
+  bcQuizPick: codec("bc:qq", z.union([z.enum(["done", "topic", "prev", "next"]), z.string().regex(/^t\.\d{1,2}$/)])),
+  bcQuizClose: codec("bc:qc", z.enum(["1h", "24h", "3d"])),
+  // a quiz prompt's figures: r = refresh the message it is on, n = a new message (from /broadcasts)
+  bcResults: codec("bcq", z.string().regex(/^[nr]\.\d{1,9}$/)),
 } as const;
