@@ -23,6 +23,7 @@ export const COMMANDS: ReadonlyArray<{ command: string; role: Role }> = [
   { command: "unit", role: "officer" },
   { command: "broadcast", role: "officer" },
   { command: "broadcasts", role: "officer" },
+  { command: "quizprompt", role: "officer" },
   { command: "invite", role: "admin" },
   { command: "officers", role: "admin" },
 ];

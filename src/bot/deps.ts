@@ -97,6 +97,7 @@ export function createDeps(input: DepsInput): Deps {
   const topics = createTopicCatalogue();
   const users = new UserService(input.prisma, input.adminIds);
   const deliveries = new Deliveries(ledger, input.queues, now);
+  const quizRounds = new QuizRounds({ prisma: input.prisma, deliveries, now });
   const broadcastDeps = {
     prisma: input.prisma, redis: input.redis, deliveries, ledger, users, geo, i18n: input.i18n, logger: input.logger, now,
     approvalThreshold: input.approvalThreshold ?? 1000, adminIds: input.adminIds,
@@ -107,10 +108,12 @@ export function createDeps(input: DepsInput): Deps {
       csv: (id: number) => cb.bcCsv.pack(String(id)),
       // The settings feature's mute button: pressing it mutes the topic, then offers the undo.
       mute: (topic: string) => cb.muteTopic.pack(`off:${topic}`),
+      results: (id: number) => cb.bcResults.pack(`r.${id}`),
     },
+    // Quiz prompts: their questions and rounds (the same engine as /quiz).
+    quizRounds,
   };
   for (const kind of broadcastKinds(broadcastDeps)) deliveryKinds.register(kind);
-  const quizRounds = new QuizRounds({ prisma: input.prisma, deliveries, now });
   const quizDaily = new QuizDaily({ prisma: input.prisma, deliveries, now });
   topics.register({ key: QUIZ_DAILY, labelKey: "quiz:settings_topic", group: "quiz" });
   const quizKindDeps = { rounds: quizRounds, i18n: input.i18n, mute: broadcastDeps.callbacks.mute, groupResults: (round: QuizRound, lang: Lang) => groupResultsText(input.prisma, input.i18n.t(lang), round) };

@@ -43,6 +43,8 @@ export interface HarnessOptions {
   now?: () => Date;
   /** Counts this bot's updates (khb_updates_total). */
   metrics?: Metrics;
+  /** Broadcasts to more people than this need a second person's approval (default 1000). */
+  approvalThreshold?: number;
 }
 
 /**
@@ -75,7 +77,7 @@ export class Harness {
     // BullMQ keys live under their own prefix (BullMQ refuses ioredis' keyPrefix).
     const queuePrefix = `t-${redisPrefix.replace(/[^A-Za-z0-9]/g, "")}`;
     const queues = openQueues(createQueueRedis(inject("redisUrl"), "queue"), queuePrefix);
-    const deps = createDeps({ prisma: db.prisma, redis, i18n: await createI18n(), logger, adminIds: new Set(opts.adminIds ?? []), queues, now: opts.now });
+    const deps = createDeps({ prisma: db.prisma, redis, i18n: await createI18n(), logger, adminIds: new Set(opts.adminIds ?? []), queues, now: opts.now, approvalThreshold: opts.approvalThreshold });
     const bot = createBot(
       DEFAULT_BOT_TOKEN,
       deps,

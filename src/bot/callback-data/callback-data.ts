@@ -84,4 +84,10 @@ export const cb = {
   quizTopic: codec("qz:t", z.union([z.literal("mixed"), z.string().regex(/^[a-z0-9-]{1,32}$/)])),
   quizRound: codec("qz:r", z.enum(["go", "stop"])),
   quizDaily: codec("qz:d", z.union([z.enum(["off", "menu"]), z.string().regex(/^([01]\d|2[0-3])[0-5]\d$/)])),
+  // quiz prompts (/quizprompt): topic, question toggles (index in the topic's list), close time
+  bcQuizTopic: codec("bc:qt", z.string().regex(/^[a-z0-9-]{1,32}$/)),
+  bcQuizPick: codec("bc:qq", z.union([z.enum(["done", "topic", "prev", "next"]), z.string().regex(/^t\.\d{1,2}$/)])),
+  bcQuizClose: codec("bc:qc", z.enum(["1h", "24h", "3d"])),
+  // a quiz prompt's figures: r = refresh the message it is on, n = a new message (from /broadcasts)
+  bcResults: codec("bcq", z.string().regex(/^[nr]\.\d{1,9}$/)),
 } as const;

@@ -1,4 +1,4 @@
-import { Composer, InputFile } from "grammy";
+import { Composer, GrammyError, InputFile } from "grammy";
 import { formatCount } from "../../domain/broadcasts/format.js";
 import { cb } from "../callback-data/callback-data.js";
 import type { BotContext } from "../context.js";
@@ -6,8 +6,8 @@ import { requireRole } from "../filters/roles.js";
 import { onButton } from "../helpers/buttons.js";
 import { editOrReply } from "../helpers/edit-or-reply.js";
 import { formatDateTime } from "../format/dates.js";
-import { BROADCAST_FLOW } from "../flows/broadcast.js";
-import { listKeyboard } from "../keyboards/broadcast.js";
+import { BROADCAST_FLOW, QUIZ_MODE } from "../flows/broadcast.js";
+import { listKeyboard, quizStatusKeyboard } from "../keyboards/broadcast.js";
 
 /** /broadcast, /broadcasts, and the buttons of approval requests, progress messages and reports. */
 export const broadcastsFeature = new Composer<BotContext>();
@@ -18,12 +18,18 @@ privateChats.command("broadcast", async (ctx) => {
   await ctx.conversation.enter(BROADCAST_FLOW);
 });
 
+/** A quiz prompt: the broadcast flow with questions instead of a message. */
+privateChats.command("quizprompt", async (ctx) => {
+  if (!(await requireRole(ctx, "officer"))) return;
+  await ctx.conversation.enter(BROADCAST_FLOW, QUIZ_MODE);
+});
+
 async function listText(ctx: BotContext): Promise<{ text: string; keyboard: ReturnType<typeof listKeyboard> }> {
   const items = await ctx.deps.services.broadcasts.list(String(ctx.from!.id));
   if (items.length === 0) return { text: ctx.t("broadcast:list.empty"), keyboard: listKeyboard(ctx.t, []) };
   const n = (x: number) => formatCount(x, ctx.locale);
   const lines = items.map((b) =>
-    ctx.t("broadcast:list.line", {
+    (b.quiz ? "❓ " : "") + ctx.t("broadcast:list.line", {
       id: b.id, state: ctx.t(`broadcast:list.state.${b.state}`), created: formatDateTime(b.scheduledAt ?? b.createdAt, ctx.locale),
       recipients: n(b.recipients), sent: n(b.counts.sent), failed: n(b.counts.failed + b.counts.blocked), queued: n(b.counts.queued + b.counts.sending),
     }),
@@ -63,6 +69,25 @@ broadcastsFeature.use(
     }
     await ctx.answerCallbackQuery();
     await editOrReply(ctx, ctx.t(verb === "a" ? "broadcast:approval.approved" : "broadcast:approval.rejected", { id }));
+  }),
+  onButton(cb.bcResults, async (ctx, value) => {
+    if (!(await requireRole(ctx, "officer"))) return;
+    const [how, raw] = value.split(".") as ["n" | "r", string];
+    const id = Number(raw);
+    const result = await ctx.deps.services.broadcasts.quizResults(id, String(ctx.from.id), ctx.locale);
+    if (!result.ok) {
+      await ctx.answerCallbackQuery({ text: ctx.t(result.reason === "forbidden" ? "common:errors.forbidden" : "quiz-prompt:errors.not_found"), show_alert: true });
+      return;
+    }
+    await ctx.answerCallbackQuery({ text: ctx.t("quiz-prompt:refreshed") });
+    const reply_markup = quizStatusKeyboard(ctx.t, id, result.cancellable);
+    if (how === "n") await ctx.reply(result.text, { reply_markup });
+    // Unchanged figures: Telegram refuses the edit, and nothing needs to change.
+    else {
+      await ctx.editMessageText(result.text, { reply_markup }).catch((e: unknown) => {
+        if (!(e instanceof GrammyError) || e.error_code !== 400) throw e;
+      });
+    }
   }),
   onButton(cb.bcCsv, async (ctx, value) => {
     if (!(await requireRole(ctx, "officer"))) return;

@@ -10,12 +10,19 @@ import type { Scope } from "../../domain/users/user-service.js";
 import { cb } from "../callback-data/callback-data.js";
 import type { BotContext, ConvContext, Convo } from "../context.js";
 import { formatDateTime } from "../format/dates.js";
-import { audienceKeyboard, bodyKeyboard, cancelKeyboard, goalKeyboard, sendKeyboard, type AudienceRights } from "../keyboards/broadcast.js";
+import { audienceKeyboard, bodyKeyboard, cancelKeyboard, goalKeyboard, quizCloseKeyboard, quizPickKeyboard, quizTopicKeyboard, quizStatusKeyboard, sendKeyboard, type AudienceRights } from "../keyboards/broadcast.js";
+import { QUIZ_INTRO_MAX, QUIZ_MAX_OPEN_MS, QUIZ_MAX_QUESTIONS, QUIZ_MIN_OPEN_MS } from "../../domain/broadcasts/quiz-prompt.js";
+import { escapeHtml } from "../../i18n.js";
+import { parseVnDateTime } from "../../domain/time/vietnam-time.js";
 import { askDateTime } from "./ask-date-time.js";
 import { askCommune, askProvince } from "./ask-place.js";
 import { askButtons, askText, BACK, echoLine, runStep, stopFlow } from "./engine.js";
 
 export const BROADCAST_FLOW = "broadcast";
+/** The argument of `ctx.conversation.enter(BROADCAST_FLOW, QUIZ_MODE)`: a quiz prompt. */
+export const QUIZ_MODE = "quiz";
+/** Questions listed per screen of the picker. */
+const PICK_PAGE = 8;
 
 /** Audience screens one flow may show (each filter change through a sub-question is one). */
 const MAX_SCREENS = 30;
@@ -35,9 +42,13 @@ async function quietly(p: Promise<unknown>): Promise<void> {
   });
 }
 
-/** /broadcast: content → audience (count live) → preview → send now, schedule or cancel. */
-export async function broadcastFlow(conversation: Convo, ctx: ConvContext): Promise<void> {
+/**
+ * /broadcast: content → audience (count live) → preview → send now, schedule or cancel.
+ * /quizprompt enters it with mode "quiz": questions, intro and close time instead of the content.
+ */
+export async function broadcastFlow(conversation: Convo, ctx: ConvContext, mode?: unknown): Promise<void> {
   const me = String(ctx.from!.id);
+  const quizMode = mode === QUIZ_MODE;
   const start = await conversation.external((o) => o.deps.services.broadcasts.composerStart(me));
   if (!start.ok) {
     await ctx.reply(ctx.t("broadcast:flow.not_officer"));
@@ -52,7 +63,14 @@ export async function broadcastFlow(conversation: Convo, ctx: ConvContext): Prom
     echo: (c, v) => echoLine(c, "broadcast:flow.body_label", c.t(`broadcast:body.${v}`)),
   }));
   let audience: Audience = start.audience;
-  const content = await askContent(conversation, ctx, me, body, audience);
+  let quiz: QuizChoice | undefined;
+  let content: Content;
+  if (quizMode) {
+    quiz = await askQuiz(conversation, ctx, me);
+    content = { text: quiz.intro };
+  } else {
+    content = await askContent(conversation, ctx, me, body, audience);
+  }
 
   let count = 0;
   for (let round = 0; ; round++) {
@@ -73,15 +91,22 @@ export async function broadcastFlow(conversation: Convo, ctx: ConvContext): Prom
   }
 
   const draft = { senderBody: body, audience, text: content.text, ...(content.media ? { media: content.media } : {}) };
-  const preview = await conversation.external((o) => o.deps.services.broadcasts.preview(me, draft, o.locale));
-  await (ctx.api.raw as unknown as Record<string, (p: Record<string, unknown>) => Promise<unknown>>)[preview.method]!({ chat_id: ctx.chat!.id, ...preview.payload });
-  await ctx.reply(ctx.t("broadcast:flow.preview_intro"));
+  const raw = ctx.api.raw as unknown as Record<string, (p: Record<string, unknown>) => Promise<unknown>>;
+  if (quiz) {
+    const shown = await conversation.external((o) => o.deps.services.broadcasts.quizPreview(me, { ...draft, questionIds: quiz.questionIds }, o.locale));
+    if (shown.poll) await raw[shown.poll.method]!({ chat_id: ctx.chat!.id, ...shown.poll.payload });
+    await ctx.reply(`${ctx.t("quiz-prompt:flow.preview_intro", { close: closeLabel(ctx, quiz.close) })}\n\n${shown.overview}`);
+  } else {
+    const preview = await conversation.external((o) => o.deps.services.broadcasts.preview(me, draft, o.locale));
+    await raw[preview.method]!({ chat_id: ctx.chat!.id, ...preview.payload });
+    await ctx.reply(ctx.t("broadcast:flow.preview_intro"));
+  }
 
   let scheduledAt: string | undefined;
   for (let round = 0; ; round++) {
     if (round >= MAX_SEND_ROUNDS) await stopFlow(ctx);
     const choice = await askButtons(conversation, ctx, {
-      question: (c) => c.t("broadcast:flow.ask_send", { count: formatCount(count, c.locale) }),
+      question: (c) => c.t(quiz ? "quiz-prompt:flow.ask_send" : "broadcast:flow.ask_send", { count: formatCount(count, c.locale) }),
       keyboard: (c) => sendKeyboard(c.t),
       codec: cb.bcSend,
       hint: "broadcast:flow.screen_hint",
@@ -92,33 +117,46 @@ export async function broadcastFlow(conversation: Convo, ctx: ConvContext): Prom
     }
     if (choice === "now") break;
     const at = await askDateTime(conversation, ctx, { question: (c) => c.t("broadcast:flow.ask_time"), back: {}, label: "broadcast:flow.time_label" });
-    if (at !== BACK) {
-      scheduledAt = at;
-      break;
+    if (at === BACK) continue;
+    // A fixed close time must leave the prompt open a while after it goes out.
+    if (quiz && "closesAt" in quiz.close && Date.parse(quiz.close.closesAt) - Date.parse(at) < QUIZ_MIN_OPEN_MS) {
+      await ctx.reply(ctx.t("quiz-prompt:errors.quiz_close"));
+      continue;
     }
+    scheduledAt = at;
+    break;
   }
 
-  const final: Draft = { ...draft, ...(scheduledAt ? { scheduledAt } : {}) };
+  const final: Draft = {
+    ...draft,
+    ...(scheduledAt ? { scheduledAt } : {}),
+    ...(quiz ? { quiz: { questionIds: quiz.questionIds, ...quiz.close } } : {}),
+  };
   const result = await conversation.external((o) => o.deps.services.broadcasts.create(me, final));
   if (!result.ok) {
-    await ctx.reply(result.reason === "invalid_text" ? ctx.t(result.key, result.params) : result.reason === "forbidden" ? ctx.t("broadcast:flow.not_officer") : ctx.t(`broadcast:errors.${result.reason}`));
+    const reason = result.reason === "invalid_text" ? ctx.t(result.key, result.params)
+      : result.reason === "forbidden" ? ctx.t("broadcast:flow.not_officer")
+      : result.reason === "quiz_questions" || result.reason === "quiz_close" ? ctx.t(`quiz-prompt:errors.${result.reason}`)
+      : ctx.t(`broadcast:errors.${result.reason}`);
+    await ctx.reply(reason);
     return;
   }
   const n = formatCount(result.recipients, ctx.locale);
+  const ns = quiz ? "quiz-prompt" : "broadcast";
   let text: string;
-  if (result.state === "sending") text = ctx.t("broadcast:flow.started", { id: result.id, count: n });
-  else if (result.state === "scheduled") text = ctx.t("broadcast:flow.scheduled", { id: result.id, count: n, when: formatDateTime(scheduledAt!, ctx.locale) });
+  if (result.state === "sending") text = ctx.t(`${ns}:flow.started`, { id: result.id, count: n });
+  else if (result.state === "scheduled") text = ctx.t(`${ns}:flow.scheduled`, { id: result.id, count: n, when: formatDateTime(scheduledAt!, ctx.locale) });
   else {
     const info = await conversation.external(async (o) => ({
       place: await o.deps.services.broadcasts.audiencePlace(audience, o.locale),
       threshold: o.deps.services.broadcasts.approvalThreshold,
     }));
-    text = ctx.t(result.approvers > 0 ? "broadcast:flow.pending" : "broadcast:flow.pending_no_approver", {
+    text = ctx.t(result.approvers > 0 ? `${ns}:flow.pending` : `${ns}:flow.pending_no_approver`, {
       id: result.id, count: n, threshold: formatCount(info.threshold, ctx.locale), place: info.place, approvers: result.approvers,
     });
   }
   // This message becomes the live progress, edited in place by the delivery engine.
-  const progress = await ctx.reply(text, { reply_markup: cancelKeyboard(ctx.t, result.id) });
+  const progress = await ctx.reply(text, { reply_markup: quiz ? quizStatusKeyboard(ctx.t, result.id, true) : cancelKeyboard(ctx.t, result.id) });
   await conversation.external((o) => o.deps.services.broadcasts.setProgressMessage(result.id, me, progress.chat.id, progress.message_id));
 }
 
@@ -260,4 +298,118 @@ async function changeFilter(conversation: Convo, ctx: ConvContext, action: Actio
     default:
       return a;
   }
+}
+
+type Close = { closeHours: number } | { closesAt: string };
+interface QuizChoice {
+  questionIds: string[];
+  intro: string;
+  close: Close;
+}
+
+function closeLabel(c: ConvContext, close: Close): string {
+  return "closeHours" in close ? c.t("quiz-prompt:flow.close_after", { count: close.closeHours }) : formatDateTime(close.closesAt, c.locale);
+}
+
+/** A quiz prompt's content: a topic, up to five of its questions, an intro, a close time. */
+async function askQuiz(conversation: Convo, ctx: ConvContext, me: string): Promise<QuizChoice> {
+  let questionIds: string[] | undefined;
+  for (let round = 0; !questionIds; round++) {
+    if (round >= MAX_SEND_ROUNDS) await stopFlow(ctx);
+    const topics = await conversation.external((o) => o.deps.services.broadcasts.quizTopics(me, o.locale));
+    if (topics.length === 0) {
+      await ctx.reply(ctx.t("quiz-prompt:flow.no_questions"));
+      await stopFlow(ctx);
+    }
+    const topic = await askButtons(conversation, ctx, {
+      question: (c) => c.t("quiz-prompt:flow.ask_topic"),
+      keyboard: (c) => quizTopicKeyboard(c.t, topics),
+      codec: cb.bcQuizTopic,
+      hint: "broadcast:flow.screen_hint",
+      echo: (c, v) => echoLine(c, "quiz-prompt:flow.topic_label", escapeHtml(topics.find((x) => x.key === v)?.title ?? v)),
+    });
+    const list = await conversation.external((o) => o.deps.services.broadcasts.quizQuestions(me, topic, o.locale));
+    if (list.length === 0) {
+      await ctx.reply(ctx.t("quiz-prompt:flow.no_questions"));
+      continue;
+    }
+    const picked = await pickQuestions(conversation, ctx, list);
+    if (picked !== "topic") questionIds = picked;
+  }
+  const intro = await askText(conversation, ctx, {
+    question: (c) => c.t("quiz-prompt:flow.ask_intro", { max: QUIZ_INTRO_MAX }),
+    schema: introAnswer,
+    hint: "broadcast:flow.text_hint",
+    echo: (c, v) => echoLine(c, "quiz-prompt:flow.intro_label", v ? escapeHtml(v) : c.t("quiz-prompt:flow.intro_default")),
+  });
+  const close = await runStep<Close>(conversation, ctx, {
+    question: (c) => c.t("quiz-prompt:flow.ask_close"),
+    keyboard: (c) => quizCloseKeyboard(c.t),
+    codecs: [cb.bcQuizClose],
+    hint: "quiz-prompt:flow.close_hint",
+    echo: (c, v) => echoLine(c, "quiz-prompt:flow.close_label", closeLabel(c, v)),
+    accept: async (c) => {
+      const v = cb.bcQuizClose.unpack(c.callbackQuery?.data);
+      if (v) return { done: { closeHours: v === "1h" ? 1 : v === "24h" ? 24 : 72 } };
+      const text = c.message?.text;
+      if (text === undefined) return undefined;
+      // The services' clock (the same one the close is checked against when the prompt is created).
+      const now = new Date(await conversation.external((o) => o.deps.now().toISOString()));
+      const parsed = parseVnDateTime(text.slice(0, 60), now);
+      if (!parsed.ok) return { retry: `common:datetime.${parsed.reason}` };
+      const open = parsed.at.getTime() - now.getTime();
+      if (open < QUIZ_MIN_OPEN_MS || open > QUIZ_MAX_OPEN_MS) return { retry: "quiz-prompt:errors.quiz_close" };
+      return { done: { closesAt: parsed.at.toISOString() } };
+    },
+  });
+  return { questionIds: questionIds!, intro, close: close as Close };
+}
+
+const introAnswer = z.string().transform((s, ctx2) => {
+  const text = s.replace(/\s+/g, " ").trim();
+  if (isSkipWord(text)) return "";
+  if (text.length > QUIZ_INTRO_MAX) {
+    ctx2.addIssue({ code: "custom", message: "quiz-prompt:errors.intro_too_long" });
+    return z.NEVER;
+  }
+  return text;
+});
+
+/** The question picker: previews by page, numbered toggles (at most five), then Done or another topic. */
+async function pickQuestions(conversation: Convo, ctx: ConvContext, list: Array<{ id: string; preview: string }>): Promise<string[] | "topic"> {
+  let selected: number[] = [];
+  let page = 0;
+  const pages = Math.ceil(list.length / PICK_PAGE);
+  const screen = (c: ConvContext) => {
+    const lines = list
+      .slice(page * PICK_PAGE, (page + 1) * PICK_PAGE)
+      .map((q, i) => `${selected.includes(page * PICK_PAGE + i) ? "✅" : "▫️"} <b>${page * PICK_PAGE + i + 1}.</b> ${escapeHtml(q.preview)}`);
+    return c.t("quiz-prompt:flow.pick", { max: QUIZ_MAX_QUESTIONS, page: page + 1, pages, count: selected.length, lines: lines.join("\n"), interpolation: { escapeValue: false } });
+  };
+  const keyboard = (c: ConvContext) => quizPickKeyboard(c.t, { from: page * PICK_PAGE, to: Math.min(list.length, (page + 1) * PICK_PAGE), selected, hasPrev: page > 0, hasNext: page < pages - 1 });
+  const answer = await runStep<string[] | "topic">(conversation, ctx, {
+    question: screen,
+    keyboard,
+    codecs: [cb.bcQuizPick],
+    hint: "broadcast:flow.screen_hint",
+    echo: (c, v) => (v === "topic" ? undefined : echoLine(c, "quiz-prompt:flow.questions_label", String(v.length))),
+    accept: async (c) => {
+      const v = cb.bcQuizPick.unpack(c.callbackQuery?.data);
+      if (v === undefined) return c.message?.text !== undefined ? { retry: "common:flow.use_buttons" } : undefined;
+      if (v === "topic") return { done: "topic" };
+      if (v === "done") return selected.length > 0 ? { done: selected.map((i) => list[i]!.id) } : { retry: "quiz-prompt:errors.pick_one" };
+      if (v === "prev" || v === "next") page = Math.max(0, Math.min(pages - 1, page + (v === "next" ? 1 : -1)));
+      else {
+        const i = Number(v.slice(2));
+        // A forged or stale index is refused like any other wrong button.
+        if (i >= list.length) return { retry: "common:errors.invalid_button" };
+        if (selected.includes(i)) selected = selected.filter((x) => x !== i);
+        else if (selected.length >= QUIZ_MAX_QUESTIONS) return { retry: "quiz-prompt:errors.max_questions", params: { max: QUIZ_MAX_QUESTIONS } };
+        else selected = [...selected, i];
+      }
+      await quietly(c.editMessageText(screen(c), { reply_markup: keyboard(c) }));
+      return { wait: true };
+    },
+  });
+  return answer as string[] | "topic";
 }

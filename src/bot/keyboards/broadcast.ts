@@ -65,9 +65,49 @@ export function cancelKeyboard(t: TFunction, id: number): InlineKeyboard {
 
 const CANCELLABLE = new Set(["pending_approval", "scheduled", "sending"]);
 
-/** /broadcasts: a Stop button per broadcast that can still be stopped. */
+/** /broadcasts: a Stop button per broadcast that can still be stopped, a Results button per quiz prompt. */
 export function listKeyboard(t: TFunction, items: readonly BroadcastSummary[]): InlineKeyboard {
   const kb = new InlineKeyboard();
-  for (const b of items) if (CANCELLABLE.has(b.state)) kb.text(t("broadcast:list.cancel", { id: b.id }), cb.bcCancel.pack(String(b.id))).row();
+  for (const b of items) {
+    if (CANCELLABLE.has(b.state)) kb.text(t("broadcast:list.cancel", { id: b.id }), cb.bcCancel.pack(String(b.id)));
+    if (b.quiz && b.state !== "rejected") kb.text(t("quiz-prompt:list_results", { id: b.id }), cb.bcResults.pack(`n.${b.id}`));
+    kb.row();
+  }
   return kb;
+}
+
+/** Under a quiz prompt's status: Stop while it can be stopped, and Results (refreshed in place). */
+export function quizStatusKeyboard(t: TFunction, id: number, cancellable: boolean): InlineKeyboard {
+  const kb = new InlineKeyboard();
+  if (cancellable) kb.text(t("broadcast:cancel_button"), cb.bcCancel.pack(String(id))).row();
+  return kb.text(t("quiz-prompt:results_button"), cb.bcResults.pack(`r.${id}`));
+}
+
+export function quizTopicKeyboard(t: TFunction, topics: ReadonlyArray<{ key: string; title: string; count: number }>): InlineKeyboard {
+  const kb = new InlineKeyboard();
+  for (const x of topics) kb.text(t("quiz-prompt:flow.topic_button", { title: x.title, count: x.count, interpolation: { escapeValue: false } }), cb.bcQuizTopic.pack(x.key)).row();
+  return kb;
+}
+
+/** Numbered toggles for the questions on screen (indices from..to-1), paging, Done and another topic. */
+export function quizPickKeyboard(t: TFunction, s: { from: number; to: number; selected: readonly number[]; hasPrev: boolean; hasNext: boolean }): InlineKeyboard {
+  const kb = new InlineKeyboard();
+  for (let i = s.from; i < s.to; i++) {
+    kb.text(`${s.selected.includes(i) ? "✅" : ""}${i + 1}`, cb.bcQuizPick.pack(`t.${i}`));
+    if ((i - s.from) % 4 === 3) kb.row();
+  }
+  kb.row();
+  if (s.hasPrev) kb.text(t("quiz-prompt:flow.btn_prev"), cb.bcQuizPick.pack("prev"));
+  if (s.hasNext) kb.text(t("quiz-prompt:flow.btn_next_page"), cb.bcQuizPick.pack("next"));
+  kb.row();
+  return kb
+    .text(t("quiz-prompt:flow.btn_done", { count: s.selected.length }), cb.bcQuizPick.pack("done"))
+    .text(t("quiz-prompt:flow.btn_topic"), cb.bcQuizPick.pack("topic"));
+}
+
+export function quizCloseKeyboard(t: TFunction): InlineKeyboard {
+  return new InlineKeyboard()
+    .text(t("quiz-prompt:flow.btn_1h"), cb.bcQuizClose.pack("1h"))
+    .text(t("quiz-prompt:flow.btn_24h"), cb.bcQuizClose.pack("24h"))
+    .text(t("quiz-prompt:flow.btn_3d"), cb.bcQuizClose.pack("3d"));
 }

@@ -96,6 +96,11 @@ export function needsApproval(a: Audience, count: number, threshold: number): bo
   return !a.communeCode || count > threshold;
 }
 
+/** SQL computing unitKey(column) (null and "" alike give ""); `p` adds a parameter and returns its placeholder. */
+export function unitKeySql(column: string, p: (value: unknown) => string): string {
+  return `btrim(regexp_replace(translate(coalesce(${column}, ''), ${p(FOLD.from)}, ${p(FOLD.to)}), '[^a-z0-9]+', ' ', 'g'))`;
+}
+
 export interface RecipientsSql {
   /** "FROM … WHERE …" selecting `u.telegram_id` (users u) and `c` (learning_citizens c). */
   from: string;
@@ -122,8 +127,6 @@ export function recipientsSql(a: Audience, topic: string, first = 1): Recipients
   if (a.roles) where.push(`u.role::text = ANY(${p(a.roles)}::text[])`);
   if (a.affiliations) where.push(`c.affiliation::text = ANY(${p(a.affiliations)}::text[])`);
   if (a.goal) where.push(`${p(a.goal)} = ANY(c.goals)`);
-  if (a.unitName) {
-    where.push(`btrim(regexp_replace(translate(coalesce(c.unit_name, ''), ${p(FOLD.from)}, ${p(FOLD.to)}), '[^a-z0-9]+', ' ', 'g')) = ${p(unitKey(a.unitName))}`);
-  }
+  if (a.unitName) where.push(`${unitKeySql("c.unit_name", p)} = ${p(unitKey(a.unitName))}`);
   return { from: `FROM learning_citizens c JOIN users u ON u.telegram_id = c.user_id WHERE ${where.join(" AND ")}`, params };
 }

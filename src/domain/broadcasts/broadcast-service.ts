@@ -12,10 +12,12 @@ import { roleAtLeast, scopeOf, type Access, type UserService } from "../users/us
 import { audienceOfScope, audienceSchema, bodyOfAffiliation, needsApproval, recipientsSql, scopeCovers, SENDER_BODIES, topicOf, type Audience, type SenderBody } from "./audience.js";
 import { toCsv } from "./csv.js";
 import { placeText, senderLine } from "./format.js";
-import { composeMessage } from "./kinds.js";
+import { composeMessage, progressText } from "./kinds.js";
+import { pollMessage } from "../quizzes/quiz-rounds.js";
 import type { RenderedMessage } from "../delivery/types.js";
 import type { Scope } from "../users/user-service.js";
 import { checkBroadcastText } from "./text.js";
+import { QUIZ_INTRO_MAX, QUIZ_MAX_OPEN_MS, QUIZ_MIN_OPEN_MS, QUIZ_PROMPT_SUMMARY, introOf, promptQuestion, questionsOverview, quizDraftSchema, quizTopics, resultsText, SUMMARY_DELAY_MS, topicQuestions, unescapeHtml, usableQuestions, type QuestionSource } from "./quiz-prompt.js";
 
 export const BROADCAST = "broadcast";
 export const BROADCAST_APPROVAL = "broadcast_approval";
@@ -31,6 +33,8 @@ export interface BroadcastCallbacks {
   cancel(id: number): string;
   csv(id: number): string;
   mute(topic: string): string;
+  /** A quiz prompt's figures, refreshed in place on the message the button is on. */
+  results(id: number): string;
 }
 
 export interface BroadcastDeps {
@@ -47,6 +51,8 @@ export interface BroadcastDeps {
   approvalThreshold: number;
   adminIds: ReadonlySet<string>;
   callbacks: BroadcastCallbacks;
+  /** The quiz engine's questions (QuizRounds), for quiz prompts. */
+  quizRounds: QuestionSource;
 }
 
 export const mediaSchema = z.object({ kind: z.enum(["photo", "document"]), fileId: z.string().min(1).max(200) });
@@ -59,12 +65,14 @@ export const draftSchema = z.object({
   media: mediaSchema.optional(),
   /** ISO instant; absent: now. */
   scheduledAt: z.string().datetime().optional(),
+  /** A quiz prompt: these questions as quiz polls; `text` is then the short plain intro ("" = the default). */
+  quiz: quizDraftSchema.optional(),
 });
 export type Draft = z.infer<typeof draftSchema>;
 
 export type CreateResult =
   | { ok: true; id: number; state: "pending_approval" | "scheduled" | "sending"; recipients: number; approvers: number }
-  | { ok: false; reason: "forbidden" | "out_of_scope" | "invalid" | "past" | "no_recipients" }
+  | { ok: false; reason: "forbidden" | "out_of_scope" | "invalid" | "past" | "no_recipients" | "quiz_questions" | "quiz_close" }
   | { ok: false; reason: "invalid_text"; key: string; params: Record<string, string | number> };
 
 export type DecisionResult =
@@ -82,6 +90,7 @@ export interface BroadcastSummary {
   scheduledAt: Date | null;
   recipients: number;
   counts: DeliveryCounts;
+  quiz: boolean;
 }
 
 /** Texts the bot adds before a broadcast's own: the sender line in the longest language, and "\n\n". */
@@ -191,21 +200,38 @@ export class BroadcastService {
       return { ok: false, reason: "out_of_scope" };
     }
     const place = this.senderPlace(access, draft.audience);
-    const text = checkBroadcastText(draft.text, { media: Boolean(draft.media), reserve: await this.senderReserve(draft.senderBody, place) });
-    if (!text.ok) return { ok: false, reason: "invalid_text", key: text.key, params: text.params };
+    const quiz = draft.quiz;
+    if (!quiz) {
+      const text = checkBroadcastText(draft.text, { media: Boolean(draft.media), reserve: await this.senderReserve(draft.senderBody, place) });
+      if (!text.ok) return { ok: false, reason: "invalid_text", key: text.key, params: text.params };
+    } else if (draft.media || draft.text.trim().length > QUIZ_INTRO_MAX || /[\r\n]/.test(draft.text)) {
+      return { ok: false, reason: "invalid" };
+    }
     const now = this.d.now();
     const scheduledAt = draft.scheduledAt ? new Date(draft.scheduledAt) : undefined;
     if (scheduledAt && scheduledAt.getTime() <= now.getTime()) return { ok: false, reason: "past" };
 
     const due = scheduledAt ?? now;
+    let closesAt: Date | undefined;
+    if (quiz) {
+      const usable = await usableQuestions(this.d, quiz.questionIds, this.questionProvince(access, draft.audience));
+      if (usable.size !== quiz.questionIds.length) {
+        this.d.logger.warn({ user: authorId }, "refused a quiz prompt with questions that are retired or of another province");
+        return { ok: false, reason: "quiz_questions" };
+      }
+      closesAt = quiz.closesAt ? new Date(quiz.closesAt) : new Date(due.getTime() + quiz.closeHours! * 3600_000);
+      const open = closesAt.getTime() - due.getTime();
+      if (open < QUIZ_MIN_OPEN_MS || open > QUIZ_MAX_OPEN_MS) return { ok: false, reason: "quiz_close" };
+    }
     let frozen: { id: number; recipients: number; approval: boolean };
     try {
       frozen = await this.d.prisma.$transaction(async (tx) => {
         const b = await tx.broadcast.create({
           data: {
             authorId: BigInt(authorId), senderBody: draft.senderBody, senderProvinceCode: place.provinceCode, senderCommuneCode: place.communeCode,
-            audience: draft.audience, text: draft.text, mediaKind: draft.media?.kind ?? null, mediaFileId: draft.media?.fileId ?? null,
+            audience: draft.audience, text: quiz ? draft.text.trim() : draft.text, mediaKind: draft.media?.kind ?? null, mediaFileId: draft.media?.fileId ?? null,
             state: "pending_approval", scheduledAt: scheduledAt ?? null, recipientCount: 0, createdAt: now,
+            quizQuestionIds: quiz?.questionIds ?? [], quizClosesAt: closesAt ?? null,
           },
         });
         // The recipient list is frozen by one INSERT … SELECT: no row travels through Node.
@@ -227,7 +253,9 @@ export class BroadcastService {
       if (e instanceof Rollback) return { ok: false, reason: "no_recipients" };
       throw e;
     }
-    this.d.logger.info({ broadcast: frozen.id, recipients: frozen.recipients, needsApproval: frozen.approval }, "broadcast created");
+    this.d.logger.info({ broadcast: frozen.id, recipients: frozen.recipients, needsApproval: frozen.approval, quiz: Boolean(quiz) }, "broadcast created");
+    // A quiz prompt's summary waits for its close time; a rejection or a stop cancels it.
+    if (closesAt) await this.d.deliveries.schedule(QUIZ_PROMPT_SUMMARY, String(frozen.id), [Number(authorId)], new Date(closesAt.getTime() + SUMMARY_DELAY_MS));
     if (frozen.approval) {
       const approvers = await this.approvers(frozen.id);
       if (approvers.length > 0) await this.d.deliveries.schedule(BROADCAST_APPROVAL, String(frozen.id), approvers, now);
@@ -314,6 +342,7 @@ export class BroadcastService {
     if (!taken) return { ok: false, reason: "not_pending" };
     this.d.logger.info({ broadcast: id, state: "rejected" }, "broadcast state");
     await this.d.deliveries.cancel(BROADCAST, String(id), "rejected");
+    await this.d.deliveries.cancel(QUIZ_PROMPT_SUMMARY, String(id), "rejected");
     await this.d.deliveries.cancel(BROADCAST_APPROVAL, String(id), "decided");
     if (check.b.authorId) await this.d.deliveries.schedule(BROADCAST_NOTICE, `${id}-rejected`, [Number(check.b.authorId)], now);
     return { ok: true, state: "rejected" };
@@ -341,6 +370,7 @@ export class BroadcastService {
     await this.d.prisma.auditLog.create({ data: { actorId: BigInt(byId), action: "broadcast_cancelled", detail: { broadcastId: id }, at: now } });
     this.d.logger.info({ broadcast: id, state: "cancelled" }, "broadcast state");
     const cancelled = await this.d.deliveries.cancel(BROADCAST, String(id), "cancelled");
+    await this.d.deliveries.cancel(QUIZ_PROMPT_SUMMARY, String(id), "cancelled");
     await this.d.deliveries.cancel(BROADCAST_APPROVAL, String(id), "decided");
     // Rows held for approval were cancelled already; they count as cancelled too.
     await this.d.prisma.$executeRawUnsafe(`UPDATE deliveries SET error = 'cancelled' WHERE kind = '${BROADCAST}' AND ref_id = $1 AND error = $2`, String(id), AWAITING_APPROVAL);
@@ -353,6 +383,7 @@ export class BroadcastService {
     return Promise.all(rows.map(async (b) => ({
       id: b.id, state: b.state, createdAt: b.createdAt, scheduledAt: b.scheduledAt, recipients: b.recipientCount,
       counts: await this.d.ledger.counts(BROADCAST, String(b.id)),
+      quiz: b.quizQuestionIds.length > 0,
     })));
   }
 
@@ -382,6 +413,55 @@ export class BroadcastService {
       ["registration_number", "commune", "outcome", "telegram_reason", "attempts", "at_utc"],
       ...rows.map((r) => [r.registration_number, r.commune, r.state, r.error, r.attempts, new Date(r.updated_at).toISOString().slice(0, 19)]),
     ]);
+  }
+
+  /** Which province's imported questions a quiz prompt may use (bank questions: everyone's). */
+  private questionProvince(access: Access, audience?: Audience): string | null {
+    return access.scope.provinceCode ?? audience?.provinceCode ?? null;
+  }
+
+  /** Topics with questions an officer may send, for the picker. */
+  async quizTopics(authorId: string, locale: Locale): Promise<Array<{ key: string; title: string; count: number }>> {
+    const access = await this.d.users.access(authorId);
+    if (!roleAtLeast(access.role, "officer")) return [];
+    return quizTopics(this.d, this.questionProvince(access), locale);
+  }
+
+  async quizQuestions(authorId: string, topic: string, locale: Locale): Promise<Array<{ id: string; preview: string }>> {
+    const access = await this.d.users.access(authorId);
+    if (!roleAtLeast(access.role, "officer")) return [];
+    return topicQuestions(this.d, topic, this.questionProvince(access), locale);
+  }
+
+  /**
+   * A quiz prompt as recipients will get it: its first poll (anonymous, so the officer's own
+   * answer never counts) and every question with its right answer, for the officer to check.
+   */
+  async quizPreview(authorId: string, draft: Pick<Draft, "senderBody" | "audience" | "text"> & { questionIds: string[] }, locale: Locale): Promise<{ poll: RenderedMessage | undefined; overview: string }> {
+    const access = await this.d.users.access(authorId);
+    const place = this.senderPlace(access, draft.audience);
+    const t = this.d.i18n.t(locale);
+    const questions = await this.d.quizRounds.questionsById(draft.questionIds);
+    const first = questions.get(draft.questionIds[0] ?? "");
+    const overview = await questionsOverview(this.d, draft.questionIds, locale);
+    if (!first) return { poll: undefined, overview };
+    const l = locale === "en" ? "en" : "vi";
+    const poll = pollMessage(first, 0, draft.questionIds.length, l, 0);
+    const sender = unescapeHtml(await senderLine(this.d.geo, t, locale, draft.senderBody, place.provinceCode, place.communeCode));
+    const question = promptQuestion(sender, introOf(t, { text: draft.text }), String(poll.payload.question));
+    return { poll: { method: "sendPoll", payload: { ...poll.payload, question, is_anonymous: true } }, overview };
+  }
+
+  /** A quiz prompt's live figures for its author or an officer covering it (HTML), and whether it can still be stopped. */
+  async quizResults(id: number, byId: string, locale: Locale): Promise<{ ok: true; text: string; cancellable: boolean } | { ok: false; reason: "not_found" | "forbidden" }> {
+    const b = await this.d.prisma.broadcast.findUnique({ where: { id } });
+    if (!b || b.quizQuestionIds.length === 0) return { ok: false, reason: "not_found" };
+    if (!(await this.mayManage(b, byId))) {
+      this.d.logger.warn({ broadcast: id, user: byId }, "refused a quiz prompt's results to someone else");
+      return { ok: false, reason: "forbidden" };
+    }
+    const text = await resultsText(this.d, b, locale, await progressText(this.d, b, locale, this.d.now()));
+    return { ok: true, text, cancellable: ["pending_approval", "scheduled", "sending"].includes(b.state) };
   }
 
   /** Sample variable values for a preview: the composer's own registration, or examples. */

@@ -6,6 +6,7 @@ import { audienceSchema, SENDER_BODIES, topicOf, type SenderBody } from "./audie
 import { AWAITING_APPROVAL, BROADCAST, BROADCAST_APPROVAL, BROADCAST_NOTICE, BROADCAST_REPORT, type BroadcastDeps } from "./broadcast-service.js";
 import { audienceLines, etaMinutes, formatCount, formatVnDateTime, plainPreview, progressLine, senderLine } from "./format.js";
 import { fillVariables, parseTelegramHtml, type VariableValues } from "./text.js";
+import { PromptRenderer, QUIZ_PROMPT_SUMMARY, questionsOverview, resultsText, summaryMessage, unescapeHtml } from "./quiz-prompt.js";
 
 /** The progress message is edited at most this often, across every process (a Redis key). */
 export const PROGRESS_EVERY_MS = 3000;
@@ -27,10 +28,16 @@ export async function composeMessage(d: BroadcastDeps, b: BroadcastContent, valu
   const body = bodyOf(b);
   const line = sender ?? (await senderLine(d.geo, t, locale, body, b.senderProvinceCode, b.senderCommuneCode));
   const text = `${line}\n\n${fillVariables(b.text, values)}`;
-  const reply_markup = keyboard([[{ text: t("broadcast:mute_button", { body: t(`broadcast:body.${body}`) }), callback_data: d.callbacks.mute(topicOf(body)) }]]);
+  const reply_markup = muteKeyboard(d, b, locale);
   if (b.mediaKind === "photo" && b.mediaFileId) return { method: "sendPhoto", payload: { photo: b.mediaFileId, caption: text, parse_mode: "HTML", reply_markup } };
   if (b.mediaKind === "document" && b.mediaFileId) return { method: "sendDocument", payload: { document: b.mediaFileId, caption: text, parse_mode: "HTML", reply_markup } };
   return { method: "sendMessage", payload: { text, parse_mode: "HTML", reply_markup, link_preview_options: { is_disabled: true } } };
+}
+
+function muteKeyboard(d: BroadcastDeps, b: Pick<Broadcast, "senderBody">, locale: Locale) {
+  const t = d.i18n.t(locale);
+  const body = bodyOf(b);
+  return keyboard([[{ text: t("broadcast:mute_button", { body: t(`broadcast:body.${body}`) }), callback_data: d.callbacks.mute(topicOf(body)) }]]);
 }
 
 function groupByRef(rows: readonly ClaimedDelivery[]): Map<string, ClaimedDelivery[]> {
@@ -69,6 +76,7 @@ export function broadcastKind(d: BroadcastDeps): DeliveryKind {
     if (recent.size > 100) recent.delete(recent.keys().next().value!);
     return b;
   };
+  const prompts = new PromptRenderer(d);
   return {
     kind: BROADCAST,
     async render(rows, env) {
@@ -104,6 +112,15 @@ export function broadcastKind(d: BroadcastDeps): DeliveryKind {
         );
         const byChat = new Map(people.map((p) => [Number(p.chat_id), p]));
         const senders = new Map<Locale, string>();
+        const senderOf = async (locale: Locale) => {
+          let sender = senders.get(locale);
+          if (sender === undefined) {
+            sender = await senderLine(d.geo, d.i18n.t(locale), locale, bodyOf(b), b.senderProvinceCode, b.senderCommuneCode);
+            senders.set(locale, sender);
+          }
+          return sender;
+        };
+        const quizRows: ClaimedDelivery[] = [];
         for (const row of batch) {
           const person = byChat.get(row.chatId);
           if (!person?.full_name) {
@@ -114,12 +131,12 @@ export function broadcastKind(d: BroadcastDeps): DeliveryKind {
             out.set(row.id, { skip: "muted" });
             continue;
           }
-          const locale = localeOf(row.locale);
-          let sender = senders.get(locale);
-          if (sender === undefined) {
-            sender = await senderLine(d.geo, d.i18n.t(locale), locale, bodyOf(b), b.senderProvinceCode, b.senderCommuneCode);
-            senders.set(locale, sender);
+          if (b.quizQuestionIds.length > 0) {
+            quizRows.push(row);
+            continue;
           }
+          const locale = localeOf(row.locale);
+          const sender = await senderOf(locale);
           const commune = person.commune_code ? await d.geo.getCommune(person.commune_code) : undefined;
           const province = person.province_code ? await d.geo.getProvince(person.province_code) : undefined;
           const values = {
@@ -129,9 +146,13 @@ export function broadcastKind(d: BroadcastDeps): DeliveryKind {
           };
           out.set(row.id, await composeMessage(d, b, values, locale, sender));
         }
+        if (quizRows.length > 0) {
+          await prompts.render(b, quizRows, async (l) => unescapeHtml(await senderOf(l)), env, out, (l) => muteKeyboard(d, b, l));
+        }
       }
       return out;
     },
+    onSent: (sent, env) => prompts.onSent(sent, env),
     async onRecorded(refIds, env) {
       for (const ref of refIds) {
         const id = idOf(ref);
@@ -170,15 +191,23 @@ export async function progressText(d: BroadcastDeps, b: Broadcast, locale: Local
   const t = d.i18n.t(locale);
   const counts = await d.ledger.counts(BROADCAST, String(b.id));
   const line = progressLine(t, locale, counts, b.state === "sending" ? etaMinutes(counts, b.startedAt, now) : undefined);
-  return t(b.state === "done" ? "broadcast:progress.done" : "broadcast:progress.sending", { id: b.id, line, interpolation: { escapeValue: false } });
+  const ns = b.quizQuestionIds.length > 0 ? "quiz-prompt" : "broadcast";
+  const state = b.state === "done" ? "done" : b.state === "cancelled" ? "cancelled" : b.state === "sending" ? "sending" : "waiting";
+  return t(`${ns}:progress.${ns === "broadcast" && state !== "done" ? "sending" : state}`, { id: b.id, line, interpolation: { escapeValue: false } });
 }
 
 async function editProgress(d: BroadcastDeps, b: Broadcast, env: DeliveryEnv, cancelData: string | undefined): Promise<void> {
   if (!b.progressChatId || !b.progressMessageId) return;
   const locale = localeOf((await d.prisma.user.findUnique({ where: { id: b.progressChatId }, select: { locale: true } }))?.locale ?? null);
   const t = d.i18n.t(locale);
-  const text = await progressText(d, b, locale, env.now());
-  const reply_markup = cancelData ? keyboard([[{ text: t("broadcast:cancel_button"), callback_data: cancelData }]]) : keyboard([]);
+  const progress = await progressText(d, b, locale, env.now());
+  const quiz = b.quizQuestionIds.length > 0;
+  const text = quiz ? await resultsText(d, b, locale, progress) : progress;
+  const rows: Button[][] = [];
+  if (cancelData) rows.push([{ text: t("broadcast:cancel_button"), callback_data: cancelData }]);
+  // A quiz prompt's answers keep coming after the last send: the officer refreshes them here.
+  if (quiz) rows.push([{ text: t("quiz-prompt:results_button"), callback_data: d.callbacks.results(b.id) }]);
+  const reply_markup = keyboard(rows);
   await env
     .call("editMessageText", { chat_id: Number(b.progressChatId), message_id: b.progressMessageId, text, parse_mode: "HTML", reply_markup })
     // Unchanged text, or a message the author deleted: progress is a courtesy, never a failure.
@@ -256,7 +285,7 @@ export async function approvalMessage(d: BroadcastDeps, b: Broadcast, locale: Lo
     count: formatCount(b.recipientCount, locale),
     when: b.scheduledAt ? formatVnDateTime(b.scheduledAt, locale) : t("broadcast:approval.when_approved"),
     media: b.mediaKind ? t(`broadcast:approval.media_${b.mediaKind}`) : "",
-    preview: plainPreview(parsed.ok ? parsed.text : b.text, APPROVAL_PREVIEW_CHARS),
+    preview: b.quizQuestionIds.length > 0 ? await quizApprovalPreview(d, b, locale) : plainPreview(parsed.ok ? parsed.text : b.text, APPROVAL_PREVIEW_CHARS),
     interpolation: { escapeValue: false },
   });
   const reply_markup = keyboard([[
@@ -264,6 +293,33 @@ export async function approvalMessage(d: BroadcastDeps, b: Broadcast, locale: Lo
     { text: t("broadcast:approval.reject"), callback_data: d.callbacks.reject(b.id) },
   ]]);
   return { method: "sendMessage", payload: { text, parse_mode: "HTML", reply_markup } };
+}
+
+/** What an approver reads of a quiz prompt: the intro, the close time, the questions and their answers. */
+async function quizApprovalPreview(d: BroadcastDeps, b: Broadcast, locale: Locale): Promise<string> {
+  const t = d.i18n.t(locale);
+  const head = t("quiz-prompt:approval_head", {
+    count: b.quizQuestionIds.length, when: b.quizClosesAt ? formatVnDateTime(b.quizClosesAt, locale) : "–", intro: b.text.trim() || t("quiz-prompt:default_intro"),
+  });
+  return `${head}\n${await questionsOverview(d, b.quizQuestionIds, locale)}`;
+}
+
+/** "quiz_prompt_summary": a quiz prompt's final figures to its author at the close time. */
+export function summaryKind(d: BroadcastDeps): DeliveryKind {
+  return {
+    kind: QUIZ_PROMPT_SUMMARY,
+    async render(rows) {
+      const out = new Map<string, RenderOutcome>();
+      const broadcasts = await broadcastsOf(d, rows);
+      for (const row of rows) {
+        const b = broadcasts.get(idOf(row.refId) ?? 0);
+        if (!b || b.quizQuestionIds.length === 0) out.set(row.id, { skip: "broadcast missing" });
+        else if (b.state === "cancelled" || b.state === "rejected" || b.state === "pending_approval") out.set(row.id, { skip: `broadcast ${b.state}` });
+        else out.set(row.id, await summaryMessage(d, b, localeOf(row.locale)));
+      }
+      return out;
+    },
+  };
 }
 
 /** "broadcast_notice": tells the author their broadcast was approved or rejected (ref "12-approved"). */
@@ -293,5 +349,5 @@ export function noticeKind(d: BroadcastDeps): DeliveryKind {
 
 /** Every kind this module owns, for `deliveryKinds.register`. */
 export function broadcastKinds(d: BroadcastDeps): DeliveryKind[] {
-  return [broadcastKind(d), approvalKind(d), noticeKind(d), reportKind(d)];
+  return [broadcastKind(d), approvalKind(d), noticeKind(d), reportKind(d), summaryKind(d)];
 }
