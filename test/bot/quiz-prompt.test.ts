@@ -4,6 +4,7 @@ import type { ClaimedDelivery } from "../../src/domain/delivery/types.js";
 import { QuizRounds } from "../../src/domain/quizzes/quiz-rounds.js";
 import { eventually, ManualClock, TestEngine } from "../support/delivery.js";
 import { useHarness } from "../support/harness.js";
+import { pollAnswer } from "../support/telegram/index.js";
 
 // An officer's quiz prompt, whole stack: composed with /quizprompt, approved by a second person
 // when the rule says so, delivered by the engine as native quiz polls, answered (through the round
@@ -122,12 +123,13 @@ describe("/quizprompt", () => {
     expect(made).toHaveLength(4);
     expect(made.find((r) => r.userId === BigInt(kate))).toMatchObject({ kind: "prompt", locale: "en", openPeriod: 0, pollId: toKate.id, state: "active" });
 
-    // Lan answers both right (the second poll sent as the quiz feature will), Minh the first wrong, Kate the first right, Sua not at all.
-    expect(await rounds.answer(toLan.id, lan, [right(toLan)])).toMatchObject({ status: "recorded", correct: true });
-    const lanRound = made.find((r) => r.userId === BigInt(lan))!;
-    const next = (await rounds.currentPoll((await rounds.get(lanRound.id))!))!;
-    expect(await rounds.markSent(lanRound.id, 1, `second-${lan}`, 900, next.perm)).toBe(true);
-    expect(await rounds.answer(`second-${lan}`, lan, [next.payload.correct_option_id as number])).toMatchObject({ status: "recorded", correct: true });
+    // Lan answers both right in her chat (the second question follows her first answer), Minh the
+    // first wrong, Kate the first right, Sua not at all.
+    await h.handle(pollAnswer(h.user(lan).tg, toLan.id, [right(toLan)]));
+    const secondToLan = polls(lan)[1]!;
+    expect(secondToLan.question).toMatch(/^2\/2\. /);
+    await h.handle(pollAnswer(h.user(lan).tg, secondToLan.id, [right(secondToLan)]));
+    expect(h.fake.lastText(lan)).toMatch(/Kết thúc lượt: đúng 2\/2 câu/);
     const toMinh = polls(minh)[0]!;
     expect(await rounds.answer(toMinh.id, minh, [(right(toMinh) + 1) % toMinh.options.length])).toMatchObject({ status: "recorded", correct: false });
     expect(await rounds.answer(toKate.id, kate, [right(toKate)])).toMatchObject({ status: "recorded", correct: true });
