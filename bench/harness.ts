@@ -221,7 +221,7 @@ export async function startBot(api: FakeBotApiServer, dataDir: string, redisUrl:
   const child = spawn(bin!, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
   const output = collectOutput(child);
   // BENCH_ECHO=1: the bot's own error output on the bench's (e.g. KHB_DEBUG_TIMING lines).
-  if (process.env.BENCH_ECHO) child.stderr?.on("data", (b: Buffer) => process.stderr.write(b));
+  if (process.env.BENCH_ECHO) for (const s of [child.stderr, child.stdout]) s?.on("data", (b: Buffer) => process.stderr.write(b));
   const deadline = Date.now() + 180_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`${command} exited (${child.exitCode}):\n${output.join("")}`);

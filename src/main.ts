@@ -24,7 +24,7 @@ import { openQueues } from "./jobs/queues.js";
 import { startDelivery } from "./jobs/start-delivery.js";
 import { createMetrics } from "./infra/metrics.js";
 import { closeServer, createStatusServer, listen } from "./server/status.js";
-import { createWebhookServer, WEBHOOK_PATH } from "./server/webhook.js";
+import { createWebhookServer, WEBHOOK_MAX_CONNECTIONS, WEBHOOK_PATH } from "./server/webhook.js";
 
 /**
  * Tables that hold personal data: vacuumed after erasures. Not the delivery ledger: it grows with
@@ -204,6 +204,7 @@ async function start(config: Config, logger: Logger): Promise<void> {
     await bot.api.setWebhook(mode.url.replace(/\/+$/, "") + WEBHOOK_PATH, {
       secret_token: mode.secret,
       allowed_updates: [...ALLOWED_UPDATES],
+      max_connections: WEBHOOK_MAX_CONNECTIONS,
     });
     const server: Server = createWebhookServer(bot, mode.secret, logger, health, metrics);
     await listen(server, mode.port, mode.host);

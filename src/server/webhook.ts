@@ -11,6 +11,30 @@ import { limitSlowClients, serveStatus } from "./status.js";
 export const WEBHOOK_PATH = "/telegram/webhook";
 /** Telegram's updates are a few kilobytes; anything near a megabyte is not Telegram. */
 export const MAX_BODY_BYTES = 1024 * 1024;
+/**
+ * Updates handled at once: Telegram's default max_connections (set with the webhook). Telegram
+ * never opens more; a burst beyond it (a proxy, a load test) waits here, before it touches Redis or
+ * the database, instead of piling onto them and timing out.
+ */
+export const WEBHOOK_MAX_CONNECTIONS = 40;
+
+/** First come, first served: at most `limit` holders at once. */
+class Gate {
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
+  constructor(private readonly limit: number) {}
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else this.active++;
+    try {
+      return await work();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.active--;
+    }
+  }
+}
 
 /**
  * Webhook endpoint: the secret token header is checked (grammY answers 401 otherwise), plus
@@ -19,6 +43,7 @@ export const MAX_BODY_BYTES = 1024 * 1024;
  */
 export function createWebhookServer(bot: Bot<BotContext>, secret: string, logger: Logger, health: HealthCheck, metrics?: Metrics): Server {
   const handle = webhookCallback(bot, parsedBody, { secretToken: secret, onTimeout: "return", timeoutMilliseconds: 9_000 });
+  const gate = new Gate(WEBHOOK_MAX_CONNECTIONS);
   const server = createServer((req, res) => {
     if (serveStatus(req, res, { health, metrics, logger })) return;
     const url = (req.url ?? "/").split("?")[0];
@@ -37,7 +62,7 @@ export function createWebhookServer(bot: Bot<BotContext>, secret: string, logger
             logger.warn("webhook body is not JSON");
             return void res.writeHead(400).end();
           }
-          Promise.resolve(handle(req, res, update)).catch((err: unknown) => {
+          gate.run(() => Promise.resolve(handle(req, res, update))).catch((err: unknown) => {
             logger.error({ err }, "webhook update failed");
             if (!res.headersSent) res.writeHead(500).end();
           });
