@@ -21,6 +21,8 @@ export const COMMANDS: ReadonlyArray<{ command: string; role: Role }> = [
   { command: "unit", role: "officer" },
   { command: "broadcast", role: "officer" },
   { command: "broadcasts", role: "officer" },
+  { command: "quizimport", role: "officer" },
+  { command: "quizquestions", role: "officer" },
   { command: "invite", role: "admin" },
   { command: "officers", role: "admin" },
 ];

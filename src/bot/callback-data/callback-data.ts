@@ -80,4 +80,6 @@ export const cb = {
   bcDecide: codec("bca", z.string().regex(/^[ar]\.\d{1,9}$/)),
   bcCancel: codec("bcx", z.string().regex(/^\d{1,9}$/)),
   bcCsv: codec("bcr", z.string().regex(/^\d{1,9}$/)),
+  // /quizquestions: a page (p.<page>), retire? (r.<page>.<id>), retire! (y.<page>.<id>)
+  quizQuestions: codec("qimp", z.string().regex(/^(p\.\d{1,4}|[ry]\.\d{1,4}\.[a-z0-9-]{1,40})$/)),
 } as const;
