@@ -180,7 +180,8 @@ export function parseQuestionTable(table: readonly (readonly string[])[], option
     }
     const count = opts.vi.length;
     if (opts.vi.length >= QUIZ_LIMITS.optionsMin && opts.en.length >= QUIZ_LIMITS.optionsMin && opts.en.length !== count) {
-      problem(`option${Math.max(count, opts.en.length)}_${count > opts.en.length ? "vi" : "en"}`, "options_count_differs", { limit: count, found: opts.en.length });
+      // Pointed at the first option the shorter language lacks.
+      problem(`option${Math.min(count, opts.en.length) + 1}_${count > opts.en.length ? "en" : "vi"}`, "options_count_differs", { limit: count, found: opts.en.length });
     }
     const rawCorrect = get("correct");
     const correct = Number(rawCorrect);
