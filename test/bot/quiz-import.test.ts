@@ -60,7 +60,7 @@ describe("/quizimport", () => {
     expect(how[0]).toContain("national-borders – ");
     const template = h.fake.lastDocument(o.id)!;
     expect(template.file_name).toBe("quiz-questions-template.csv");
-    expect(parseQuestionFile(template.content, "csv")).toMatchObject({ ok: true, questions: [{ topic: "border-guard-law" }] });
+    expect(await parseQuestionFile(template.content, "csv")).toMatchObject({ ok: true, questions: [{ topic: "border-guard-law" }] });
 
     const file = csv(row(`${o.id}-a`), row(`${o.id}-b`, { correct: "2" }));
     const done = await o.sendDocument(file, "cau-hoi.csv", { mimeType: "application/vnd.ms-excel" });

@@ -59,10 +59,10 @@ describe("reading CSV", () => {
 });
 
 describe("validating questions", () => {
-  it("turns a good file into questions with 0-based answers, NFC text and optional columns left out", () => {
+  it("turns a good file into questions with 0-based answers, NFC text and optional columns left out", async () => {
     const decomposed = "Lãnh hải".normalize("NFD");
     const header = HEADER.filter((c) => !["option3_vi", "option3_en", "fact_id"].includes(c));
-    const result = parseQuestionFile(csvOf([row("good-a", { question_vi: `${decomposed}? (good-a)`, correct: "2", difficulty: "" })], header), "csv");
+    const result = await parseQuestionFile(csvOf([row("good-a", { question_vi: `${decomposed}? (good-a)`, correct: "2", difficulty: "" })], header), "csv");
     expect(result.ok).toBe(true);
     if (!result.ok) return;
     expect(result.questions).toEqual([{
@@ -119,20 +119,20 @@ describe("validating questions", () => {
     expect(result).toEqual({ ok: false, file: { kind: "bad_header", missing: ["question_vi"], unknown: ["queston_vi"], duplicate: ["correct"] } });
   });
 
-  it("refuses empty files, header-only files, too many rows, too many bytes, and XLSX until a reader is plugged in", () => {
-    expect(parseQuestionFile(Buffer.alloc(0), "csv")).toEqual({ ok: false, file: { kind: "empty" } });
-    expect(parseQuestionFile(Buffer.from("\n\n,,\n"), "csv")).toEqual({ ok: false, file: { kind: "empty" } });
-    expect(parseQuestionFile(csvOf([]), "csv")).toEqual({ ok: false, file: { kind: "empty" } });
+  it("refuses empty files, header-only files, too many rows, too many bytes, and XLSX until a reader is plugged in", async () => {
+    expect(await parseQuestionFile(Buffer.alloc(0), "csv")).toEqual({ ok: false, file: { kind: "empty" } });
+    expect(await parseQuestionFile(Buffer.from("\n\n,,\n"), "csv")).toEqual({ ok: false, file: { kind: "empty" } });
+    expect(await parseQuestionFile(csvOf([]), "csv")).toEqual({ ok: false, file: { kind: "empty" } });
     const many = Array.from({ length: 4 }, (_, i) => row(`many-${i}`));
     expect(parseQuestionTable(readCsvTable(csvOf(many)), { maxRows: 3 })).toEqual({ ok: false, file: { kind: "too_many_rows", max: 3, found: 4 } });
-    expect(parseQuestionFile(Buffer.alloc(IMPORT_LIMITS.maxBytes + 1, 0x61), "csv")).toEqual({ ok: false, file: { kind: "too_big", maxBytes: IMPORT_LIMITS.maxBytes } });
-    expect(parseQuestionFile(Buffer.from("PK\u0003\u0004"), "xlsx")).toEqual({ ok: false, file: { kind: "xlsx_unavailable" } });
+    expect(await parseQuestionFile(Buffer.alloc(IMPORT_LIMITS.maxBytes + 1, 0x61), "csv")).toEqual({ ok: false, file: { kind: "too_big", maxBytes: IMPORT_LIMITS.maxBytes } });
+    expect(await parseQuestionFile(Buffer.from("PK\u0003\u0004"), "xlsx")).toEqual({ ok: false, file: { kind: "xlsx_unavailable" } });
   });
 
-  it("accepts its own template, so officers start from a file that works", () => {
+  it("accepts its own template, so officers start from a file that works", async () => {
     const [header, example] = importTemplateRows();
     expect(header).toEqual([...IMPORT_COLUMNS]);
-    const result = parseQuestionFile(Buffer.from("\uFEFF" + toCsv([header!, example!]), "utf8"), "csv");
+    const result = await parseQuestionFile(Buffer.from("\uFEFF" + toCsv([header!, example!]), "utf8"), "csv");
     expect(result.ok && result.questions.map((q) => [q.topic, q.options.en.length, q.correct, q.factId])).toEqual([["border-guard-law", 4, 0, "P20"]]);
   });
 });

@@ -106,13 +106,13 @@ const difficultySchema = z.enum(["1", "2", "3"]).transform((d) => Number(d) as 1
 const factIdSchema = z.string().regex(/^[A-Z]\d{1,2}$/);
 
 /** Reads a file's bytes as a question table; the file's kind comes from importFileKind. */
-export function parseQuestionFile(bytes: Uint8Array, kind: ImportFileKind, options: ParseOptions = {}): ParseResult {
+export async function parseQuestionFile(bytes: Uint8Array, kind: ImportFileKind, options: ParseOptions = {}): Promise<ParseResult> {
   if (bytes.byteLength > IMPORT_LIMITS.maxBytes) return { ok: false, file: { kind: "too_big", maxBytes: IMPORT_LIMITS.maxBytes } };
   if (bytes.byteLength === 0) return { ok: false, file: { kind: "empty" } };
   const reader = TABLE_READERS[kind];
   if (!reader) return { ok: false, file: { kind: "xlsx_unavailable" } };
   try {
-    return parseQuestionTable(reader(bytes), options);
+    return parseQuestionTable(await reader(bytes), options);
   } catch (e) {
     if (e instanceof TableReadError) return { ok: false, file: e.problem };
     throw e;
@@ -279,7 +279,7 @@ export class QuestionImportService {
   async importFile(bytes: Uint8Array, kind: ImportFileKind, by: Manager, options: ParseOptions = {}): Promise<ImportOutcome> {
     const provinceCode = importProvince(by.access);
     if (provinceCode === undefined) return { ok: false, reason: "no_scope" };
-    const parsed = parseQuestionFile(bytes, kind, options);
+    const parsed = await parseQuestionFile(bytes, kind, options);
     if (!parsed.ok) return parsed;
     const rows = parsed.questions.map(({ row: _row, ...q }) => ({
       id: importedQuestionId(provinceCode, q),

@@ -6,8 +6,8 @@
 
 export type ImportFileKind = "csv" | "xlsx";
 
-/** Rows of cells as the person typed them (no trimming); throws TableReadError. */
-export type TableReader = (bytes: Uint8Array) => string[][];
+/** Rows of cells as the person typed them (no trimming); throws TableReadError. Async allowed (exceljs loads workbooks so). */
+export type TableReader = (bytes: Uint8Array) => string[][] | Promise<string[][]>;
 
 export type TableProblem = { kind: "not_utf8" } | { kind: "csv_unclosed_quote"; row: number } | { kind: "xlsx_unavailable" };
 
