@@ -24,6 +24,8 @@ export const COMMANDS: ReadonlyArray<{ command: string; role: Role }> = [
   { command: "broadcast", role: "officer" },
   { command: "broadcasts", role: "officer" },
   { command: "quizprompt", role: "officer" },
+  { command: "quizimport", role: "officer" },
+  { command: "quizquestions", role: "officer" },
   { command: "invite", role: "admin" },
   { command: "officers", role: "admin" },
 ];

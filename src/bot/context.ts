@@ -14,6 +14,7 @@ import type { TopicMutes } from "../domain/settings/topic-mutes.js";
 import type { TopicCatalogue } from "../domain/settings/topics.js";
 import type { UserService } from "../domain/users/user-service.js";
 import type { BroadcastService } from "../domain/broadcasts/broadcast-service.js";
+import type { QuestionImportService } from "../domain/quizzes/question-import.js";
 import type { I18n, Locale, TFunction } from "../i18n.js";
 import type { Logger } from "../logger.js";
 import type { RedisJsonStorage } from "../infra/redis-storage.js";
@@ -22,6 +23,8 @@ import type { AnsweredQueries } from "./middlewares/api.js";
 export interface SessionData {
   /** Set by /language; otherwise the Telegram client's language decides. */
   locale?: Locale;
+  /** Until when (epoch ms) the next spreadsheet sent is a quiz import (/quizimport). */
+  quizImportUntil?: number;
 }
 
 export interface Services {
@@ -39,6 +42,8 @@ export interface Services {
   /** Quiz rounds (/quiz, daily questions, prompts, groups): polls, answers, time-outs. */
   quizRounds: QuizRounds;
   quizDaily: QuizDaily;
+  /** Officers' imported quiz questions and retiring questions. */
+  quizImport: QuestionImportService;
 }
 
 /** Everything a handler needs, injected through the context (no singletons). */

@@ -22,6 +22,7 @@ import { groupResultsText } from "../domain/quizzes/group-results.js";
 import { quizDailyKind, quizEndKind, quizPollKind } from "../domain/quizzes/kinds.js";
 import { QuizRounds, type Lang } from "../domain/quizzes/quiz-rounds.js";
 import { PeriodicTasks } from "../jobs/periodic.js";
+import { QuestionImportService, quizImportDataParts } from "../domain/quizzes/question-import.js";
 import { cb } from "./callback-data/callback-data.js";
 import type { PrismaClient, QuizRound } from "../generated/prisma/client.js";
 import type { I18n } from "../i18n.js";
@@ -83,6 +84,7 @@ export function createDeps(input: DepsInput): Deps {
   for (const part of [...citizenDataParts(input.prisma), ...userDataParts(input.prisma)]) privacy.register(part);
   // Keyed by Telegram id with no foreign key to users, so their place in the order is free.
   for (const part of [...topicMuteDataParts(input.prisma), ...deliveryDataParts(input.prisma), ...broadcastDataParts(input.prisma)]) privacy.register(part);
+  for (const part of quizImportDataParts(input.prisma)) privacy.register(part);
   privacy.register(storedPart("unfinished_flow", conversations));
   privacy.register({
     key: "guardian_request",
@@ -133,6 +135,7 @@ export function createDeps(input: DepsInput): Deps {
       broadcasts: new BroadcastService(broadcastDeps),
       quizRounds,
       quizDaily,
+      quizImport: new QuestionImportService(input.prisma),
     },
     i18n: input.i18n,
     logger: input.logger,

@@ -11,6 +11,8 @@ import { helpFeature } from "./features/help.js";
 import { languageFeature } from "./features/language.js";
 import { membershipFeature } from "./features/membership.js";
 import { officerFeature } from "./features/officer.js";
+import { createQuizImportFeature } from "./features/quiz-import.js";
+import { fileDownloader } from "./helpers/download-file.js";
 import { privacyFeature } from "./features/privacy.js";
 import { profileFeature } from "./features/profile.js";
 import { settingsFeature } from "./features/settings.js";
@@ -81,6 +83,7 @@ export function createBot(token: string, deps: Deps, config?: BotConfig<BotConte
   features.use(broadcastsFeature);
   // Before the group feature: in groups, quiz commands are the bot's only business.
   features.use(quizFeature);
+  features.use(createQuizImportFeature(fileDownloader(token, config?.client)));
   features.use(groupFeature);
   features.use(unhandledFeature);
   guarded.use(features);

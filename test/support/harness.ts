@@ -15,7 +15,7 @@ import { createLogger } from "../../src/logger.js";
 import type { Bot } from "grammy";
 import { openTestDatabase } from "./database.js";
 import {
-  callbackQuery, command, contactMessage, createFakeFetch, DEFAULT_BOT_TOKEN, FakeTelegram, makeUser, textMessage,
+  callbackQuery, command, contactMessage, createFakeFetch, documentMessage, DEFAULT_BOT_TOKEN, FakeTelegram, makeUser, textMessage,
   type MakeUserOptions, type NewUpdate, type RecordedCall,
 } from "./telegram/index.js";
 
@@ -153,6 +153,12 @@ export class TestUser {
     this.mark = this.h.fake.calls.length;
     await this.h.handle(update);
     return this.replies();
+  }
+
+  /** Sends a file (bytes the bot can download with getFile), optionally with a caption. */
+  async sendDocument(content: Buffer | string, fileName: string, options: { caption?: string; mimeType?: string } = {}): Promise<string[]> {
+    const bytes = typeof content === "string" ? Buffer.from(content, "utf8") : content;
+    return this.sendUpdate(documentMessage(this.tg, this.h.fake.userDocument(bytes, fileName, options.mimeType), options.caption));
   }
 
   async shareContact(phone: string, ownerId: number = this.id): Promise<string[]> {

@@ -90,4 +90,6 @@ export const cb = {
   bcQuizClose: codec("bc:qc", z.enum(["1h", "24h", "3d"])),
   // a quiz prompt's figures: r = refresh the message it is on, n = a new message (from /broadcasts)
   bcResults: codec("bcq", z.string().regex(/^[nr]\.\d{1,9}$/)),
+  // /quizquestions: a page (p.<page>), retire? (r.<page>.<id>), retire! (y.<page>.<id>)
+  quizQuestions: codec("qimp", z.string().regex(/^(p\.\d{1,4}|[ry]\.\d{1,4}\.[a-z0-9-]{1,40})$/)),
 } as const;

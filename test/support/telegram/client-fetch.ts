@@ -13,6 +13,7 @@
 // grammY then calls `res.json()` and never looks at the status code, but the
 // status is still set like Telegram's for code that does.
 
+import { fileDownload } from "./files.js";
 import { longPollFor, type AbortSignalLike } from "./long-poll.js";
 import type { FakeTelegram } from "./rules.js";
 import { BodyParseError, dispatchApiRequest, notFound, parseBotApiPath, parseRequestBody, type ApiHttpResult } from "./transport.js";
@@ -23,6 +24,11 @@ export function createFakeFetch(fake: FakeTelegram): typeof fetch {
     const signal = (init?.signal ?? undefined) as AbortSignalLike | undefined;
     throwIfAborted(signal);
     const url = new URL(typeof input === "string" ? input : input instanceof URL ? input.href : input.url);
+    const download = fileDownload(fake, url.pathname);
+    if (download !== undefined) {
+      await new Promise((resolve) => setImmediate(resolve));
+      return new Response(new Uint8Array(download.body), { status: download.status, headers: { "content-type": download.contentType } });
+    }
     const result = await handle(fake, url, init, signal);
     // Always yield a macrotask: an all-microtask fake would let a polling loop
     // (getUpdates answering instantly) starve timers and I/O forever.

@@ -6,6 +6,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { AbortSignalLike } from "./long-poll.js";
+import { fileDownload } from "./files.js";
 import { longPollFor } from "./long-poll.js";
 import { FakeTelegram, type FakeTelegramOptions, type RecordedCall } from "./rules.js";
 import { BodyParseError, dispatchApiRequest, notFound, parseBotApiPath, parseRequestBody, type ApiHttpResult } from "./transport.js";
@@ -64,6 +65,12 @@ export async function startFakeBotApiServer(options: FakeBotApiServerOptions = {
 
 async function handleRequest(fake: FakeTelegram, request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
   const url = new URL(request.url ?? "/", "http://127.0.0.1");
+  const download = fileDownload(fake, url.pathname);
+  if (download !== undefined) {
+    response.writeHead(download.status, { "content-type": download.contentType, "content-length": download.body.length });
+    response.end(download.body);
+    return;
+  }
   const route = parseBotApiPath(url.pathname);
   const body = await readRequest(request);
   if (route === undefined) return respond(response, notFound());

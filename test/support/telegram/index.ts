@@ -5,6 +5,7 @@
 export * from "./rules.js";
 export { parseTelegramHtml, HtmlParseError, type ParsedEntity, type ParsedText } from "./html-parser.js";
 export { createFakeFetch } from "./client-fetch.js";
+export { fileDownload, type FileDownload } from "./files.js";
 export { startFakeBotApiServer, type FakeBotApiServer, type FakeBotApiServerOptions } from "./http-server.js";
 export { WebhookDeliverer, type WebhookDelivery, type WebhookDeliveryOptions } from "./webhook-delivery.js";
 export { LongPollCoordinator, longPollFor, type AbortSignalLike } from "./long-poll.js";

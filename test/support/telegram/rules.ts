@@ -9,6 +9,8 @@
 import type {
   BotCommand,
   Chat,
+  Document,
+  File,
   InlineKeyboardMarkup,
   Message,
   MessageEntity,
@@ -292,6 +294,7 @@ export class FakeTelegram {
       return ok(true);
     },
     sendDocument: (p) => this.sendDocument(p),
+    getFile: (p) => this.getFile(p),
     sendPhoto: (p) => this.sendPhoto(p),
     sendChatAction: (p) => this.sendChatAction(p),
     sendPoll: (p) => this.sendPoll(p),
@@ -1034,6 +1037,47 @@ export class FakeTelegram {
     };
   }
 
+  // ------------------------------------------- files users send (getFile and the file URL)
+
+  /**
+   * A document as a user sends it, with its bytes: put it in a message update, and the bot can
+   * fetch it with getFile and `<apiRoot>/file/bot<token>/<file_path>`, as on Telegram.
+   */
+  userDocument(content: Buffer, fileName: string, mimeType?: string): Document {
+    const n = ++this.fileCounter;
+    const extension = fileName.split(".").pop()?.toLowerCase() ?? "";
+    const file: DocumentFile = {
+      file_id: `BQACAgIAAxkBAAI${n.toString(36).padStart(6, "0")}UserDocument`,
+      file_unique_id: `AgADu${n.toString(36).padStart(6, "0")}`,
+      file_name: fileName,
+      mime_type: mimeType ?? MIME_BY_EXTENSION[extension] ?? "application/octet-stream",
+      file_size: content.length,
+      content,
+    };
+    this.documentFiles.set(file.file_id, file);
+    return documentMeta(file) as unknown as Document;
+  }
+
+  /** The bytes Telegram serves at a file_path that getFile gave out, or undefined (404). */
+  fileContent(filePath: string): Buffer | undefined {
+    for (const file of this.documentFiles.values()) {
+      if (filePathOf(file) === filePath) return file.content;
+    }
+    return undefined;
+  }
+
+  private getFile(p: Params): ApiSuccess<File> {
+    const fileId = p.string("file_id") ?? "";
+    if (fileId === "") throw badRequest("file_id is empty");
+    if (this.photoFiles.has(fileId)) throw new UnsupportedByFakeError("getFile for photos");
+    const file = this.documentFiles.get(fileId);
+    if (file === undefined) throw badRequest("invalid file_id");
+    // Seen only in an update the test wrote by hand: the fake never had its bytes.
+    if (file.content.length === 0 && file.file_size > 0) throw new UnsupportedByFakeError("getFile for a document not made with userDocument()");
+    if (file.file_size > MAX_DOWNLOAD_BYTES) throw badRequest("file is too big");
+    return ok({ file_id: file.file_id, file_unique_id: file.file_unique_id, file_size: file.file_size, file_path: filePathOf(file) });
+  }
+
   // ------------------------------------------------------------ polls
 
   private sendPoll(p: Params): ApiSuccess<Message> {
@@ -1176,6 +1220,11 @@ function sameEntities(a: MessageEntity[] | undefined, b: MessageEntity[]): boole
 }
 
 type DocumentFile = Omit<StoredDocument, "chat_id" | "message_id">;
+
+/** Bots may download files of up to 20 MB (getFile). */
+const MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024;
+
+const filePathOf = (file: DocumentFile): string => `documents/file_${file.file_unique_id}.${file.file_name.split(".").pop()?.toLowerCase() ?? "bin"}`;
 
 function documentMeta(doc: Omit<StoredDocument, "chat_id" | "message_id" | "content">): Record<string, unknown> {
   const { file_id, file_unique_id, file_name, mime_type, file_size } = doc;

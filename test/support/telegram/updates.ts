@@ -4,7 +4,7 @@
 // sequence the fake uses for the bot's own messages (see sequence.ts), so the
 // two never collide; dates never go backwards.
 
-import type { Chat, Message, MessageEntity, PollAnswer, User } from "grammy/types";
+import type { Chat, Document, Message, MessageEntity, PollAnswer, User } from "grammy/types";
 import { DEFAULT_BOT_INFO, type NewUpdate } from "./rules.js";
 import { nextDate, nextMessageId } from "./sequence.js";
 
@@ -149,4 +149,11 @@ export function pollAnswer(user: User, pollId: string, optionIds: number[]): New
     option_persistent_ids: optionIds.map(String),
   };
   return { poll_answer: answer };
+}
+
+/** A file a user sends; make `document` with fake.userDocument() so the bot can download it. */
+export function documentMessage(from: User, document: Document, caption?: string): NewUpdate {
+  const message: Record<string, unknown> = { ...baseMessage(from), document };
+  if (caption !== undefined) message.caption = caption;
+  return messageUpdate(message);
 }
