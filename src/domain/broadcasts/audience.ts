@@ -127,3 +127,8 @@ export function recipientsSql(a: Audience, topic: string, first = 1): Recipients
   }
   return { from: `FROM learning_citizens c JOIN users u ON u.telegram_id = c.user_id WHERE ${where.join(" AND ")}`, params };
 }
+
+/** unitKey in SQL over a column (the fold strings go in as parameters named by `p`): for grouping by unit. */
+export function unitKeySql(column: string, p: (value: unknown) => string): string {
+  return `btrim(regexp_replace(translate(coalesce(${column}, ''), ${p(FOLD.from)}, ${p(FOLD.to)}), '[^a-z0-9]+', ' ', 'g'))`;
+}
