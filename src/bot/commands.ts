@@ -13,6 +13,7 @@ export const COMMANDS: ReadonlyArray<{ command: string; role: Role }> = [
   { command: "edit", role: "resident" },
   { command: "language", role: "resident" },
   { command: "settings", role: "resident" },
+  { command: "leaderboard", role: "resident" },
   { command: "mydata", role: "resident" },
   { command: "deleteme", role: "resident" },
   { command: "privacy", role: "resident" },

@@ -11,6 +11,7 @@ import type { TopicMutes } from "../domain/settings/topic-mutes.js";
 import type { TopicCatalogue } from "../domain/settings/topics.js";
 import type { UserService } from "../domain/users/user-service.js";
 import type { BroadcastService } from "../domain/broadcasts/broadcast-service.js";
+import type { Leaderboards } from "../domain/quizzes/leaderboards.js";
 import type { I18n, Locale, TFunction } from "../i18n.js";
 import type { Logger } from "../logger.js";
 import type { RedisJsonStorage } from "../infra/redis-storage.js";
@@ -33,6 +34,8 @@ export interface Services {
   topicMutes: TopicMutes;
   /** Officers' broadcasts (composing, approval, cancel); its delivery kinds are registered in createDeps. */
   broadcasts: BroadcastService;
+  /** Quiz leaderboards (people, communes, units) and the name opt-in. */
+  leaderboards: Leaderboards;
 }
 
 /** Everything a handler needs, injected through the context (no singletons). */

@@ -17,6 +17,8 @@ import { userDataParts } from "../domain/users/personal-data.js";
 import { UserService } from "../domain/users/user-service.js";
 import { BroadcastService } from "../domain/broadcasts/broadcast-service.js";
 import { broadcastKinds } from "../domain/broadcasts/kinds.js";
+import { Leaderboards } from "../domain/quizzes/leaderboards.js";
+import { quizDataParts } from "../domain/quizzes/personal-data.js";
 import { cb } from "./callback-data/callback-data.js";
 import type { PrismaClient } from "../generated/prisma/client.js";
 import type { I18n } from "../i18n.js";
@@ -78,6 +80,7 @@ export function createDeps(input: DepsInput): Deps {
   for (const part of [...citizenDataParts(input.prisma), ...userDataParts(input.prisma)]) privacy.register(part);
   // Keyed by Telegram id with no foreign key to users, so their place in the order is free.
   for (const part of [...topicMuteDataParts(input.prisma), ...deliveryDataParts(input.prisma), ...broadcastDataParts(input.prisma)]) privacy.register(part);
+  for (const part of quizDataParts(input.prisma)) privacy.register(part);
   privacy.register(storedPart("unfinished_flow", conversations));
   privacy.register({
     key: "guardian_request",
@@ -115,6 +118,7 @@ export function createDeps(input: DepsInput): Deps {
       topics,
       topicMutes: new TopicMutes(input.prisma, topics, input.now),
       broadcasts: new BroadcastService(broadcastDeps),
+      leaderboards: new Leaderboards(input.prisma, now),
     },
     i18n: input.i18n,
     logger: input.logger,

@@ -8,6 +8,7 @@ import { cancelFeature } from "./features/cancel.js";
 import { groupFeature } from "./features/group.js";
 import { helpFeature } from "./features/help.js";
 import { languageFeature } from "./features/language.js";
+import { leaderboardFeature } from "./features/leaderboard.js";
 import { membershipFeature } from "./features/membership.js";
 import { officerFeature } from "./features/officer.js";
 import { privacyFeature } from "./features/privacy.js";
@@ -78,6 +79,7 @@ export function createBot(token: string, deps: Deps, config?: BotConfig<BotConte
   features.use(membershipFeature, startFeature, languageFeature, helpFeature, profileFeature, privacyFeature, officerFeature, adminFeature);
   features.use(settingsFeature);
   features.use(broadcastsFeature);
+  features.use(leaderboardFeature);
   features.use(groupFeature);
   features.use(unhandledFeature);
   guarded.use(features);

@@ -41,6 +41,13 @@ export type TopicSwitch = `${"on" | "off"}:${string}`;
 // Only the shape is checked here; the handler checks the topic against the catalogue.
 const topicSwitch = z.string().max(36).regex(/^(on|off):[a-z][a-z_]*(:[a-z][a-z_]*)?$/) as unknown as z.ZodType<TopicSwitch>;
 
+/** A leaderboard view: board (people, communes, units), period (week, all time), scope (nationwide, my province). */
+export type BoardView = `${"p" | "c" | "u"}.${"w" | "a"}.${"n" | "p"}`;
+const boardView = z.string().regex(/^[pcu]\.[wa]\.[np]$/) as unknown as z.ZodType<BoardView>;
+/** The name opt-in asked for ("1" show, "0" hide), with the view to redraw. */
+export type BoardNameSwitch = `${"0" | "1"}.${BoardView}`;
+const boardNameSwitch = z.string().regex(/^[01]\.[pcu]\.[wa]\.[np]$/) as unknown as z.ZodType<BoardNameSwitch>;
+
 export const cb = {
   // outside conversations
   language: codec("lang", z.enum(LOCALES)),
@@ -80,4 +87,7 @@ export const cb = {
   bcDecide: codec("bca", z.string().regex(/^[ar]\.\d{1,9}$/)),
   bcCancel: codec("bcx", z.string().regex(/^\d{1,9}$/)),
   bcCsv: codec("bcr", z.string().regex(/^\d{1,9}$/)),
+  // quiz leaderboards: switching the view in place, and the name opt-in
+  leaderboard: codec("lb", boardView),
+  leaderboardName: codec("lbn", boardNameSwitch),
 } as const;
