@@ -228,26 +228,33 @@ export class Leaderboards {
   async units(period: Period, scope: BoardScope = {}, limit = 10): Promise<UnitRow[]> {
     const { list, p } = params();
     const inScope = scopeWhere(scope, p);
-    const key = unitKeySql("c.unit_name", p);
+    const key = unitKeySql("s.unit_name", p);
     const answered = periodWhere(period, this.now(), p);
     // Members come from learning_citizens (its province/commune index when scoped); their answers
-    // by quiz_answers(user_id, answered_at).
+    // by quiz_answers(user_id, answered_at). The unit key (a long translate()) is computed once
+    // per distinct spelling, not once per member (MATERIALIZED: or the planner pushes the
+    // filter on it below the DISTINCT): it was most of the cost nationwide.
     const sql = `WITH members AS (
-        SELECT c.user_id, c.province_code, ${key} AS unit_key, btrim(c.unit_name) AS unit_name
+        SELECT c.user_id, c.province_code, btrim(c.unit_name) AS unit_name
           FROM learning_citizens c
          WHERE c.unit_name IS NOT NULL ${inScope.map((w) => `AND ${w}`).join(" ")}
+      ), spellings AS MATERIALIZED (
+        SELECT s.unit_name, ${key} AS unit_key FROM (SELECT DISTINCT unit_name FROM members) s
+      ), keyed AS (
+        SELECT m.user_id, m.province_code, m.unit_name, s.unit_key
+          FROM members m JOIN spellings s ON s.unit_name = m.unit_name
+         WHERE s.unit_key <> ''
       ), totals AS (
         SELECT a.user_id, count(*) FILTER (WHERE a.correct) AS correct, count(*) AS taken
           FROM quiz_answers a
-         WHERE a.user_id IN (SELECT user_id FROM members WHERE unit_key <> '') ${answered.map((w) => `AND ${w}`).join(" ")}
+         WHERE a.user_id IN (SELECT user_id FROM keyed) ${answered.map((w) => `AND ${w}`).join(" ")}
          GROUP BY a.user_id
       )
       SELECT m.province_code, mode() WITHIN GROUP (ORDER BY m.unit_name) AS name,
              count(*)::int AS registered, count(t.user_id)::int AS participants,
              coalesce(sum(t.correct), 0)::int AS correct, coalesce(sum(t.taken), 0)::int AS taken,
              rank() OVER (ORDER BY count(t.user_id)::numeric / count(*) DESC, count(t.user_id) DESC, coalesce(sum(t.correct), 0) DESC)::int AS rnk
-        FROM members m LEFT JOIN totals t ON t.user_id = m.user_id
-       WHERE m.unit_key <> ''
+        FROM keyed m LEFT JOIN totals t ON t.user_id = m.user_id
        GROUP BY m.province_code, m.unit_key
        ORDER BY rnk, m.province_code, m.unit_key LIMIT ${p(limit)}`;
     const rows = await this.prisma.$queryRawUnsafe<Array<{ province_code: string; name: string; registered: number; participants: number; correct: number; taken: number; rnk: number }>>(sql, ...list);
