@@ -15,6 +15,7 @@ export const COMMANDS: ReadonlyArray<{ command: string; role: Role }> = [
   { command: "quiz", role: "resident" },
   { command: "myquiz", role: "resident" },
   { command: "settings", role: "resident" },
+  { command: "leaderboard", role: "resident" },
   { command: "mydata", role: "resident" },
   { command: "deleteme", role: "resident" },
   { command: "privacy", role: "resident" },

@@ -15,6 +15,7 @@ import type { TopicCatalogue } from "../domain/settings/topics.js";
 import type { UserService } from "../domain/users/user-service.js";
 import type { BroadcastService } from "../domain/broadcasts/broadcast-service.js";
 import type { QuestionImportService } from "../domain/quizzes/question-import.js";
+import type { Leaderboards } from "../domain/quizzes/leaderboards.js";
 import type { I18n, Locale, TFunction } from "../i18n.js";
 import type { Logger } from "../logger.js";
 import type { RedisJsonStorage } from "../infra/redis-storage.js";
@@ -44,6 +45,8 @@ export interface Services {
   quizDaily: QuizDaily;
   /** Officers' imported quiz questions and retiring questions. */
   quizImport: QuestionImportService;
+  /** Quiz leaderboards (people, communes, units) and the name opt-in. */
+  leaderboards: Leaderboards;
 }
 
 /** Everything a handler needs, injected through the context (no singletons). */

@@ -23,6 +23,8 @@ import { quizDailyKind, quizEndKind, quizPollKind } from "../domain/quizzes/kind
 import { QuizRounds, type Lang } from "../domain/quizzes/quiz-rounds.js";
 import { PeriodicTasks } from "../jobs/periodic.js";
 import { QuestionImportService, quizImportDataParts } from "../domain/quizzes/question-import.js";
+import { Leaderboards } from "../domain/quizzes/leaderboards.js";
+import { quizDataParts } from "../domain/quizzes/personal-data.js";
 import { cb } from "./callback-data/callback-data.js";
 import type { PrismaClient, QuizRound } from "../generated/prisma/client.js";
 import type { I18n } from "../i18n.js";
@@ -85,6 +87,7 @@ export function createDeps(input: DepsInput): Deps {
   // Keyed by Telegram id with no foreign key to users, so their place in the order is free.
   for (const part of [...topicMuteDataParts(input.prisma), ...deliveryDataParts(input.prisma), ...broadcastDataParts(input.prisma)]) privacy.register(part);
   for (const part of quizImportDataParts(input.prisma)) privacy.register(part);
+  for (const part of quizDataParts(input.prisma)) privacy.register(part);
   privacy.register(storedPart("unfinished_flow", conversations));
   privacy.register({
     key: "guardian_request",
@@ -136,6 +139,7 @@ export function createDeps(input: DepsInput): Deps {
       quizRounds,
       quizDaily,
       quizImport: new QuestionImportService(input.prisma),
+      leaderboards: new Leaderboards(input.prisma, now),
     },
     i18n: input.i18n,
     logger: input.logger,

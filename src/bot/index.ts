@@ -9,6 +9,7 @@ import { cancelFeature } from "./features/cancel.js";
 import { groupFeature } from "./features/group.js";
 import { helpFeature } from "./features/help.js";
 import { languageFeature } from "./features/language.js";
+import { leaderboardFeature } from "./features/leaderboard.js";
 import { membershipFeature } from "./features/membership.js";
 import { officerFeature } from "./features/officer.js";
 import { createQuizImportFeature } from "./features/quiz-import.js";
@@ -84,6 +85,7 @@ export function createBot(token: string, deps: Deps, config?: BotConfig<BotConte
   // Before the group feature: in groups, quiz commands are the bot's only business.
   features.use(quizFeature);
   features.use(createQuizImportFeature(fileDownloader(token, config?.client)));
+  features.use(leaderboardFeature);
   features.use(groupFeature);
   features.use(unhandledFeature);
   guarded.use(features);

@@ -41,6 +41,13 @@ export type TopicSwitch = `${"on" | "off"}:${string}`;
 // Only the shape is checked here; the handler checks the topic against the catalogue.
 const topicSwitch = z.string().max(36).regex(/^(on|off):[a-z][a-z_]*(:[a-z][a-z_]*)?$/) as unknown as z.ZodType<TopicSwitch>;
 
+/** A leaderboard view: board (people, communes, units), period (week, all time), scope (nationwide, my province). */
+export type BoardView = `${"p" | "c" | "u"}.${"w" | "a"}.${"n" | "p"}`;
+const boardView = z.string().regex(/^[pcu]\.[wa]\.[np]$/) as unknown as z.ZodType<BoardView>;
+/** The name opt-in asked for ("1" show, "0" hide), with the view to redraw. */
+export type BoardNameSwitch = `${"0" | "1"}.${BoardView}`;
+const boardNameSwitch = z.string().regex(/^[01]\.[pcu]\.[wa]\.[np]$/) as unknown as z.ZodType<BoardNameSwitch>;
+
 export const cb = {
   // outside conversations
   language: codec("lang", z.enum(LOCALES)),
@@ -92,4 +99,7 @@ export const cb = {
   bcResults: codec("bcq", z.string().regex(/^[nr]\.\d{1,9}$/)),
   // /quizquestions: a page (p.<page>), retire? (r.<page>.<id>), retire! (y.<page>.<id>)
   quizQuestions: codec("qimp", z.string().regex(/^(p\.\d{1,4}|[ry]\.\d{1,4}\.[a-z0-9-]{1,40})$/)),
+  // quiz leaderboards: switching the view in place, and the name opt-in
+  leaderboard: codec("lb", boardView),
+  leaderboardName: codec("lbn", boardNameSwitch),
 } as const;
