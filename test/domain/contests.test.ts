@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Ledger } from "../../src/domain/delivery/ledger.js";
 import type { DeliveryCounts, DeliveryScheduler } from "../../src/domain/delivery/types.js";
 import { contestCsv, displayName } from "../../src/domain/quizzes/contest-format.js";
+import { contestDataParts } from "../../src/domain/quizzes/contest-personal-data.js";
 import { ContestService, numberAnswer, vnWeekStart, type ContestInput } from "../../src/domain/quizzes/contests.js";
 import { QuizRounds } from "../../src/domain/quizzes/quiz-rounds.js";
 import { UserService } from "../../src/domain/users/user-service.js";
@@ -133,6 +134,18 @@ describe("creating a contest", () => {
     expect(c).toMatchObject({ provinceCode, communeCode, attemptsPerWeek: 2, openPeriod: 30, tiebreakAnswer: 1250, questionIds });
     const nation = await contests.create(ADMIN, input({ nationwide: true }));
     expect(nation).toMatchObject({ ok: true, contest: { provinceCode: null, communeCode: null } });
+  });
+
+  it("exports an officer's contests with /mydata and keeps them without the author after /deleteme", async () => {
+    const { provinceCode } = await place();
+    const o = await officer(provinceCode);
+    const c = await created(o);
+    const [part] = contestDataParts(db.prisma);
+    expect(await part!.exists(o)).toBe(true);
+    expect(await part!.export(o)).toEqual([expect.objectContaining({ id: c.id, title: "Tìm hiểu Luật Biển", provinceCode })]);
+    expect(await part!.erase(o)).toBe(true);
+    expect(await part!.exists(o)).toBe(false);
+    expect(await db.prisma.quizContest.findUniqueOrThrow({ where: { id: c.id } })).toMatchObject({ authorId: null, title: "Tìm hiểu Luật Biển" });
   });
 
   it("reads numbers typed the local ways, and refuses the rest with a reason", () => {
