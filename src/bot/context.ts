@@ -1,5 +1,6 @@
 import type { QuizRounds } from "../domain/quizzes/quiz-rounds.js";
 import type { QuizDaily } from "../domain/quizzes/daily.js";
+import type { ContestService } from "../domain/quizzes/contests.js";
 import type { PeriodicTasks } from "../jobs/periodic.js";
 import type { Conversation, ConversationFlavor } from "@grammyjs/conversations";
 import type { Context, SessionFlavor } from "grammy";
@@ -39,6 +40,8 @@ export interface Services {
   /** Quiz rounds (/quiz, daily questions, prompts, groups): polls, answers, time-outs. */
   quizRounds: QuizRounds;
   quizDaily: QuizDaily;
+  /** Contests: fixed question sets, attempt caps per week, tie-break, ranking and export. */
+  contests: ContestService;
 }
 
 /** Everything a handler needs, injected through the context (no singletons). */

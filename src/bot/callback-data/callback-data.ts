@@ -84,4 +84,14 @@ export const cb = {
   quizTopic: codec("qz:t", z.union([z.literal("mixed"), z.string().regex(/^[a-z0-9-]{1,32}$/)])),
   quizRound: codec("qz:r", z.enum(["go", "stop"])),
   quizDaily: codec("qz:d", z.union([z.enum(["off", "menu"]), z.string().regex(/^([01]\d|2[0-3])[0-5]\d$/)])),
+  // contests: the /contest_new conversation (scope, topic, how many questions, when it opens, confirm)
+  ctScope: codec("ct:sc", z.enum(["nation", "own"])),
+  ctTopic: codec("ct:t", z.union([z.literal("mixed"), z.string().regex(/^[a-z0-9-]{1,32}$/)])),
+  ctCount: codec("ct:n", z.string().regex(/^\d{1,2}$/)),
+  ctOpen: codec("ct:o", z.enum(["now", "later"])),
+  ctConfirm: codec("ct:ok", z.enum(["yes", "no"])),
+  // contests: an attempt (contest id), an officer's ranking and CSV export (contest id)
+  ctPlay: codec("ctp", z.string().regex(/^\d{1,9}$/)),
+  ctRank: codec("ctr", z.string().regex(/^\d{1,9}$/)),
+  ctCsv: codec("ctc", z.string().regex(/^\d{1,9}$/)),
 } as const;
