@@ -29,6 +29,9 @@ export const COMMANDS: ReadonlyArray<{ command: string; role: Role }> = [
   { command: "quizquestions", role: "officer" },
   { command: "invite", role: "admin" },
   { command: "officers", role: "admin" },
+  { command: "contest", role: "resident" },
+  { command: "contest_new", role: "officer" },
+  { command: "contests", role: "officer" },
 ];
 
 /**

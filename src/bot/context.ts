@@ -1,5 +1,6 @@
 import type { QuizRounds } from "../domain/quizzes/quiz-rounds.js";
 import type { QuizDaily } from "../domain/quizzes/daily.js";
+import type { ContestService } from "../domain/quizzes/contests.js";
 import type { PeriodicTasks } from "../jobs/periodic.js";
 import type { Conversation, ConversationFlavor } from "@grammyjs/conversations";
 import type { Context, SessionFlavor } from "grammy";
@@ -47,6 +48,8 @@ export interface Services {
   quizImport: QuestionImportService;
   /** Quiz leaderboards (people, communes, units) and the name opt-in. */
   leaderboards: Leaderboards;
+  /** Contests: fixed question sets, attempt caps per week, tie-break, ranking and export. */
+  contests: ContestService;
 }
 
 /** Everything a handler needs, injected through the context (no singletons). */

@@ -21,6 +21,9 @@ import { QUIZ_DAILY, QuizDaily } from "../domain/quizzes/daily.js";
 import { groupResultsText } from "../domain/quizzes/group-results.js";
 import { quizDailyKind, quizEndKind, quizPollKind } from "../domain/quizzes/kinds.js";
 import { QuizRounds, type Lang } from "../domain/quizzes/quiz-rounds.js";
+import { ContestService } from "../domain/quizzes/contests.js";
+import { tiebreakPromptText } from "../domain/quizzes/contest-format.js";
+import { contestDataParts } from "../domain/quizzes/contest-personal-data.js";
 import { PeriodicTasks } from "../jobs/periodic.js";
 import { QuestionImportService, quizImportDataParts } from "../domain/quizzes/question-import.js";
 import { Leaderboards } from "../domain/quizzes/leaderboards.js";
@@ -121,7 +124,14 @@ export function createDeps(input: DepsInput): Deps {
   for (const kind of broadcastKinds(broadcastDeps)) deliveryKinds.register(kind);
   const quizDaily = new QuizDaily({ prisma: input.prisma, deliveries, now });
   topics.register({ key: QUIZ_DAILY, labelKey: "quiz:settings_topic", group: "quiz" });
-  const quizKindDeps = { rounds: quizRounds, i18n: input.i18n, mute: broadcastDeps.callbacks.mute, groupResults: (round: QuizRound, lang: Lang) => groupResultsText(input.prisma, input.i18n.t(lang), round) };
+  const contests = new ContestService({ prisma: input.prisma, rounds: quizRounds, users, now });
+  for (const part of contestDataParts(input.prisma)) privacy.register(part);
+  const quizKindDeps = { rounds: quizRounds, i18n: input.i18n, mute: broadcastDeps.callbacks.mute, groupResults: (round: QuizRound, lang: Lang) => groupResultsText(input.prisma, input.i18n.t(lang), round),
+    // A contest attempt that ended on a time-out asks the tie-break instead of showing the summary.
+    contestEnd: async (round: QuizRound, lang: Lang) => {
+      const asked = await contests.tiebreakQuestion(round);
+      return asked ? tiebreakPromptText(input.i18n.t(lang), round, asked.contest.title, asked.question) : "";
+    } };
   for (const kind of [quizPollKind(quizKindDeps), quizEndKind(quizKindDeps), quizDailyKind(quizKindDeps)]) deliveryKinds.register(kind);
   const periodic = new PeriodicTasks();
   periodic.register({ name: "quiz time-outs", everyMs: 1_000, run: () => quizRounds.sweep() });
@@ -140,6 +150,7 @@ export function createDeps(input: DepsInput): Deps {
       quizDaily,
       quizImport: new QuestionImportService(input.prisma),
       leaderboards: new Leaderboards(input.prisma, now),
+      contests,
     },
     i18n: input.i18n,
     logger: input.logger,

@@ -5,6 +5,8 @@ import type { BotContext, ConvContext, Deps, SessionData } from "./context.js";
 import { adminFeature } from "./features/admin.js";
 import { broadcastsFeature } from "./features/broadcasts.js";
 import { quizFeature } from "./features/quiz.js";
+import { contestFeature } from "./features/contest.js";
+import { CONTEST_FLOW, contestNewFlow } from "./flows/contest-new.js";
 import { cancelFeature } from "./features/cancel.js";
 import { groupFeature } from "./features/group.js";
 import { helpFeature } from "./features/help.js";
@@ -76,6 +78,7 @@ export function createBot(token: string, deps: Deps, config?: BotConfig<BotConte
   dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(editProfile), { id: EDIT_PROFILE }));
   dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(guardianConsent), { id: GUARDIAN_CONSENT }));
   dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(broadcastFlow), { id: BROADCAST_FLOW }));
+  dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(contestNewFlow), { id: CONTEST_FLOW }));
 
   // Every feature narrows itself (private chats, groups, updates without a chat) on its first line.
   const features = new Composer<BotContext>();
@@ -86,6 +89,8 @@ export function createBot(token: string, deps: Deps, config?: BotConfig<BotConte
   features.use(quizFeature);
   features.use(createQuizImportFeature(fileDownloader(token, config?.client)));
   features.use(leaderboardFeature);
+  // After the quiz feature (its text hint wins while a poll is open); takes the tie-break number.
+  features.use(contestFeature);
   features.use(groupFeature);
   features.use(unhandledFeature);
   guarded.use(features);

@@ -102,4 +102,14 @@ export const cb = {
   // quiz leaderboards: switching the view in place, and the name opt-in
   leaderboard: codec("lb", boardView),
   leaderboardName: codec("lbn", boardNameSwitch),
+  // contests: the /contest_new conversation (scope, topic, how many questions, when it opens, confirm)
+  ctScope: codec("ct:sc", z.enum(["nation", "own"])),
+  ctTopic: codec("ct:t", z.union([z.literal("mixed"), z.string().regex(/^[a-z0-9-]{1,32}$/)])),
+  ctCount: codec("ct:n", z.string().regex(/^\d{1,2}$/)),
+  ctOpen: codec("ct:o", z.enum(["now", "later"])),
+  ctConfirm: codec("ct:ok", z.enum(["yes", "no"])),
+  // contests: an attempt (contest id), an officer's ranking and CSV export (contest id)
+  ctPlay: codec("ctp", z.string().regex(/^\d{1,9}$/)),
+  ctRank: codec("ctr", z.string().regex(/^\d{1,9}$/)),
+  ctCsv: codec("ctc", z.string().regex(/^\d{1,9}$/)),
 } as const;

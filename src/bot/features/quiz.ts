@@ -10,6 +10,7 @@ import type { TFunction } from "../../i18n.js";
 import { cb } from "../callback-data/callback-data.js";
 import type { BotContext } from "../context.js";
 import { onButton, type ButtonContext } from "../helpers/buttons.js";
+import { contestFinished } from "./contest.js";
 
 /**
  * Quizzes in chats: /quiz (a round of native quiz polls), the answers (poll_answer), /myquiz and
@@ -144,6 +145,8 @@ quizFeature.on("poll_answer", async (ctx) => {
     await tell(`${verdict}\n${ctx.t("quiz:daily_streak", { streak: streak.streak, best: streak.best })}`, true);
     return;
   }
+  // contest hook (src/bot/features/contest.ts): the tie-break question instead of the summary.
+  if (round.kind === "contest" && round.state === "finished") return contestFinished(ctx, round);
   if (round.state === "active") await sendQuestion(ctx, round);
   else if (round.state === "finished") await sendSummary(ctx, round, user.id);
 });

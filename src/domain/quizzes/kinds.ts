@@ -13,6 +13,8 @@ export interface QuizKindDeps {
   mute: (topic: string) => string;
   /** How a group round's end is announced (the leaderboard); default: score lines. */
   groupResults?: (round: QuizRound, lang: Lang) => Promise<string>;
+  /** contest hook: how a contest attempt's end is told (the tie-break question; "" = the summary). */
+  contestEnd?: (round: QuizRound, lang: Lang) => Promise<string>;
 }
 
 const langOf = (l: string | null | undefined): Lang => (isLocale(l) ? l : DEFAULT_LOCALE) as Lang;
@@ -87,6 +89,12 @@ export function quizEndKind(d: QuizKindDeps): DeliveryKind {
         if (round.kind === "group") {
           const text = d.groupResults ? await d.groupResults(round, lang) : "";
           out.set(row.id, text ? { method: "sendMessage", payload: { text, parse_mode: "HTML" } } : { skip: "no results" });
+          continue;
+        }
+        // contest hook (src/domain/quizzes/contests.ts): the tie-break question instead of the summary.
+        const contestText = round.kind === "contest" && d.contestEnd ? await d.contestEnd(round, lang) : "";
+        if (contestText) {
+          out.set(row.id, { method: "sendMessage", payload: { text: contestText, parse_mode: "HTML" } });
           continue;
         }
         const summary = await d.rounds.summary(round.id);
