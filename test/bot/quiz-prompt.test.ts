@@ -96,6 +96,8 @@ describe("/quizprompt", () => {
     await h.user(ADMIN).press("Duyệt");
 
     await eventually(() => [lan, minh, sua, kate].every((c) => polls(c).length === 1), "every recipient got the first poll");
+    // Telegram's poll ids are recorded right after it accepted the polls.
+    await eventually(async () => (await h.db.prisma.quizRound.count({ where: { broadcastId: bc.id, pollId: { not: null } } })) === 4, "poll ids recorded");
     const bank = await h.db.prisma.quizQuestion.findMany({ where: { id: { in: ["bp-001", "bp-002"] } }, orderBy: { id: "asc" } });
     const first = bank[0]!.question as { vi: string; en: string };
     const options = bank[0]!.options as { vi: string[]; en: string[] };

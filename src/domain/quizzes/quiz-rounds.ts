@@ -7,6 +7,7 @@
 import { randomInt } from "node:crypto";
 import type { PrismaClient, QuizRound } from "../../generated/prisma/client.js";
 import type { DeliveryScheduler } from "../delivery/types.js";
+import { Batcher } from "../../jobs/batcher.js";
 import { QUIZ_LIMITS } from "./question-bank.js";
 
 export const ROUND_SIZE = 10;
@@ -117,9 +118,14 @@ export interface QuizRoundsDeps {
   now: () => Date;
 }
 
+interface SentPoll { roundId: bigint; idx: number; pollId: string; messageId: number; perm: number[]; sentAt: Date }
+interface PendingAnswer { pollId: string; userId: number; option: number; at: Date }
+
 export class QuizRounds {
   /** Question rows by id: their content never changes under an id (imports get new ids). */
   private readonly questions = new Map<string, QuestionRow>();
+  private readonly answerBatch = new Batcher<PendingAnswer, AnswerOutcome>((items) => this.answerMany(items), 200);
+  private readonly sentBatch = new Batcher<SentPoll, boolean>((items) => this.markSentMany(items), 200);
 
   constructor(private readonly d: QuizRoundsDeps) {}
 
@@ -207,70 +213,100 @@ export class QuizRounds {
   }
 
   /** Telegram took question idx's poll: answers to it count until it closes. False if the round moved on. */
-  async markSent(roundId: bigint, idx: number, pollId: string, messageId: number, perm: number[], sentAt = this.d.now()): Promise<boolean> {
-    const n = await this.d.prisma.$executeRawUnsafe(
-      `UPDATE quiz_rounds SET poll_id = $3, poll_message_id = $4, perm = $5::int[], poll_sent_at = $6::timestamp,
-              closes_at = CASE WHEN open_period > 0 THEN $6::timestamp + make_interval(secs => open_period) ELSE closes_at END
-        WHERE id = $1 AND current = $2 AND state = 'active'`,
-      roundId, idx, pollId, messageId, perm, iso(sentAt),
-    );
-    return n > 0;
+  markSent(roundId: bigint, idx: number, pollId: string, messageId: number, perm: number[], sentAt = this.d.now()): Promise<boolean> {
+    return this.sentBatch.push({ roundId, idx, pollId, messageId, perm, sentAt });
   }
 
   /**
-   * Records one poll_answer in one statement: the answer (once per person and question), the
-   * score, the Leitner box, and (except in groups, where the timer moves on) the next question.
+   * Records one poll_answer: the answer (once per person and question), the score, the Leitner
+   * box, and (except in groups, where the timer moves on) the next question. Answers arriving
+   * together share one statement (the embedded database runs one at a time on this thread).
    */
-  async answer(pollId: string, userId: number, optionIds: readonly number[], at = this.d.now()): Promise<AnswerOutcome> {
+  answer(pollId: string, userId: number, optionIds: readonly number[], at = this.d.now()): Promise<AnswerOutcome> {
     const option = optionIds[0];
-    if (option === undefined || !Number.isInteger(option) || option < 0 || option >= QUIZ_LIMITS.optionsMax) return { status: "unknown" };
-    const rows = await this.d.prisma.$queryRawUnsafe<Array<{ r: QuizRoundJson | null; a: { correct: boolean; question_id: string; idx: number } | null; u: QuizRoundJson | null }>>(
-      `WITH r AS (
-         SELECT * FROM quiz_rounds WHERE poll_id = $1 AND state = 'active' FOR UPDATE
+    if (option === undefined || !Number.isInteger(option) || option < 0 || option >= QUIZ_LIMITS.optionsMax) return Promise.resolve({ status: "unknown" });
+    return this.answerBatch.push({ pollId, userId, option, at });
+  }
+
+  private async markSentMany(items: readonly SentPoll[]): Promise<boolean[]> {
+    const rows = await this.d.prisma.$queryRawUnsafe<Array<{ k: number }>>(
+      `UPDATE quiz_rounds r SET poll_id = x.poll_id, poll_message_id = x.message_id,
+              perm = ARRAY(SELECT jsonb_array_elements_text(x.perm)::int), poll_sent_at = x.sent_at,
+              closes_at = CASE WHEN r.open_period > 0 THEN x.sent_at + make_interval(secs => r.open_period) ELSE r.closes_at END
+         FROM unnest($1::bigint[], $2::int[], $3::text[], $4::int[], $5::jsonb[], $6::timestamp[], $7::int[])
+              AS x(round_id, idx, poll_id, message_id, perm, sent_at, k)
+        WHERE r.id = x.round_id AND r.current = x.idx AND r.state = 'active'
+       RETURNING x.k`,
+      items.map((i) => i.roundId), items.map((i) => i.idx), items.map((i) => i.pollId), items.map((i) => i.messageId),
+      items.map((i) => JSON.stringify(i.perm)), items.map((i) => iso(i.sentAt)), items.map((_, k) => k),
+    );
+    const done = new Set(rows.map((r) => Number(r.k)));
+    return items.map((_, k) => done.has(k));
+  }
+
+  private async answerMany(items: readonly PendingAnswer[]): Promise<AnswerOutcome[]> {
+    const rows = await this.d.prisma.$queryRawUnsafe<Array<{ r: QuizRoundJson[] | null; a: Array<{ round_id: string | number; idx: number; user_id: string | number; question_id: string; correct: boolean }> | null; u: QuizRoundJson[] | null }>>(
+      `WITH x AS (
+         SELECT * FROM unnest($1::text[], $2::bigint[], $3::int[], $4::timestamp[], $5::int[]) AS x(poll_id, voter, opt, at, k)
+       ), r AS (
+         SELECT qr.*, x.voter, x.opt, x.at, x.k FROM quiz_rounds qr JOIN x ON x.poll_id = qr.poll_id
+          WHERE qr.state = 'active' FOR UPDATE OF qr
        ), q AS (
-         SELECT r.id, r.kind, r.current, r.perm, r.poll_sent_at, r.closes_at, qq.id AS qid, qq.topic, qq.correct
+         SELECT r.id, r.current, r.voter, r.opt, r.at, r.k, r.perm, r.poll_sent_at, qq.id AS qid, qq.topic, qq.correct
            FROM r JOIN quiz_questions qq ON qq.id = r.question_ids[r.current + 1]
-          WHERE $3 < cardinality(r.perm) AND r.closes_at + interval '${LATE_GRACE_MS} milliseconds' >= $4::timestamp
+          WHERE r.opt < cardinality(r.perm) AND r.closes_at + interval '${LATE_GRACE_MS} milliseconds' >= r.at
        ), a AS (
          INSERT INTO quiz_answers (round_id, idx, user_id, question_id, topic, chosen, correct, ms, answered_at)
-         SELECT q.id, q.current, $2, q.qid, q.topic, q.perm[$3 + 1], q.perm[$3 + 1] = q.correct,
-                GREATEST(0, LEAST(2000000000, EXTRACT(EPOCH FROM ($4::timestamp - q.poll_sent_at)) * 1000))::int, $4::timestamp
-           FROM q
+         SELECT DISTINCT ON (q.id, q.current, q.voter) q.id, q.current, q.voter, q.qid, q.topic, q.perm[q.opt + 1], q.perm[q.opt + 1] = q.correct,
+                GREATEST(0, LEAST(2000000000, EXTRACT(EPOCH FROM (q.at - q.poll_sent_at)) * 1000))::int, q.at
+           FROM q ORDER BY q.id, q.current, q.voter, q.k
          ON CONFLICT DO NOTHING
-         RETURNING round_id, idx, question_id, correct, ms
+         RETURNING round_id, idx, user_id, question_id, correct, ms, answered_at
        ), b AS (
          INSERT INTO quiz_boxes (user_id, question_id, box, due_at)
-         SELECT $2, a.question_id, CASE WHEN a.correct THEN 2 ELSE 1 END,
-                $4::timestamp + make_interval(days => CASE WHEN a.correct THEN ${BOX_DAYS[2]} ELSE 0 END)
-           FROM a
+         SELECT DISTINCT ON (a.user_id, a.question_id) a.user_id, a.question_id, CASE WHEN a.correct THEN 2 ELSE 1 END,
+                a.answered_at + make_interval(days => CASE WHEN a.correct THEN ${BOX_DAYS[2]} ELSE 0 END)
+           FROM a ORDER BY a.user_id, a.question_id
          ON CONFLICT (user_id, question_id) DO UPDATE
            SET box = CASE WHEN excluded.box = 1 THEN 1 ELSE LEAST(quiz_boxes.box + 1, 5) END,
                due_at = CASE WHEN excluded.box = 1 THEN excluded.due_at
-                        ELSE $4::timestamp + make_interval(days => (ARRAY[${BOX_DAYS.slice(1).join(",")}])[LEAST(quiz_boxes.box + 1, 5)]) END
+                        ELSE excluded.due_at - make_interval(days => ${BOX_DAYS[2]})
+                             + make_interval(days => (ARRAY[${BOX_DAYS.slice(1).join(",")}])[LEAST(quiz_boxes.box + 1, 5)]) END
        ), u AS (
          UPDATE quiz_rounds r2
             SET score = r2.score + a.correct::int, elapsed_ms = r2.elapsed_ms + a.ms,
-                current = CASE WHEN r2.kind = 'group' THEN r2.current ELSE r2.current + 1 END,
-                poll_id = CASE WHEN r2.kind = 'group' THEN r2.poll_id ELSE NULL END,
-                closes_at = CASE WHEN r2.kind = 'group' OR r2.open_period = 0 THEN r2.closes_at ELSE $4::timestamp + interval '${SEND_DEADLINE_MS} milliseconds' END,
-                state = CASE WHEN r2.kind <> 'group' AND r2.current + 1 >= cardinality(r2.question_ids) THEN 'finished'::"QuizRoundState" ELSE r2.state END,
-                finished_at = CASE WHEN r2.kind <> 'group' AND r2.current + 1 >= cardinality(r2.question_ids) THEN $4::timestamp ELSE NULL END
+                current = r2.current + 1, poll_id = NULL,
+                closes_at = CASE WHEN r2.open_period = 0 THEN r2.closes_at ELSE a.answered_at + interval '${SEND_DEADLINE_MS} milliseconds' END,
+                state = CASE WHEN r2.current + 1 >= cardinality(r2.question_ids) THEN 'finished'::"QuizRoundState" ELSE r2.state END,
+                finished_at = CASE WHEN r2.current + 1 >= cardinality(r2.question_ids) THEN a.answered_at ELSE NULL END
            FROM a WHERE r2.id = a.round_id AND r2.kind <> 'group'
          RETURNING r2.*
        )
-       SELECT (SELECT row_to_json(r) FROM r) AS r,
-              (SELECT json_build_object('correct', a.correct, 'question_id', a.question_id, 'idx', a.idx) FROM a) AS a,
-              (SELECT row_to_json(u) FROM u) AS u`,
-      pollId, BigInt(userId), option, iso(at),
+       SELECT (SELECT json_agg(r) FROM r) AS r,
+              (SELECT json_agg(json_build_object('round_id', a.round_id, 'idx', a.idx, 'user_id', a.user_id, 'question_id', a.question_id, 'correct', a.correct)) FROM a) AS a,
+              (SELECT json_agg(u) FROM u) AS u`,
+      items.map((i) => i.pollId), items.map((i) => BigInt(i.userId)), items.map((i) => i.option), items.map((i) => iso(i.at)), items.map((_, k) => k),
     );
     const row = rows[0];
-    if (!row?.r) return { status: "unknown" };
-    const before = roundFromJson(row.r);
-    if (!row.a) {
-      const closed = before.closesAt !== null && before.closesAt.getTime() + LATE_GRACE_MS < at.getTime();
-      return closed ? { status: "late", round: before } : { status: "duplicate", round: before };
-    }
-    return { status: "recorded", correct: row.a.correct, questionId: row.a.question_id, idx: row.a.idx, round: row.u ? roundFromJson(row.u) : before };
+    const before = new Map((row?.r ?? []).map((r) => [Number(r.k), r]));
+    const after = new Map((row?.u ?? []).map((u) => [String(u.id), u]));
+    const answered = new Map((row?.a ?? []).map((a) => [`${a.round_id}:${a.idx}:${a.user_id}`, a]));
+    const taken = new Set<string>();
+    return items.map((item, k) => {
+      const r = before.get(k);
+      if (!r) return { status: "unknown" } as const;
+      const round = roundFromJson(r);
+      const key = `${r.id}:${r.current}:${item.userId}`;
+      const a = answered.get(key);
+      // Of two answers to one question in one batch, the first counts (DISTINCT ON … ORDER BY k).
+      if (!a || taken.has(key)) {
+        const closed = round.closesAt !== null && round.closesAt.getTime() + LATE_GRACE_MS < item.at.getTime();
+        return closed ? { status: "late", round } : { status: "duplicate", round };
+      }
+      taken.add(key);
+      const u = after.get(String(r.id));
+      return { status: "recorded", correct: a.correct, questionId: a.question_id, idx: a.idx, round: u ? roundFromJson(u) : round };
+    });
   }
 
   /**
