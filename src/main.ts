@@ -150,7 +150,7 @@ async function start(config: Config, logger: Logger): Promise<void> {
   const queues = openQueues(createQueueRedis(redisConnection, "queue"), config.queuePrefix);
   cleanups.push({ name: "delivery queues", run: () => queues.close() });
   const deps = createDeps({
-    prisma: db.prisma, redis, i18n, logger, adminIds: config.adminIds, inviteTtlHours: config.inviteTtlHours, queues,
+    prisma: db.prisma, lane: db.lane, redis, i18n, logger, adminIds: config.adminIds, inviteTtlHours: config.inviteTtlHours, queues,
     approvalThreshold: config.approvalThreshold,
   });
   // After an erasure, the copies Redis's AOF and the database's files still hold are rewritten.

@@ -47,6 +47,11 @@ export const CONVERSATION_TTL_SECONDS = 7 * 24 * 3600;
 
 export interface DepsInput {
   prisma: PrismaClient;
+  /**
+   * The embedded PGlite runs every statement on this thread: hot paths gather a few milliseconds
+   * of work into one statement there (default "postgres": no wait).
+   */
+  lane?: "pglite" | "postgres";
   redis: Redis;
   i18n: I18n;
   logger: Logger;
@@ -105,7 +110,7 @@ export function createDeps(input: DepsInput): Deps {
   const topics = createTopicCatalogue();
   const users = new UserService(input.prisma, input.adminIds);
   const deliveries = new Deliveries(ledger, input.queues, now);
-  const quizRounds = new QuizRounds({ prisma: input.prisma, deliveries, now });
+  const quizRounds = new QuizRounds({ prisma: input.prisma, deliveries, now, batchDelayMs: input.lane === "pglite" ? 4 : 0 });
   const broadcastDeps = {
     prisma: input.prisma, redis: input.redis, deliveries, ledger, users, geo, i18n: input.i18n, logger: input.logger, now,
     approvalThreshold: input.approvalThreshold ?? 1000, adminIds: input.adminIds,

@@ -116,6 +116,8 @@ export interface QuizRoundsDeps {
   prisma: PrismaClient;
   deliveries: DeliveryScheduler;
   now: () => Date;
+  /** How long answers and sent polls wait to share a statement (0: those of the same tick). */
+  batchDelayMs?: number;
 }
 
 interface SentPoll { roundId: bigint; idx: number; pollId: string; messageId: number; perm: number[]; sentAt: Date }
@@ -124,10 +126,13 @@ interface PendingAnswer { pollId: string; userId: number; option: number; at: Da
 export class QuizRounds {
   /** Question rows by id: their content never changes under an id (imports get new ids). */
   private readonly questions = new Map<string, QuestionRow>();
-  private readonly answerBatch = new Batcher<PendingAnswer, AnswerOutcome>((items) => this.answerMany(items), 200);
-  private readonly sentBatch = new Batcher<SentPoll, boolean>((items) => this.markSentMany(items), 200);
+  private readonly answerBatch: Batcher<PendingAnswer, AnswerOutcome>;
+  private readonly sentBatch: Batcher<SentPoll, boolean>;
 
-  constructor(private readonly d: QuizRoundsDeps) {}
+  constructor(private readonly d: QuizRoundsDeps) {
+    this.answerBatch = new Batcher((items) => this.answerMany(items), 200, d.batchDelayMs ?? 0);
+    this.sentBatch = new Batcher((items) => this.markSentMany(items), 200, d.batchDelayMs ?? 0);
+  }
 
   /** Questions by id, from memory after the first read (one query for the ones missing). */
   async questionsById(ids: readonly string[]): Promise<Map<string, QuestionRow>> {
