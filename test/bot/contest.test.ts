@@ -1,3 +1,4 @@
+import ExcelJS from "exceljs";
 import type { Message, Poll } from "grammy/types";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cb } from "../../src/bot/callback-data/callback-data.js";
@@ -85,7 +86,7 @@ async function answerAll(u: TestUser, count: number, wrong: number[] = []): Prom
 }
 
 describe("contests", () => {
-  it("an officer creates one; residents take attempts, answer the tie-break, see their rank; the cap holds; the officer exports the CSV", async () => {
+  it("an officer creates one; residents take attempts, answer the tie-break, see their rank; the cap holds; the officer exports CSV and XLSX", async () => {
     const { province, communes: [here] } = await freshPlace();
     const o = await officer(province, here!.code);
 
@@ -187,6 +188,23 @@ describe("contests", () => {
     expect(rows[0]).toBe("Hạng,Họ tên,Xã/phường,Số câu đúng,Thời gian (giây),Câu hỏi phụ,Số lượt");
     expect(rows[1]).toMatch(new RegExp(`^1,Trần Thị Bình,[^,]*${here!.name}[^,]*,4,10\\.0,1200,2$`));
     expect(rows[2]).toMatch(/^2,L\. V\. C\.,[^,]+,4,38\.0,1300,1$/);
+
+    // The same export as a workbook: the header bold and frozen, numbers stored as numbers.
+    expect((await o.press(`XLSX #${contest.id}`)).join("\n")).toMatch(/Kết quả cuộc thi #\d+ .*: 2 người/);
+    const sheetDoc = h.fake.lastDocument(o.id)!;
+    expect(sheetDoc.file_name).toBe(`contest-${contest.id}.xlsx`);
+    const book = new ExcelJS.Workbook();
+    await book.xlsx.load(sheetDoc.content as never);
+    const sheet = book.worksheets[0]!;
+    expect(sheet.name).toBe("Kết quả");
+    expect(sheet.views[0]).toMatchObject({ state: "frozen", ySplit: 1 });
+    expect(sheet.getRow(1).getCell(1).font?.bold).toBe(true);
+    const values = [1, 2, 3].map((n) => (sheet.getRow(n).values as unknown[]).slice(1));
+    expect(values[0]).toEqual(["Hạng", "Họ tên", "Xã/phường", "Số câu đúng", "Thời gian (giây)", "Câu hỏi phụ", "Số lượt"]);
+    expect(values[1]).toEqual([1, "Trần Thị Bình", expect.stringContaining(here!.name), 4, 10, 1200, 2]);
+    expect(values[2]).toEqual([2, "L. V. C.", expect.any(String), 4, 38, 1300, 1]);
+    expect(sheet.rowCount).toBe(3);
+    expect(sheet.getRow(2).getCell(5).numFmt).toBe("0.0");
     expect(h.logged()).toEqual([]);
   });
 
@@ -207,6 +225,7 @@ describe("contests", () => {
     expect(await r.send("/contests")).toEqual(["Bạn không có quyền thực hiện thao tác này."]);
     expect(await r.pressData(cb.ctRank.pack(String(id)))).toEqual(["[answer] Bạn không có quyền thực hiện thao tác này."]);
     expect(await r.pressData(cb.ctCsv.pack(String(id)))).toEqual(["[answer] Bạn không có quyền thực hiện thao tác này."]);
+    expect(await r.pressData(cb.ctXlsx.pack(String(id)))).toEqual(["[answer] Bạn không có quyền thực hiện thao tác này."]);
     expect(await r.pressData("ctc:1;DROP")).toEqual(["[answer] Nút không hợp lệ."]);
     expect(h.fake.lastDocument(r.id)).toBeUndefined();
     // Another commune's contest is not listed for them, and a forged start is refused.
@@ -218,6 +237,8 @@ describe("contests", () => {
     const other = await officer(province);
     expect(await other.pressData(cb.ctRank.pack(String(id)))).toEqual(["[answer] Bạn không có quyền thực hiện thao tác này."]);
     expect(await other.pressData(cb.ctCsv.pack(String(id)))).toEqual(["[answer] Bạn không có quyền thực hiện thao tác này."]);
+    expect(await other.pressData(cb.ctXlsx.pack(String(id)))).toEqual(["[answer] Bạn không có quyền thực hiện thao tác này."]);
+    expect(h.fake.lastDocument(other.id)).toBeUndefined();
     expect(h.logged(40).some((l) => l.msg === "refused a contest to someone who does not run it")).toBe(true);
     expect((await other.send("/contests")).join("\n")).toMatch(/chưa tạo cuộc thi nào/);
     // An admin may look at anyone's.

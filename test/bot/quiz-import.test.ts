@@ -1,3 +1,4 @@
+import ExcelJS from "exceljs";
 import { describe, expect, it } from "vitest";
 import { toCsv } from "../../src/domain/broadcasts/csv.js";
 import { parseQuestionFile } from "../../src/domain/quizzes/question-import.js";
@@ -22,6 +23,14 @@ function row(tag: string, change: Record<string, string> = {}): string[] {
   return HEADER.map((c) => r[c] ?? "");
 }
 const csv = (...rows: string[][]) => toCsv([HEADER, ...rows]);
+/** The same rows as a workbook, with `correct` and `difficulty` typed as numbers, as Excel users do. */
+async function xlsx(...rows: string[][]): Promise<Buffer> {
+  const book = new ExcelJS.Workbook();
+  const sheet = book.addWorksheet("Câu hỏi");
+  sheet.addRow(HEADER);
+  for (const r of rows) sheet.addRow(r.map((v, i) => (["correct", "difficulty"].includes(HEADER[i]!) && /^\d+$/.test(v) ? Number(v) : v)));
+  return Buffer.from(await book.xlsx.writeBuffer());
+}
 
 async function freshProvince(): Promise<{ code: string; name: string }> {
   const provinces = await h.db.prisma.province.findMany({ orderBy: { code: "asc" } });
@@ -61,6 +70,8 @@ describe("/quizimport", () => {
     const template = h.fake.lastDocument(o.id)!;
     expect(template.file_name).toBe("quiz-questions-template.csv");
     expect(await parseQuestionFile(template.content, "csv")).toMatchObject({ ok: true, questions: [{ topic: "border-guard-law" }] });
+    const workbook = h.fake.documents.find((d) => d.chat_id === o.id && d.file_name === "quiz-questions-template.xlsx")!;
+    expect(await parseQuestionFile(workbook.content, "xlsx")).toMatchObject({ ok: true, questions: [{ topic: "border-guard-law", options: { vi: ["3/3", "22/12", "19/8", "28/3"] } }] });
 
     const file = csv(row(`${o.id}-a`), row(`${o.id}-b`, { correct: "2" }));
     const done = await o.sendDocument(file, "cau-hoi.csv", { mimeType: "application/vnd.ms-excel" });
@@ -101,8 +112,12 @@ describe("/quizimport", () => {
   it("answers files that are not a question list: wrong type, XLSX, too big, empty, wrong header", async () => {
     const o = await officer((await freshProvince()).code);
     await o.send("/quizimport");
-    expect(await o.sendDocument("%PDF-1.4", "cau-hoi.pdf")).toEqual(["«cau-hoi.pdf» không phải tệp CSV hay XLSX. Hãy gửi câu hỏi dưới dạng tệp CSV (Excel: Tệp → Lưu thành → CSV UTF-8)."]);
-    expect((await o.sendDocument(Buffer.from("PK\u0003\u0004"), "cau-hoi.xlsx"))[0]).toContain("Hiện chưa nhập được tệp Excel (.xlsx)");
+    expect(await o.sendDocument("%PDF-1.4", "cau-hoi.pdf")).toEqual(["«cau-hoi.pdf» không phải tệp Excel (.xlsx) hay CSV. Hãy gửi câu hỏi dưới dạng tệp .xlsx hoặc CSV UTF-8."]);
+    expect(await o.sendDocument(Buffer.from("PK\u0003\u0004 broken"), "cau-hoi.xlsx")).toEqual([
+      "Tôi không đọc được tệp: đây không phải tệp Excel (.xlsx) hợp lệ hoặc tệp đã bị hỏng. Hãy mở bằng Excel, lưu lại thành .xlsx (hoặc CSV UTF-8) rồi gửi lại.",
+    ]);
+    const ole2 = Buffer.concat([Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]), Buffer.alloc(504)]);
+    expect((await o.sendDocument(ole2, "cau-hoi.xls", { mimeType: "application/vnd.ms-excel" }))[0]).toMatch(/^Đây là tệp Excel 97–2003 \(\.xls\) hoặc tệp có đặt mật khẩu/);
     const calls = h.fake.calls.length;
     expect(await o.sendDocument(Buffer.alloc(1024 * 1024 + 1, 0x61), "big.csv")).toEqual(["Tệp này lớn hơn 1 MB. Hãy chia thành các tệp nhỏ hơn."]);
     // Too big is known from the message: the file is never downloaded.
@@ -123,6 +138,27 @@ describe("/quizimport", () => {
     expect(await importsOf(o.id)).toHaveLength(0);
     expect((await o.sendDocument(csv(row(`${o.id}-late`)), "q.csv", { caption: "/quizimport" }))[0]).toMatch(/1 câu mới/);
     expect(await importsOf(o.id)).toHaveLength(1);
+  });
+
+  it("imports an Excel workbook like the CSV, and reports its bad rows by the sheet's row numbers", async () => {
+    const province = await freshProvince();
+    const o = await officer(province.code);
+    await o.send("/quizimport");
+    const bad = await o.sendDocument(await xlsx(row(`${o.id}-x1`), row(`${o.id}-x2`, { correct: "3" })), "Bộ câu hỏi.xlsx", {
+      mimeType: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    });
+    expect(bad).toEqual(["❌ Chưa nhập câu hỏi nào: có 1 lỗi ở 1 dòng. Hãy sửa rồi gửi lại cả tệp.\n\n• Dòng 3, correct: không có phương án 3: chỉ có 2 phương án"]);
+    expect(await importsOf(o.id)).toHaveLength(0);
+
+    const file = await xlsx(row(`${o.id}-x1`), row(`${o.id}-x2`, { correct: "2" }));
+    const done = await o.sendDocument(file, "Bộ câu hỏi.xlsx");
+    expect(done[0]).toMatch(/^✅ Đã nhập cho .+: 2 câu mới, 0 câu đã có sẵn\./);
+    expect(done[0]).toContain(province.name);
+    const stored = await importsOf(o.id);
+    expect(stored.map((q) => [(q.question as { vi: string }).vi, q.correct]).sort()).toEqual([[`Câu hỏi thử ${o.id}-x1?`, 0], [`Câu hỏi thử ${o.id}-x2?`, 1]]);
+    // The same questions as CSV are the same questions: nothing new.
+    expect((await o.sendDocument(csv(row(`${o.id}-x1`), row(`${o.id}-x2`, { correct: "2" })), "q.csv"))[0]).toMatch(/: 0 câu mới, 2 câu đã có sẵn\./);
+    expect(await importsOf(o.id)).toHaveLength(2);
   });
 
   it("imports nationwide for an admin", async () => {

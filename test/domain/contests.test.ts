@@ -1,7 +1,8 @@
+import ExcelJS from "exceljs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Ledger } from "../../src/domain/delivery/ledger.js";
 import type { DeliveryCounts, DeliveryScheduler } from "../../src/domain/delivery/types.js";
-import { contestCsv, displayName } from "../../src/domain/quizzes/contest-format.js";
+import { contestCsv, contestXlsx, displayName } from "../../src/domain/quizzes/contest-format.js";
 import { contestDataParts } from "../../src/domain/quizzes/contest-personal-data.js";
 import { ContestService, numberAnswer, vnWeekStart, type ContestInput } from "../../src/domain/quizzes/contests.js";
 import { QuizRounds } from "../../src/domain/quizzes/quiz-rounds.js";
@@ -263,6 +264,15 @@ describe("ranking", () => {
     expect(lines[0]).toBe("Hạng,Họ tên,Xã/phường,Số câu đúng,Thời gian (giây),Câu hỏi phụ,Số lượt");
     expect(lines[1]).toMatch(/^1,Trần Thị Bình,(Xã|Phường|Đặc khu) [^,]+,4,60\.0,,4$/);
     expect(lines[2]).toMatch(/^2,L\. V\. C\.,[^,]+,3,30\.0,1250,2$/);
+    // The workbook: the same rows, numbers as numbers, no guess as an empty cell.
+    const book = new ExcelJS.Workbook();
+    await book.xlsx.load((await contestXlsx(t18, ranked, "vi")) as never);
+    const rows = book.worksheets[0]!.getSheetValues().slice(1).map((r) => (r as unknown[]).slice(1));
+    expect(rows).toEqual([
+      ["Hạng", "Họ tên", "Xã/phường", "Số câu đúng", "Thời gian (giây)", "Câu hỏi phụ", "Số lượt"],
+      [1, "Trần Thị Bình", expect.stringMatching(/^(Xã|Phường|Đặc khu) /), 4, 60, undefined, 4],
+      [2, "L. V. C.", expect.any(String), 3, 30, 1250, 2],
+    ]);
   });
 
   it("takes a tie-break guess once, only on the person's own finished attempt, within a day", async () => {

@@ -1,8 +1,9 @@
+import ExcelJS from "exceljs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { toCsv } from "../../src/domain/broadcasts/csv.js";
 import { QUIZ_LIMITS } from "../../src/domain/quizzes/question-bank.js";
 import {
-  IMPORT_COLUMNS, IMPORT_LIMITS, importedQuestionId, importFileKind, importTemplateRows, parseQuestionFile, parseQuestionTable,
+  IMPORT_COLUMNS, IMPORT_LIMITS, importedQuestionId, importFileKind, importTemplateRows, importTemplateXlsx, parseQuestionFile, parseQuestionTable,
   QuestionImportService, type ImportQuestion,
 } from "../../src/domain/quizzes/question-import.js";
 import { readCsvTable } from "../../src/domain/quizzes/table-readers.js";
@@ -35,6 +36,16 @@ function row(tag: string, change: Record<string, string> = {}): Record<string, s
 }
 
 const csvOf = (rows: Array<Record<string, string>>, header = HEADER) => Buffer.from(toCsv([header, ...rows.map((r) => header.map((c) => r[c] ?? ""))]), "utf8");
+/** A workbook whose first sheet holds `cells` (row by row, from A1); `shape` edits the sheet first. */
+async function xlsxOf(cells: ExcelJS.CellValue[][], shape: (sheet: ExcelJS.Worksheet, book: ExcelJS.Workbook) => void = () => {}): Promise<Buffer> {
+  const book = new ExcelJS.Workbook();
+  const sheet = book.addWorksheet("Câu hỏi");
+  cells.forEach((r, i) => r.forEach((v, j) => { if (v !== "") sheet.getCell(i + 1, j + 1).value = v; }));
+  shape(sheet, book);
+  return Buffer.from(await book.xlsx.writeBuffer());
+}
+const tableOf = (rows: Array<Record<string, string>>, header = HEADER) => [header, ...rows.map((r) => header.map((c) => r[c] ?? ""))];
+
 const officer = (id: number, provinceCode: string): { telegramId: string; access: Access } => ({ telegramId: String(id), access: { role: "officer", scope: { provinceCode } } });
 const admin = (id: number): { telegramId: string; access: Access } => ({ telegramId: String(id), access: { role: "admin", scope: {} } });
 const idsOf = async (tag: string) => (await db.prisma.quizQuestion.findMany({ where: { question: { path: ["en"], string_contains: tag } }, orderBy: { id: "asc" } }));
@@ -53,8 +64,9 @@ describe("reading CSV", () => {
   it("tells CSV and XLSX from the name first (Windows calls .csv a ms-excel file), then the type", () => {
     expect(importFileKind("cau-hoi.CSV", "application/vnd.ms-excel")).toBe("csv");
     expect(importFileKind("bo de.xlsx", "application/octet-stream")).toBe("xlsx");
+    expect(importFileKind("cu.XLS", "application/vnd.ms-excel")).toBe("xls");
     expect(importFileKind(undefined, "text/csv")).toBe("csv");
-    for (const name of ["old.xls", "notes.pdf", "sheet.ods", "questions.txt"]) expect(importFileKind(name, "text/csv"), name).toBeUndefined();
+    for (const name of ["notes.pdf", "sheet.ods", "questions.txt"]) expect(importFileKind(name, "text/csv"), name).toBeUndefined();
   });
 });
 
@@ -119,14 +131,13 @@ describe("validating questions", () => {
     expect(result).toEqual({ ok: false, file: { kind: "bad_header", missing: ["question_vi"], unknown: ["queston_vi"], duplicate: ["correct"] } });
   });
 
-  it("refuses empty files, header-only files, too many rows, too many bytes, and XLSX until a reader is plugged in", async () => {
+  it("refuses empty files, header-only files, too many rows and too many bytes", async () => {
     expect(await parseQuestionFile(Buffer.alloc(0), "csv")).toEqual({ ok: false, file: { kind: "empty" } });
     expect(await parseQuestionFile(Buffer.from("\n\n,,\n"), "csv")).toEqual({ ok: false, file: { kind: "empty" } });
     expect(await parseQuestionFile(csvOf([]), "csv")).toEqual({ ok: false, file: { kind: "empty" } });
     const many = Array.from({ length: 4 }, (_, i) => row(`many-${i}`));
     expect(parseQuestionTable(readCsvTable(csvOf(many)), { maxRows: 3 })).toEqual({ ok: false, file: { kind: "too_many_rows", max: 3, found: 4 } });
     expect(await parseQuestionFile(Buffer.alloc(IMPORT_LIMITS.maxBytes + 1, 0x61), "csv")).toEqual({ ok: false, file: { kind: "too_big", maxBytes: IMPORT_LIMITS.maxBytes } });
-    expect(await parseQuestionFile(Buffer.from("PK\u0003\u0004"), "xlsx")).toEqual({ ok: false, file: { kind: "xlsx_unavailable" } });
   });
 
   it("accepts its own template, so officers start from a file that works", async () => {
@@ -134,6 +145,74 @@ describe("validating questions", () => {
     expect(header).toEqual([...IMPORT_COLUMNS]);
     const result = await parseQuestionFile(Buffer.from("\uFEFF" + toCsv([header!, example!]), "utf8"), "csv");
     expect(result.ok && result.questions.map((q) => [q.topic, q.options.en.length, q.correct, q.factId])).toEqual([["border-guard-law", 4, 0, "P20"]]);
+  });
+});
+
+describe("reading XLSX", () => {
+  it("imports a workbook exactly as the same CSV: numbers, rich text, formulas, dates, merged cells, NFC", async () => {
+    const rows = [row("xl-a", { correct: "2", option3_vi: "3/3" }), row("xl-b", { difficulty: "3" }), row("xl-c", { topic: "sea", option3_vi: "" , option3_en: "" })];
+    const csv = await parseQuestionFile(csvOf(rows), "csv");
+    expect(csv.ok).toBe(true);
+    const col = (name: string) => HEADER.indexOf(name) + 1;
+    const xlsx = await xlsxOf(tableOf(rows), (sheet) => {
+      // What people's sheets hold: numbers typed as numbers, bold words, a computed answer, a date.
+      sheet.getCell(2, col("correct")).value = { formula: "1+1", result: 2 };
+      sheet.getCell(3, col("correct")).value = 1;
+      sheet.getCell(3, col("difficulty")).value = 3;
+      sheet.getCell(2, col("difficulty")).value = 2;
+      sheet.getCell(2, col("question_en")).value = { richText: [{ text: "How wide is the ", font: { bold: true } }, { text: "territorial sea? (xl-a)" }] };
+      sheet.getCell(2, col("question_vi")).value = "  Lãnh hải rộng bao nhiêu hải lý? (xl-a) ".normalize("NFD");
+      sheet.getCell(2, col("option3_vi")).value = new Date(Date.UTC(2026, 2, 3));
+      sheet.getCell(2, col("option3_vi")).numFmt = "d/m";
+      // One topic written once and merged down over the three rows.
+      sheet.getCell(3, col("topic")).value = null;
+      sheet.getCell(4, col("topic")).value = null;
+      sheet.mergeCells(2, col("topic"), 4, col("topic"));
+    });
+    const read = await parseQuestionFile(xlsx, "xlsx");
+    expect(read).toEqual(csv);
+    expect(read.ok && read.questions.map((q) => [q.row, q.correct, q.difficulty, q.options.vi[2]])).toEqual([[2, 1, 2, "3/3"], [3, 0, 3, "200 hải lý"], [4, 0, 2, undefined]]);
+  });
+
+  it("reports a bad row by the number the spreadsheet shows, blank rows included", async () => {
+    const bad = row("xl-bad", { option1_en: "" });
+    const table = [HEADER, tableOf([row("xl-ok")])[1]!, [], [], HEADER.map((c) => bad[c] ?? "")];
+    const read = await parseQuestionFile(await xlsxOf(table), "xlsx");
+    expect(read).toEqual({ ok: false, rows: [{ row: 5, column: "option1_en", reason: "option_gap" }] });
+    // Text spread over two columns belongs to the first: the second reads as empty, and says so.
+    const spread = await xlsxOf(tableOf([row("xl-spread", { question_en: "" })]), (sheet) => sheet.mergeCells(2, 3, 2, 4));
+    expect(await parseQuestionFile(spread, "xlsx")).toEqual({ ok: false, rows: [{ row: 2, column: "question_en", reason: "required" }] });
+  });
+
+  it("refuses damaged workbooks and old or locked .xls files clearly, and reads an .xlsx named .xls", async () => {
+    const good = await xlsxOf(tableOf([row("xl-named")]));
+    for (const bytes of [Buffer.from("PK\u0003\u0004 not really a zip"), good.subarray(0, good.length / 2), Buffer.from("topic,difficulty\n")]) {
+      expect(await parseQuestionFile(bytes, "xlsx")).toEqual({ ok: false, file: { kind: "xlsx_unreadable" } });
+    }
+    const ole2 = Buffer.concat([Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]), Buffer.alloc(504)]);
+    expect(await parseQuestionFile(ole2, "xls")).toEqual({ ok: false, file: { kind: "xls_binary" } });
+    expect(await parseQuestionFile(ole2, "xlsx")).toEqual({ ok: false, file: { kind: "xls_binary" } });
+    expect(await parseQuestionFile(good, "xls")).toMatchObject({ ok: true, questions: [{ row: 2 }] });
+  });
+
+  it("refuses sheets that unpack or spread far beyond a question list, without building them", async () => {
+    const tooLarge = { ok: false, file: { kind: "xlsx_too_large", maxRows: IMPORT_LIMITS.maxRows, maxColumns: 40 } };
+    const base = tableOf([row("xl-huge")]);
+    // 30 MB of text packs into a few dozen KB: the zip bomb.
+    const bomb = await xlsxOf(base, (sheet) => { sheet.getCell("A5").value = "a".repeat(30 * 1024 * 1024); });
+    expect(bomb.length).toBeLessThan(IMPORT_LIMITS.maxBytes);
+    expect(await parseQuestionFile(bomb, "xlsx")).toEqual(tooLarge);
+    expect(await parseQuestionFile(await xlsxOf(base, (sheet) => { sheet.getCell(200_000, 1).value = "far down"; }), "xlsx")).toEqual(tooLarge);
+    expect(await parseQuestionFile(await xlsxOf(base, (sheet) => { sheet.getCell(2, 500).value = "far right"; }), "xlsx")).toEqual(tooLarge);
+    expect(await parseQuestionFile(await xlsxOf(base, (sheet) => sheet.mergeCells("A10:Z2000")), "xlsx")).toEqual(tooLarge);
+    // Data rows past maxRows are counted as for CSV.
+    const many = tableOf(Array.from({ length: 4 }, (_, i) => row(`xl-many-${i}`)));
+    expect(await parseQuestionFile(await xlsxOf(many), "xlsx", { maxRows: 3 })).toEqual({ ok: false, file: { kind: "too_many_rows", max: 3, found: 4 } });
+  });
+
+  it("offers a workbook template that imports as is", async () => {
+    const result = await parseQuestionFile(await importTemplateXlsx(), "xlsx");
+    expect(result.ok && result.questions.map((q) => [q.topic, q.options.vi, q.correct, q.factId])).toEqual([["border-guard-law", ["3/3", "22/12", "19/8", "28/3"], 0, "P20"]]);
   });
 });
 

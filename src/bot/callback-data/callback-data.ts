@@ -112,4 +112,6 @@ export const cb = {
   ctPlay: codec("ctp", z.string().regex(/^\d{1,9}$/)),
   ctRank: codec("ctr", z.string().regex(/^\d{1,9}$/)),
   ctCsv: codec("ctc", z.string().regex(/^\d{1,9}$/)),
+  // contests: an officer's XLSX export (contest id)
+  ctXlsx: codec("ctx", z.string().regex(/^\d{1,9}$/)),
 } as const;

@@ -1,6 +1,6 @@
 import { Composer, InlineKeyboard, InputFile } from "grammy";
 import type { QuizRound } from "../../generated/prisma/client.js";
-import { contestCsv, formatNumber, rankLine, tiebreakPromptText } from "../../domain/quizzes/contest-format.js";
+import { contestCsv, contestXlsx, formatNumber, rankLine, tiebreakPromptText } from "../../domain/quizzes/contest-format.js";
 import { contestScope, contestState, numberAnswer, type StartRefusal } from "../../domain/quizzes/contests.js";
 import { formatDuration } from "../../domain/quizzes/format.js";
 import type { Lang } from "../../domain/quizzes/quiz-rounds.js";
@@ -16,7 +16,7 @@ import { describeScope } from "./scope.js";
 /**
  * Contests: /contest (open contests a person may enter, an attempt per button), the tie-break
  * number after an attempt's last question, and for officers /contest_new, /contests, the ranking
- * and the CSV export. Role and scope are read from the database on every command and button.
+ * and the CSV and XLSX exports. Role and scope are read from the database on every command and button.
  */
 export const contestFeature = new Composer<BotContext>();
 const dm = contestFeature.chatType("private");
@@ -159,7 +159,10 @@ dm.command("contests", async (ctx) => {
         opens: formatDateTime(c.opensAt, ctx.locale), closes: formatDateTime(c.closesAt, ctx.locale), people, attempts, finished, ...raw,
       }),
     );
-    kb.text(ctx.t("contest:officer.ranking_button", { id: c.id }), cb.ctRank.pack(String(c.id))).text(ctx.t("contest:officer.csv_button", { id: c.id }), cb.ctCsv.pack(String(c.id))).row();
+    kb.text(ctx.t("contest:officer.ranking_button", { id: c.id }), cb.ctRank.pack(String(c.id)))
+      .text(ctx.t("contest:officer.csv_button", { id: c.id }), cb.ctCsv.pack(String(c.id)))
+      .text(ctx.t("contest:officer.xlsx_button", { id: c.id }), cb.ctXlsx.pack(String(c.id)))
+      .row();
   }
   await ctx.reply(lines.join("\n"), { reply_markup: kb });
 });
@@ -185,19 +188,26 @@ contestFeature.use(
     for (const r of rows) lines.push(rankLine(ctx.t, r, contest.questionIds.length, langOf(ctx)));
     await ctx.reply(lines.join("\n"));
   }),
-  onButton(cb.ctCsv, async (ctx, value) => {
-    const contest = await managed(ctx, value);
-    if (!contest) return;
-    await ctx.answerCallbackQuery();
-    const rows = await ctx.deps.services.contests.exportRows(contest.id);
-    if (rows.length === 0) {
-      await ctx.reply(ctx.t("contest:ranking.empty"));
-      return;
-    }
-    // A byte-order mark: spreadsheets then read the Vietnamese names as UTF-8.
-    const csv = "\uFEFF" + contestCsv(ctx.t, rows, langOf(ctx));
-    await ctx.replyWithDocument(new InputFile(Buffer.from(csv, "utf8"), `contest-${contest.id}.csv`), {
-      caption: ctx.t("contest:officer.csv_caption", { id: contest.id, title: escapeHtml(contest.title), count: rows.length, ...raw }),
-    });
-  }),
+  onButton(cb.ctCsv, (ctx, value) => sendExport(ctx, value, "csv")),
+  onButton(cb.ctXlsx, (ctx, value) => sendExport(ctx, value, "xlsx")),
 );
+
+/** The officer's export of a contest they run: each person's best attempt, as CSV or XLSX. */
+async function sendExport(ctx: ButtonContext, value: string, format: "csv" | "xlsx"): Promise<void> {
+  const contest = await managed(ctx, value);
+  if (!contest) return;
+  await ctx.answerCallbackQuery();
+  const rows = await ctx.deps.services.contests.exportRows(contest.id);
+  if (rows.length === 0) {
+    await ctx.reply(ctx.t("contest:ranking.empty"));
+    return;
+  }
+  const file =
+    format === "xlsx"
+      ? await contestXlsx(ctx.t, rows, langOf(ctx))
+      : // A byte-order mark: spreadsheets then read the Vietnamese names as UTF-8.
+        Buffer.from("\uFEFF" + contestCsv(ctx.t, rows, langOf(ctx)), "utf8");
+  await ctx.replyWithDocument(new InputFile(file, `contest-${contest.id}.${format}`), {
+    caption: ctx.t("contest:officer.csv_caption", { id: contest.id, title: escapeHtml(contest.title), count: rows.length, ...raw }),
+  });
+}

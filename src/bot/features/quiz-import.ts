@@ -3,7 +3,7 @@ import type { Document } from "grammy/types";
 import { toCsv } from "../../domain/broadcasts/csv.js";
 import { TOPICS, QUIZ_LIMITS } from "../../domain/quizzes/question-bank.js";
 import {
-  IMPORT_LIMITS, importFileKind, importProvince, importTemplateRows,
+  IMPORT_LIMITS, importFileKind, importProvince, importTemplateRows, importTemplateXlsx,
   type FileProblem, type QuestionPage, type QuizQuestionSummary, type RowProblem,
 } from "../../domain/quizzes/question-import.js";
 import { roleAtLeast, type Access } from "../../domain/users/user-service.js";
@@ -54,6 +54,8 @@ export function createQuizImportFeature(download: FileDownloader): Composer<BotC
         interpolation: { escapeValue: false },
       }),
     );
+    // Both formats: Excel users fill in the .xlsx as is; the CSV suits every other spreadsheet.
+    await ctx.replyWithDocument(new InputFile(await importTemplateXlsx(), "quiz-questions-template.xlsx"), { caption: ctx.t("quiz-import:how.template_caption_xlsx") });
     const template = Buffer.from("\uFEFF" + toCsv(importTemplateRows()), "utf8");
     await ctx.replyWithDocument(new InputFile(template, "quiz-questions-template.csv"), { caption: ctx.t("quiz-import:how.template_caption") });
   });
@@ -174,6 +176,8 @@ function fileProblemText(ctx: BotContext, problem: FileProblem): string {
       return ctx.t("quiz-import:errors.too_many_rows", { max: problem.max, found: problem.found });
     case "csv_unclosed_quote":
       return ctx.t("quiz-import:errors.csv_unclosed_quote", { row: problem.row });
+    case "xlsx_too_large":
+      return ctx.t("quiz-import:errors.xlsx_too_large", { rows: problem.maxRows, columns: problem.maxColumns });
     case "bad_header": {
       const parts = [ctx.t("quiz-import:errors.bad_header")];
       const list = (names: string[]) => names.map((n) => `<code>${n}</code>`).join(", ");

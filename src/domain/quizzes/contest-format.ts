@@ -59,3 +59,34 @@ export function contestCsv(t: TFunction, rows: readonly RankRow[], lang: Lang): 
     ]),
   ]);
 }
+
+/** Characters XML 1.0 cannot hold: one in a name would make the whole workbook unreadable. */
+const xmlSafe = (s: string) => s.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, "");
+
+/**
+ * The same export as a workbook: the header bold and frozen, columns sized, rank, score, time (in
+ * seconds, one decimal shown) and the guess stored as numbers, so they sort and sum as such. Cells
+ * are typed values, never formulas: a name starting with "=" stays text.
+ */
+export async function contestXlsx(t: TFunction, rows: readonly RankRow[], lang: Lang): Promise<Buffer> {
+  const { default: ExcelJS } = await import("exceljs");
+  const workbook = new ExcelJS.Workbook();
+  const sheet = workbook.addWorksheet(xmlSafe(t("contest:xlsx.sheet")).slice(0, 31), { views: [{ state: "frozen", ySplit: 1 }] });
+  const widths = { rank: 8, name: 28, commune: 28, score: 14, time_s: 16, tiebreak: 16, attempts: 10 } as const;
+  sheet.columns = Object.entries(widths).map(([key, width]) => ({ key, width, header: t(`contest:csv.${key}`) }));
+  sheet.getColumn("time_s").numFmt = "0.0";
+  for (const r of rows) {
+    sheet.addRow({
+      rank: r.rank,
+      name: xmlSafe(displayName(r)),
+      commune: r.communeName ? xmlSafe(communeLabel({ name: r.communeName, type: r.communeType ?? "" }, lang)) : "",
+      score: r.score,
+      time_s: r.elapsedMs / 1000,
+      tiebreak: r.tiebreakGuess ?? null,
+      attempts: r.attempts,
+    });
+  }
+  sheet.getRow(1).font = { bold: true };
+  sheet.autoFilter = { from: { row: 1, column: 1 }, to: { row: 1, column: Object.keys(widths).length } };
+  return Buffer.from(await workbook.xlsx.writeBuffer());
+}

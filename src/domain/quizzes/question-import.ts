@@ -1,6 +1,5 @@
 /*
- * Officers' own quiz questions, imported from a spreadsheet (CSV now; XLSX once a reader is
- * plugged into TABLE_READERS). Every row is checked against the same Telegram quiz-poll limits as
+ * Officers' own quiz questions, imported from a spreadsheet (CSV or XLSX). Every row is checked against the same Telegram quiz-poll limits as
  * the bank, in both languages; one bad row and nothing is imported. Ids hash the province and the
  * content, so the same file twice adds nothing. Questions are retired, never deleted: rounds and
  * answers keep pointing at them.
@@ -11,7 +10,7 @@ import type { PrismaClient } from "../../generated/prisma/client.js";
 import { toPlainJson, type PersonalDataPart } from "../privacy/registry.js";
 import type { Access } from "../users/user-service.js";
 import { QUIZ_LIMITS, TOPICS } from "./question-bank.js";
-import { TABLE_READERS, TableReadError, type ImportFileKind, type TableProblem } from "./table-readers.js";
+import { sniffedKind, TABLE_READERS, TableReadError, type ImportFileKind, type TableProblem } from "./table-readers.js";
 
 export { importFileKind, type ImportFileKind } from "./table-readers.js";
 
@@ -109,10 +108,10 @@ const factIdSchema = z.string().regex(/^[A-Z]\d{1,2}$/);
 export async function parseQuestionFile(bytes: Uint8Array, kind: ImportFileKind, options: ParseOptions = {}): Promise<ParseResult> {
   if (bytes.byteLength > IMPORT_LIMITS.maxBytes) return { ok: false, file: { kind: "too_big", maxBytes: IMPORT_LIMITS.maxBytes } };
   if (bytes.byteLength === 0) return { ok: false, file: { kind: "empty" } };
-  const reader = TABLE_READERS[kind];
-  if (!reader) return { ok: false, file: { kind: "xlsx_unavailable" } };
+  const reader = TABLE_READERS[sniffedKind(bytes, kind)];
+  if (!reader) return { ok: false, file: { kind: "xls_binary" } };
   try {
-    return parseQuestionTable(await reader(bytes), options);
+    return parseQuestionTable(await reader(bytes, { maxRows: options.maxRows ?? IMPORT_LIMITS.maxRows }), options);
   } catch (e) {
     if (e instanceof TableReadError) return { ok: false, file: e.problem };
     throw e;
@@ -379,6 +378,22 @@ export function importTemplateRows(): string[][] {
     fact_id: "P20",
   };
   return [[...IMPORT_COLUMNS], IMPORT_COLUMNS.map((c) => example[c] ?? "")];
+}
+
+/**
+ * The template as a workbook: the header bold and frozen, every cell formatted as text so that
+ * "3/3" or "1" typed in stays as typed (not a date, not 1.00), columns wide enough to read.
+ */
+export async function importTemplateXlsx(): Promise<Buffer> {
+  const { default: ExcelJS } = await import("exceljs");
+  const workbook = new ExcelJS.Workbook();
+  const sheet = workbook.addWorksheet("questions", { views: [{ state: "frozen", ySplit: 1 }] });
+  const [header, example] = importTemplateRows();
+  sheet.columns = header!.map((key) => ({ key, width: /^(question|explanation|source)_/.test(key) ? 40 : /^option/.test(key) ? 18 : 12, style: { numFmt: "@" } }));
+  sheet.addRow(header);
+  sheet.addRow(example);
+  sheet.getRow(1).font = { bold: true };
+  return Buffer.from(await workbook.xlsx.writeBuffer());
 }
 
 /** Who imported or retired questions: exported on /mydata; erasure keeps the questions, drops the names. */

@@ -1,22 +1,20 @@
 /*
- * Spreadsheet files as rows of text cells, whatever the format. CSV is read here; XLSX needs a
- * workbook library (exceljs) that the project does not depend on yet: until it is added,
- * `TABLE_READERS.xlsx` is absent and an XLSX file gets a clear "save it as CSV" answer.
+ * Spreadsheet files as rows of text cells, whatever the format: CSV here, XLSX in ./xlsx-reader.ts
+ * (exceljs, loaded only when an XLSX file arrives). Old binary .xls files have no reader: they get
+ * a clear "save as .xlsx or CSV" answer.
  */
+import { TableReadError, type ReadLimits } from "./table-read-error.js";
+import { readXlsxTable } from "./xlsx-reader.js";
 
-export type ImportFileKind = "csv" | "xlsx";
+export { TableReadError, type ReadLimits, type TableProblem } from "./table-read-error.js";
 
-/** Rows of cells as the person typed them (no trimming); throws TableReadError. Async allowed (exceljs loads workbooks so). */
-export type TableReader = (bytes: Uint8Array) => string[][] | Promise<string[][]>;
+export type ImportFileKind = "csv" | "xlsx" | "xls";
 
-export type TableProblem = { kind: "not_utf8" } | { kind: "csv_unclosed_quote"; row: number } | { kind: "xlsx_unavailable" };
-
-export class TableReadError extends Error {
-  constructor(readonly problem: TableProblem) {
-    super(`table unreadable: ${problem.kind}`);
-    this.name = "TableReadError";
-  }
-}
+/**
+ * Rows of cells as the person sees them (no trimming), row i being the sheet's row i + 1; throws
+ * TableReadError. Async allowed (exceljs loads workbooks so).
+ */
+export type TableReader = (bytes: Uint8Array, limits: ReadLimits) => string[][] | Promise<string[][]>;
 
 const DELIMITERS = [",", ";", "\t"] as const;
 
@@ -98,19 +96,32 @@ function guessDelimiter(text: string): string {
   return best;
 }
 
-/** XLSX joins here once exceljs is a dependency (first worksheet, cell text, same shape as CSV). */
-export const TABLE_READERS: Partial<Record<ImportFileKind, TableReader>> = { csv: readCsvTable };
+/** No reader for "xls": parseQuestionFile answers it with xls_binary. */
+export const TABLE_READERS: Partial<Record<ImportFileKind, TableReader>> = { csv: readCsvTable, xlsx: readXlsxTable };
 
 /**
  * The kind of a file an officer sent, from its name first (Windows labels .csv files
- * "application/vnd.ms-excel"), then its MIME type; undefined for anything else (.xls, .ods, .pdf…).
+ * "application/vnd.ms-excel"), then its MIME type; undefined for anything else (.ods, .pdf…).
  */
 export function importFileKind(fileName: string | undefined, mimeType: string | undefined): ImportFileKind | undefined {
   const ext = /\.([a-z0-9]+)$/i.exec(fileName ?? "")?.[1]?.toLowerCase();
   if (ext === "csv") return "csv";
   if (ext === "xlsx") return "xlsx";
+  if (ext === "xls") return "xls";
   if (ext !== undefined) return undefined;
   if (mimeType === "text/csv") return "csv";
   if (mimeType === "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet") return "xlsx";
   return undefined;
+}
+
+/**
+ * The kind the bytes show, when the name says a spreadsheet: a zip is an XLSX whatever its name
+ * (.xls renamed from .xlsx), an OLE2 file an old or password-protected workbook (.xlsx or .xls).
+ */
+export function sniffedKind(bytes: Uint8Array, named: ImportFileKind): ImportFileKind {
+  const starts = (...sig: number[]) => sig.every((b, i) => bytes[i] === b);
+  if (named === "csv") return named;
+  if (starts(0x50, 0x4b, 0x03, 0x04)) return "xlsx";
+  if (starts(0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1)) return "xls";
+  return named;
 }
