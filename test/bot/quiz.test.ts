@@ -179,6 +179,10 @@ describe("/myquiz and the daily question", () => {
     expect(view).toMatch(/Luật Biên phòng.*: 70% \(7\/10\)/);
     expect(view).toMatch(/Câu cần ôn lại: 3/);
     expect(view).toMatch(/Câu hỏi mỗi ngày: tắt/);
+    // The learning card shows the quiz activity too.
+    await h.db.prisma.user.create({ data: { id: BigInt(u.id) } });
+    await h.db.prisma.learningCitizen.create({ data: { userId: BigInt(u.id), registrationNumber: `Q-${u.id}`, fullName: "Vàng A Dế", birthYear: 1995, provinceCode: "11", communeCode: (await h.db.prisma.commune.findFirstOrThrow({ where: { provinceCode: "11" } })).code, affiliation: "resident", goals: [], registeredAt: clock.now() } });
+    expect((await u.send("/me")).join("\n")).toMatch(/Vàng A Dế[\s\S]*\n🧠 Tìm hiểu pháp luật: 1 lượt, đúng 70%$/);
     await u.press("Nhận câu hỏi mỗi ngày");
     const set = (await u.press("20:00")).join("\n");
     expect(set).toMatch(/lúc 20:00/);

@@ -17,7 +17,12 @@ dm.command("me", async (ctx) => {
     await ctx.reply(ctx.t("registration:not_registered"), { reply_markup: registerButton(ctx) });
     return;
   }
-  await ctx.reply(formatCard(ctx.t, card, ctx.locale));
+  // Learning activity recorded by other features: quiz rounds and answers.
+  const quiz = await ctx.deps.services.quizRounds.stats(ctx.from.id);
+  const answered = quiz.topics.reduce((n, t) => n + t.total, 0);
+  const right = quiz.topics.reduce((n, t) => n + t.right, 0);
+  const activity = answered > 0 ? `\n${ctx.t("quiz:card_line", { rounds: quiz.rounds, pct: Math.round((100 * right) / answered) })}` : "";
+  await ctx.reply(formatCard(ctx.t, card, ctx.locale) + activity);
 });
 
 dm.command("edit", async (ctx) => {
