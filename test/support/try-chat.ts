@@ -98,6 +98,8 @@ function botEnv(server: FakeBotApiServer, options: Options): NodeJS.ProcessEnv {
     BOT_TOKEN: DEFAULT_BOT_TOKEN,
     BOT_API_ROOT: server.url,
     BOT_MODE: "polling",
+    // A chat in a terminal needs no status port; two try-outs (or a bot on 8080) would collide on it.
+    HTTP_PORT: "off",
     DATA_DIR: options.dataDir,
     // Set but empty: dotenv never overrides a variable that exists, and the bot reads empty as unset.
     DATABASE_URL: "",
