@@ -23,7 +23,11 @@ import { procMemory, resetPeak } from "./proc-memory.js";
 const PEOPLE = Number(process.env.BENCH_PEOPLE ?? 1000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const QUESTIONS = 10;
-const THINK_MS: [number, number] = [Number(process.env.BENCH_THINK_MIN_MS ?? 1000), Number(process.env.BENCH_THINK_MAX_MS ?? 3000)];
+/**
+ * Paced: a person reads the question and its options before tapping, 5–15 s (the poll gives 30 s);
+ * 1,000 such people offer about 100 answers a second.
+ */
+const THINK_MS: [number, number] = [Number(process.env.BENCH_THINK_MIN_MS ?? 5000), Number(process.env.BENCH_THINK_MAX_MS ?? 15000)];
 
 /** The newest poll and message the bot sent to each chat, kept from the fake's call events. */
 class Screens {
@@ -117,15 +121,36 @@ async function main(): Promise<void> {
   const oursApi = await startFakeBotApiServer();
   const refApi = await startFakeBotApiServer();
   const ours = await startBot(oursApi, path.join(scratch, "data"), redisUrl, databaseUrl);
+  let oursStopped = false;
+  const stopOurs = async () => {
+    if (!oursStopped) await ours.stop();
+    oursStopped = true;
+  };
+  children.push(stopOurs);
   const reference = await startReference(refApi, redisUrl);
+  let refStopped = false;
+  const stopRef = async () => {
+    if (!refStopped) await reference.stop();
+    refStopped = true;
+  };
+  children.push(stopRef);
+  const redisToStop = localRedis;
+  let redisStopped = false;
+  if (redisToStop) children.push(async () => {
+    if (!redisStopped) await redisToStop.stop();
+    redisStopped = true;
+  });
   const oursScreens = new Screens(oursApi.fake);
   const refScreens = new Screens(refApi.fake);
   await new Promise((r) => setTimeout(r, Number(process.env.BENCH_SETTLE_MS ?? 2000)));
   resetPeak(ours.pid);
 
   let rejected = 0;
+  const reasons = new Map<string, number>();
   const clear = () => {
-    rejected += oursApi.fake.calls.filter((c) => !c.ok).length;
+    const failed = oursApi.fake.calls.filter((c) => !c.ok);
+    rejected += failed.length;
+    for (const c of failed) reasons.set(`${c.method}: ${c.error}`, (reasons.get(`${c.method}: ${c.error}`) ?? 0) + 1);
     oursApi.fake.reset();
     refApi.fake.reset();
   };
@@ -160,8 +185,8 @@ async function main(): Promise<void> {
 
   const mem = procMemory(ours.pid);
   const refPeak = procMemory(reference.pid).hwmMb;
-  await reference.stop();
-  await ours.stop();
+  await stopRef();
+  await stopOurs();
   await Promise.all([oursApi.close(), refApi.close()]);
 
   // What the database holds: every timed answer, once.
@@ -202,11 +227,19 @@ async function main(): Promise<void> {
   console.log(`    ours:      ${figures.paced_answers_per_s} answers/s   p50 ${figures.paced_p50_ms} ms   p99 ${figures.paced_p99_ms} ms   (goal p99 ≤ 50 ms)`);
   console.log(`  stored answers: ${stored}/${expectedAnswers}; finished rounds: ${finished}/${people * (ROUNDS + 1)}`);
   console.log(`  bot peak RSS ${figures.peak_rss_mb} MB (reference ${figures.ref_peak_rss_mb} MB); calls Telegram would reject: ${rejected}; failed webhook posts: ${figures.webhook_errors}`);
+  if (reasons.size) console.log(`  what Telegram would have refused: ${[...reasons].map(([r, n]) => `${n}× ${r}`).join("; ")}`);
+  if (stored < expectedAnswers) console.log(`  answers not stored: ${expectedAnswers - stored} (they reached the bot after their poll had closed, and were refused as late)`);
   console.log(JSON.stringify(figures));
 
-  await localRedis?.stop();
+  await children.at(-1)?.();
   rmSync(scratch, { recursive: true, force: true });
   if (stored !== expectedAnswers || rejected > 0 || figures.webhook_errors > 0) process.exitCode = 1;
 }
 
-await main();
+/** Children this run started, stopped however it ends (a failed run must not leave bots behind). */
+const children: Array<() => Promise<void>> = [];
+try {
+  await main();
+} finally {
+  for (const stop of children.splice(0)) await stop().catch(() => {});
+}
