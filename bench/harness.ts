@@ -252,3 +252,34 @@ export async function startBot(api: FakeBotApiServer, dataDir: string, redisUrl:
   };
 }
 
+
+/**
+ * A reference bot (`script`, e.g. bench/reference-bot.ts) in its own process behind a webhook on a
+ * loopback port; it prints "listening <port>" when ready. `env` adds its own REF_* settings.
+ */
+export async function startReferenceProcess(script: string, api: FakeBotApiServer, redisUrl: string, env: NodeJS.ProcessEnv = {}): Promise<{ pid: number; target: Target; stop(): Promise<void> }> {
+  const secret = randomBytes(24).toString("hex");
+  const child = spawn(process.execPath, ["--import", "tsx", script], {
+    cwd: ROOT,
+    env: { ...process.env, REF_API_ROOT: api.url, REF_REDIS_URL: redisUrl, REF_KEY_PREFIX: `bench:${process.pid}:${Date.now()}:`, REF_SECRET: secret, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const output = collectOutput(child);
+  const deadline = Date.now() + 60_000;
+  let port: string | undefined;
+  while (!(port = /listening (\d+)/.exec(output.join(""))?.[1])) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill("SIGKILL");
+      throw new Error(`reference bot did not start:\n${output.join("")}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    pid: child.pid!,
+    target: webhookTarget(`http://127.0.0.1:${port}/`, secret),
+    stop: async () => {
+      child.kill("SIGTERM");
+      await exited(child);
+    },
+  };
+}

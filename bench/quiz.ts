@@ -9,15 +9,15 @@
  *
  *   BENCH_PEOPLE=1000 BENCH_ROUNDS=3 BENCH_REDIS_URL=redis://… BENCH_DATABASE_URL=postgresql://… npm run bench:quiz
  */
-import { spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Message, Update } from "grammy/types";
 import { openDatabase } from "../src/infra/database.js";
 import { startFakeBotApiServer, type FakeBotApiServer, type FakeTelegram } from "../test/support/telegram/index.js";
-import { collectOutput, exited, from, nextUpdateId, percentile, press, ROOT, startBot, startTcpRedis, text, webhookTarget, type Target } from "./harness.js";
+import {
+  from, nextUpdateId, percentile, press, startBot, startTcpRedis, text, type Target, startReferenceProcess,
+} from "./harness.js";
 import { procMemory, resetPeak } from "./proc-memory.js";
 
 const PEOPLE = Number(process.env.BENCH_PEOPLE ?? 1000);
@@ -84,30 +84,7 @@ async function answerRounds(target: Target, fake: FakeTelegram, screens: Screens
 }
 
 async function startReference(api: FakeBotApiServer, redisUrl: string): Promise<{ pid: number; target: Target; stop(): Promise<void> }> {
-  const secret = randomBytes(24).toString("hex");
-  const child = spawn(process.execPath, ["--import", "tsx", "bench/reference-quiz-bot.ts"], {
-    cwd: ROOT,
-    env: { ...process.env, REF_API_ROOT: api.url, REF_REDIS_URL: redisUrl, REF_KEY_PREFIX: `benchq:${process.pid}:${Date.now()}:`, REF_SECRET: secret },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  const output = collectOutput(child);
-  const deadline = Date.now() + 60_000;
-  let port: string | undefined;
-  while (!(port = /listening (\d+)/.exec(output.join(""))?.[1])) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      child.kill("SIGKILL");
-      throw new Error(`reference bot did not start:\n${output.join("")}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return {
-    pid: child.pid!,
-    target: webhookTarget(`http://127.0.0.1:${port}/`, secret),
-    stop: async () => {
-      child.kill("SIGTERM");
-      await exited(child);
-    },
-  };
+  return startReferenceProcess("bench/reference-quiz-bot.ts", api, redisUrl);
 }
 
 async function main(): Promise<void> {

@@ -16,8 +16,6 @@
  * (nothing is deleted). Without BENCH_DATABASE_URL the bot keeps a PGlite database in a temporary
  * DATA_DIR, as `npm start` does.
  */
-import { spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -27,8 +25,7 @@ import { openDatabase } from "../src/infra/database.js";
 import { startFakeBotApiServer, type FakeBotApiServer } from "../test/support/telegram/index.js";
 import { procMemory, resetPeak } from "./proc-memory.js";
 import {
-  drive, exited, percentile, registrationScript, repliesByStep, ROOT, startBot, startTcpRedis, collectOutput, webhookTarget,
-  type RunResult, type Target,
+  drive, percentile, registrationScript, repliesByStep, startBot, startTcpRedis, type RunResult, type Target, startReferenceProcess,
 } from "./harness.js";
 
 const USERS = Number(process.env.BENCH_USERS ?? 200);
@@ -38,30 +35,7 @@ const THINK_MS: [number, number] = [Number(process.env.BENCH_THINK_MIN_MS ?? 100
 
 /** bench/reference-bot.ts in its own process, with the replies our bot gave. */
 async function startReference(api: FakeBotApiServer, redisUrl: string, repliesFile: string): Promise<{ pid: number; target: Target; stop(): Promise<void> }> {
-  const secret = randomBytes(24).toString("hex");
-  const child = spawn(process.execPath, ["--import", "tsx", "bench/reference-bot.ts"], {
-    cwd: ROOT,
-    env: { ...process.env, REF_API_ROOT: api.url, REF_REDIS_URL: redisUrl, REF_KEY_PREFIX: `bench:${process.pid}:${Date.now()}:`, REF_REPLIES: repliesFile, REF_SECRET: secret },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  const output = collectOutput(child);
-  const deadline = Date.now() + 60_000;
-  let port: string | undefined;
-  while (!(port = /listening (\d+)/.exec(output.join(""))?.[1])) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      child.kill("SIGKILL");
-      throw new Error(`reference bot did not start:\n${output.join("")}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return {
-    pid: child.pid!,
-    target: webhookTarget(`http://127.0.0.1:${port}/`, secret),
-    stop: async () => {
-      child.kill("SIGTERM");
-      await exited(child);
-    },
-  };
+  return startReferenceProcess("bench/reference-bot.ts", api, redisUrl, { REF_REPLIES: repliesFile });
 }
 
 const mb = (n: number) => Math.round(n);
