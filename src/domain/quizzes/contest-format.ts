@@ -5,7 +5,7 @@ import { escapeHtml } from "../broadcasts/text.js";
 import { communeLabel } from "../geo/labels.js";
 import type { RankRow } from "./contests.js";
 import { formatDuration } from "./format.js";
-import { initials } from "./group-results.js";
+import { initialsOf } from "./leaderboards.js";
 import type { Lang } from "./quiz-rounds.js";
 
 const raw = { interpolation: { escapeValue: false } } as const;
@@ -13,7 +13,7 @@ const raw = { interpolation: { escapeValue: false } } as const;
 /** The full name only for people who chose to show it (quiz_profiles.show_name); initials otherwise. */
 export function displayName(row: Pick<RankRow, "fullName" | "showName">): string {
   const name = row.fullName ?? "";
-  return row.showName && name ? name : initials(name);
+  return row.showName && name ? name : initialsOf(name) || "—";
 }
 
 /** "12,5" in Vietnamese, "12.5" in English; whole numbers grouped the local way. */

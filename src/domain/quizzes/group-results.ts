@@ -1,13 +1,9 @@
 import type { PrismaClient, QuizRound } from "../../generated/prisma/client.js";
 import type { TFunction } from "../../i18n.js";
 import { escapeHtml } from "../broadcasts/text.js";
+import { displayName } from "./leaderboards.js";
 
 const raw = { interpolation: { escapeValue: false } } as const;
-
-/** Initials of a name ("Nguyễn Văn An" → "N. V. A."): how people appear unless they chose to show their name. */
-export function initials(name: string): string {
-  return name.trim().split(/\s+/).filter(Boolean).map((w) => `${w[0]!.toLocaleUpperCase("vi")}.`).join(" ") || "—";
-}
 
 /**
  * A group round's leaderboard (HTML): one aggregate query over its answers, ranked by correct
@@ -31,9 +27,8 @@ export async function groupResultsText(prisma: PrismaClient, t: TFunction, round
   if (rows.length === 0) lines.push(t("quiz:group_results_empty"));
   const medals = ["🥇", "🥈", "🥉"];
   rows.forEach((r, i) => {
-    const name = r.full_name ?? r.tg_name ?? "";
     // Someone who never wrote to the bot has no name stored here, and gets none.
-    const shown = !name ? t("quiz:anonymous") : r.show_name ? name : initials(name);
+    const shown = !(r.full_name ?? r.tg_name) ? t("quiz:anonymous") : displayName({ fullName: r.full_name, showName: r.show_name === true, telegramName: r.tg_name }).name;
     lines.push(t("quiz:group_results_line", { rank: medals[i] ?? `${i + 1}.`, name: escapeHtml(shown), score: r.score, total: round.questionIds.length, seconds: Math.round(r.ms / 1000), ...raw }));
   });
   return lines.join("\n");
