@@ -114,4 +114,10 @@ export const cb = {
   ctCsv: codec("ctc", z.string().regex(/^\d{1,9}$/)),
   // contests: an officer's XLSX export (contest id)
   ctXlsx: codec("ctx", z.string().regex(/^\d{1,9}$/)),
+  // sessions (issue 9): a resident's actions on a session card ("<action>.<session id>"); "leave"
+  // also gives back a seat a promotion brought
+  session: codec("ses", z.string().regex(/^(open|join|leave|map|ics|share)\.\d{1,9}$/)),
+  // sessions: the nearby list's page and topic filter: "<where>|<topic|all>|<page>", where is
+  // "g<lat>,<lon>" (a shared location, 4 decimals) or "c<commune code>"
+  nearby: codec("nb", z.string().regex(/^(g-?\d{1,2}\.\d{1,4},-?\d{1,3}\.\d{1,4}|c\d{5})\|[a-z_]{1,16}\|\d{1,3}$/)),
 } as const;

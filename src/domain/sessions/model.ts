@@ -154,3 +154,16 @@ export function haversineKm(lat1: number, lon1: number, lat2: number, lon2: numb
   const a = Math.sin(dLat / 2) ** 2 + Math.cos(lat1 * rad) * Math.cos(lat2 * rad) * Math.sin(dLon / 2) ** 2;
   return 2 * 6371.0088 * Math.asin(Math.min(1, Math.sqrt(a)));
 }
+
+/**
+ * Whether an officer may manage a centre (and its sessions) in this place: admins anywhere,
+ * officers in their province, a commune officer only in their commune. Checked server-side on
+ * every officer action; a unit scope does not narrow places.
+ */
+export function placeInScope(access: { role: string; scope: { provinceCode?: string; communeCode?: string } }, place: { provinceCode: string; communeCode: string }): boolean {
+  if (access.role === "admin") return true;
+  if (access.role !== "officer") return false;
+  const s = access.scope;
+  if (!s.provinceCode || s.provinceCode !== place.provinceCode) return false;
+  return !s.communeCode || s.communeCode === place.communeCode;
+}
