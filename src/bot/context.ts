@@ -18,9 +18,12 @@ import type { BroadcastService } from "../domain/broadcasts/broadcast-service.js
 import type { QuestionImportService } from "../domain/quizzes/question-import.js";
 import type { Leaderboards } from "../domain/quizzes/leaderboards.js";
 import type { I18n, Locale, TFunction } from "../i18n.js";
+import type { NearbyFinder, SessionCards } from "../domain/sessions/cards.js";
+import type { SessionSignups } from "../domain/sessions/signups.js";
 import type { Logger } from "../logger.js";
 import type { RedisJsonStorage } from "../infra/redis-storage.js";
 import type { AnsweredQueries } from "./middlewares/api.js";
+
 
 export interface SessionData {
   /** Set by /language; otherwise the Telegram client's language decides. */
@@ -50,6 +53,12 @@ export interface Services {
   leaderboards: Leaderboards;
   /** Contests: fixed question sets, attempt caps per week, tie-break, ranking and export. */
   contests: ContestService;
+  /** Sessions at learning centres: seats, waiting list, check-in, learning hours. */
+  sessionSignups: SessionSignups;
+  /** Session cards (the session with its centre) and a person's home commune. */
+  sessionCards: SessionCards;
+  /** The nearest centres with upcoming sessions. */
+  nearby: NearbyFinder;
 }
 
 /** Everything a handler needs, injected through the context (no singletons). */

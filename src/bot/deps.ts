@@ -29,6 +29,9 @@ import { QuestionImportService, quizImportDataParts } from "../domain/quizzes/qu
 import { Leaderboards } from "../domain/quizzes/leaderboards.js";
 import { quizDataParts } from "../domain/quizzes/personal-data.js";
 import { cb } from "./callback-data/callback-data.js";
+import { SessionCards } from "../domain/sessions/cards.js";
+import { NearbySessions } from "../domain/sessions/nearby.js";
+import { SessionSignups } from "../domain/sessions/signups.js";
 import type { PrismaClient, QuizRound } from "../generated/prisma/client.js";
 import type { I18n } from "../i18n.js";
 import { ChangedOnlyJsonStorage, RedisJsonStorage } from "../infra/redis-storage.js";
@@ -90,8 +93,11 @@ export function createDeps(input: DepsInput): Deps {
   const localeMemo = new LocaleMemo();
   const privacy = new PersonalDataRegistry(input.prisma);
   const guardianRequests = new GuardianRequests(input.redis);
-  // Order matters for erasure: the records that point at the user row go before it.
-  for (const part of [...citizenDataParts(input.prisma), ...userDataParts(input.prisma)]) privacy.register(part);
+  const deliveries = new Deliveries(ledger, input.queues, now);
+  const sessionSignups = new SessionSignups(input.prisma, deliveries, now);
+  // Order matters for erasure: the records that point at the user row go before it (sign-ups
+  // free their seats, promoting the next people waiting, before the user row's cascade).
+  for (const part of [...citizenDataParts(input.prisma), ...sessionSignups.dataParts(), ...userDataParts(input.prisma)]) privacy.register(part);
   // Keyed by Telegram id with no foreign key to users, so their place in the order is free.
   for (const part of [...topicMuteDataParts(input.prisma), ...deliveryDataParts(input.prisma), ...broadcastDataParts(input.prisma)]) privacy.register(part);
   for (const part of quizImportDataParts(input.prisma)) privacy.register(part);
@@ -109,7 +115,6 @@ export function createDeps(input: DepsInput): Deps {
   // Features that start messages of their own add their topics here (topics.register).
   const topics = createTopicCatalogue();
   const users = new UserService(input.prisma, input.adminIds);
-  const deliveries = new Deliveries(ledger, input.queues, now);
   const quizRounds = new QuizRounds({ prisma: input.prisma, deliveries, now, batchDelayMs: input.lane === "pglite" ? 4 : 0 });
   const broadcastDeps = {
     prisma: input.prisma, redis: input.redis, deliveries, ledger, users, geo, i18n: input.i18n, logger: input.logger, now,
@@ -156,6 +161,9 @@ export function createDeps(input: DepsInput): Deps {
       quizImport: new QuestionImportService(input.prisma),
       leaderboards: new Leaderboards(input.prisma, now),
       contests,
+      sessionSignups,
+      sessionCards: new SessionCards(input.prisma),
+      nearby: new NearbySessions(input.prisma, now),
     },
     i18n: input.i18n,
     logger: input.logger,

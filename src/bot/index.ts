@@ -5,6 +5,8 @@ import type { BotContext, ConvContext, Deps, SessionData } from "./context.js";
 import { adminFeature } from "./features/admin.js";
 import { broadcastsFeature } from "./features/broadcasts.js";
 import { quizFeature } from "./features/quiz.js";
+import { sessionsFeature } from "./features/sessions.js";
+import { SESSION_PLACE_FLOW, sessionPlaceFlow } from "./flows/session-place.js";
 import { contestFeature } from "./features/contest.js";
 import { CONTEST_FLOW, contestNewFlow } from "./flows/contest-new.js";
 import { cancelFeature } from "./features/cancel.js";
@@ -79,6 +81,7 @@ export function createBot(token: string, deps: Deps, config?: BotConfig<BotConte
   dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(guardianConsent), { id: GUARDIAN_CONSENT }));
   dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(broadcastFlow), { id: BROADCAST_FLOW }));
   dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(contestNewFlow), { id: CONTEST_FLOW }));
+  dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(sessionPlaceFlow), { id: SESSION_PLACE_FLOW }));
 
   // Every feature narrows itself (private chats, groups, updates without a chat) on its first line.
   const features = new Composer<BotContext>();
@@ -87,6 +90,7 @@ export function createBot(token: string, deps: Deps, config?: BotConfig<BotConte
   features.use(broadcastsFeature);
   // Before the group feature: in groups, quiz commands are the bot's only business.
   features.use(quizFeature);
+  features.use(sessionsFeature);
   features.use(createQuizImportFeature(fileDownloader(token, config?.client)));
   features.use(leaderboardFeature);
   // After the quiz feature (its text hint wins while a poll is open); takes the tie-break number.

@@ -5,6 +5,7 @@ import { EDIT_PROFILE } from "../flows/edit-profile.js";
 import { formatCard } from "../format/card.js";
 import { onButton } from "../helpers/buttons.js";
 import { fieldKeyboard } from "../keyboards/registration.js";
+import { hoursCardLine } from "./sessions.js";
 import { registerButton } from "./start.js";
 
 /** /me shows the learning card; /edit changes one field of it. */
@@ -22,7 +23,8 @@ dm.command("me", async (ctx) => {
   const answered = quiz.topics.reduce((n, t) => n + t.total, 0);
   const right = quiz.topics.reduce((n, t) => n + t.right, 0);
   const activity = answered > 0 ? `\n${ctx.t("quiz:card_line", { rounds: quiz.rounds, pct: Math.round((100 * right) / answered) })}` : "";
-  await ctx.reply(formatCard(ctx.t, card, ctx.locale) + activity);
+  const hours = await hoursCardLine(ctx);
+  await ctx.reply(formatCard(ctx.t, card, ctx.locale) + activity + (hours ? `\n${hours}` : ""));
 });
 
 dm.command("edit", async (ctx) => {

@@ -6,6 +6,7 @@ import { GUARDIAN_CONSENT, GUARDIAN_PAYLOAD } from "../flows/guardian-consent.js
 import { REGISTRATION } from "../flows/registration.js";
 import { onButton } from "../helpers/buttons.js";
 import { describeScope } from "./scope.js";
+import { CHECKIN_PAYLOAD, SESSION_PAYLOAD, sendSessionCard, startCheckIn } from "./sessions.js";
 
 export const startFeature = new Composer<BotContext>();
 const dm = startFeature.chatType("private");
@@ -28,6 +29,10 @@ dm.command("start", async (ctx) => {
     }
     return ctx.conversation.enter(GUARDIAN_CONSENT, guardian[1]!);
   }
+  const session = SESSION_PAYLOAD.exec(payload);
+  if (session) return sendSessionCard(ctx, Number(session[1]));
+  const checkin = CHECKIN_PAYLOAD.exec(payload);
+  if (checkin) return startCheckIn(ctx, checkin[1]!);
   if (payload !== "") ctx.logger.info({ payloadLength: payload.length }, "unknown /start payload");
   const id = String(ctx.from.id);
   if (ctx.deps.services.users.isBootstrapAdmin(id)) {

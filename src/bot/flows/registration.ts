@@ -10,8 +10,14 @@ import { askButtons, BACK, FlowStopped, stopFlow, type Back } from "./engine.js"
 import { needsGuardian } from "../../domain/citizens/inputs.js";
 import { formatDateTime } from "../format/dates.js";
 import { GUARDIAN_PAYLOAD_PREFIX } from "./guardian-consent.js";
+import { checkInText } from "../format/checkin.js";
 
 export const REGISTRATION = "registration";
+
+export interface RegistrationOptions {
+  /** Opened by a session's QR check-in link: the check-in completes once the card is saved. */
+  checkinToken?: string;
+}
 
 /** Moves (answers and Backs) in one registration before it stops: keeps the stored log bounded. */
 const MAX_MOVES = 60;
@@ -25,7 +31,7 @@ const STEP_NUMBERS: Record<EditableField | "commune", number> = {
  * field with Back on each, a summary to check and edit, and the learning card.
  * Mounted through keepFlowOnError, which also ends it quietly on FlowStopped.
  */
-export async function registration(conversation: Convo, ctx: ConvContext): Promise<void> {
+export async function registration(conversation: Convo, ctx: ConvContext, opts: RegistrationOptions = {}): Promise<void> {
   const steps = ["consent", ...EDITABLE_FIELDS, "summary"] as const;
   let draft: Partial<RegistrationDraft> = {};
   let place: Place | undefined;
@@ -50,7 +56,7 @@ export async function registration(conversation: Convo, ctx: ConvContext): Promi
         continue;
       }
       if (choice === "ok") {
-        if (await save(conversation, ctx, complete)) return;
+        if (await save(conversation, ctx, complete, opts)) return;
         continue;
       }
       const edited = await editOneField(conversation, ctx, complete);
@@ -120,7 +126,7 @@ async function editOneField(conversation: Convo, ctx: ConvContext, draft: Regist
   }
 }
 
-async function save(conversation: Convo, ctx: ConvContext, draft: RegistrationDraft): Promise<boolean> {
+async function save(conversation: Convo, ctx: ConvContext, draft: RegistrationDraft, opts: RegistrationOptions): Promise<boolean> {
   const year = new Date(await conversation.now()).getUTCFullYear();
   if (needsGuardian(draft.birthYear, year)) {
     await askGuardian(conversation, ctx, draft);
@@ -138,6 +144,12 @@ async function save(conversation: Convo, ctx: ConvContext, draft: RegistrationDr
   });
   if ("card" in saved) {
     await ctx.reply(`${ctx.t("registration:card.saved")}\n\n${formatCard(ctx.t, saved.card, ctx.locale)}`);
+    if (opts.checkinToken) {
+      // Registration was opened by a session's QR code: complete that check-in now.
+      const token = opts.checkinToken;
+      const result = await conversation.external((octx) => octx.deps.services.sessionSignups.checkIn(String(octx.from!.id), token));
+      await ctx.reply(checkInText(ctx.t, ctx.locale, result));
+    }
     return true;
   }
   if ("already" in saved) {

@@ -134,8 +134,7 @@ export class SessionSignups {
       const session = await tx.learningSession.findUniqueOrThrow({ where: { id: sessionId }, select: { title: true, durationMin: true } });
       const base = { sessionId, title: session.title };
       if (s.state === "cancelled") return { status: "cancelled", ...base };
-      const opensAt = new Date(s.starts_at.getTime() - CHECKIN_OPENS_BEFORE_MS);
-      const closesAt = new Date(s.starts_at.getTime() + session.durationMin * 60_000);
+      const { opensAt, closesAt } = checkInWindow(s.starts_at, session.durationMin);
       if (now < opensAt || now > closesAt) return { status: "outside", ...base, opensAt, closesAt, ended: now > closesAt };
       const uid = BigInt(userId);
       const existing = await tx.sessionSignup.findUnique({ where: { sessionId_userId: { sessionId, userId: uid } } });
@@ -152,6 +151,18 @@ export class SessionSignups {
       await tx.sessionSignup.create({ data: { sessionId, userId: uid, status: "walk_in", signedUpAt: now, attendedAt: now } });
       return { status: "checked_in", ...base, walkIn: true };
     });
+  }
+
+  /** What a check-in link would do now, without recording anything (for people not registered yet). */
+  async peekCheckIn(token: string): Promise<Exclude<CheckInResult, { status: "checked_in" | "already" }> | { status: "open"; sessionId: number; title: string }> {
+    const s = await this.prisma.learningSession.findUnique({ where: { checkinToken: token }, select: { id: true, title: true, state: true, startsAt: true, durationMin: true } });
+    if (!s) return { status: "not_found" };
+    const base = { sessionId: s.id, title: s.title };
+    if (s.state === "cancelled") return { status: "cancelled", ...base };
+    const w = checkInWindow(s.startsAt, s.durationMin);
+    const now = this.now();
+    if (now < w.opensAt || now > w.closesAt) return { status: "outside", ...base, ...w, ended: now > w.closesAt };
+    return { status: "open", ...base };
   }
 
   /** The person's place in one session (for the card), with their waiting position. */
@@ -259,6 +270,11 @@ export class SessionSignups {
       },
     ];
   }
+}
+
+/** Check-in is open from 30 minutes before the start to the end. */
+export function checkInWindow(startsAt: Date, durationMin: number): { opensAt: Date; closesAt: Date } {
+  return { opensAt: new Date(startsAt.getTime() - CHECKIN_OPENS_BEFORE_MS), closesAt: new Date(startsAt.getTime() + durationMin * 60_000) };
 }
 
 async function lockSession(db: Db, sessionId: number): Promise<LockedSession | undefined> {

@@ -184,7 +184,7 @@ const MAX_UPLOAD_BYTES = 50 * 1024 * 1024;
 const OPT_IN_UPDATE_TYPES = new Set(["chat_member", "message_reaction", "message_reaction_count"]);
 
 /** Methods whose successful calls `sent()` reports. */
-const SEND_OR_EDIT = new Set(["sendMessage", "sendPhoto", "sendDocument", "sendPoll", "editMessageText", "editMessageReplyMarkup"]);
+const SEND_OR_EDIT = new Set(["sendMessage", "sendPhoto", "sendDocument", "sendPoll", "sendVenue", "editMessageText", "editMessageReplyMarkup"]);
 
 /** Methods that post a new message, so Telegram's sending limits apply (those the fake lacks throw before). */
 const SEND_METHODS = new Set([
@@ -294,6 +294,7 @@ export class FakeTelegram {
       return ok(true);
     },
     sendDocument: (p) => this.sendDocument(p),
+    sendVenue: (p) => this.sendVenue(p),
     getFile: (p) => this.getFile(p),
     sendPhoto: (p) => this.sendPhoto(p),
     sendChatAction: (p) => this.sendChatAction(p),
@@ -944,6 +945,30 @@ export class FakeTelegram {
     if (!CHAT_ACTIONS.has(p.string("action") ?? "")) throw badRequest("wrong parameter action in request");
     this.requireChat(chatId);
     return ok(true);
+  }
+
+  // ---------------------------------------------------------------- venues
+
+  /**
+   * A venue: a point with a title and an address. Telegram's wording for out-of-range or
+   * missing fields is not known here, so such calls fail loudly instead of being guessed.
+   */
+  private sendVenue(p: Params): ApiSuccess<Message> {
+    const chatId = this.chatIdOf(p);
+    const latitude = Number(p.string("latitude"));
+    const longitude = Number(p.string("longitude"));
+    if (!p.has("latitude") || !p.has("longitude") || !Number.isFinite(latitude) || !Number.isFinite(longitude) ||
+        Math.abs(latitude) > 90 || Math.abs(longitude) > 180) {
+      throw new UnsupportedByFakeError("sendVenue with a missing or out-of-range latitude/longitude");
+    }
+    const title = p.string("title") ?? "";
+    const address = p.string("address") ?? "";
+    if (title.trim() === "" || address.trim() === "") throw new UnsupportedByFakeError("sendVenue without a title or an address");
+    const markup = validateReplyMarkup(p.json("reply_markup"));
+    const chat = this.requireChat(chatId);
+    const location = { latitude, longitude };
+    const body = { location, venue: { location, title, address } };
+    return ok(this.deliver("sendVenue", chat, p, this.sentContent(chatId, p, markup, body)));
   }
 
   // ------------------------------------------------------------ documents

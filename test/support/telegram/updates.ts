@@ -105,6 +105,11 @@ const fakeFileIds = (prefix: string) => {
   return { file_id: `${prefix}AgADAgAD${n}UserFile`, file_unique_id: `AQAD${n}` };
 };
 
+/** A location shared with the attachment menu or a "request_location" button. */
+export function locationMessage(from: User, latitude: number, longitude: number): NewUpdate {
+  return messageUpdate({ ...baseMessage(from), location: { latitude, longitude } });
+}
+
 export function stickerMessage(from: User, emoji = "👍"): NewUpdate {
   const sticker = {
     ...fakeFileIds("CAAC"),
