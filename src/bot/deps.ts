@@ -28,6 +28,8 @@ import { PeriodicTasks } from "../jobs/periodic.js";
 import { QuestionImportService, quizImportDataParts } from "../domain/quizzes/question-import.js";
 import { Leaderboards } from "../domain/quizzes/leaderboards.js";
 import { quizDataParts } from "../domain/quizzes/personal-data.js";
+import { CenterService, centerDataParts } from "../domain/sessions/centers.js";
+import { CenterImportService } from "../domain/sessions/center-import.js";
 import { cb } from "./callback-data/callback-data.js";
 import type { PrismaClient, QuizRound } from "../generated/prisma/client.js";
 import type { I18n } from "../i18n.js";
@@ -96,6 +98,7 @@ export function createDeps(input: DepsInput): Deps {
   for (const part of [...topicMuteDataParts(input.prisma), ...deliveryDataParts(input.prisma), ...broadcastDataParts(input.prisma)]) privacy.register(part);
   for (const part of quizImportDataParts(input.prisma)) privacy.register(part);
   for (const part of quizDataParts(input.prisma)) privacy.register(part);
+  for (const part of centerDataParts(input.prisma)) privacy.register(part);
   privacy.register(storedPart("unfinished_flow", conversations));
   privacy.register({
     key: "guardian_request",
@@ -156,6 +159,8 @@ export function createDeps(input: DepsInput): Deps {
       quizImport: new QuestionImportService(input.prisma),
       leaderboards: new Leaderboards(input.prisma, now),
       contests,
+      centers: new CenterService(input.prisma, now),
+      centerImport: new CenterImportService(input.prisma, geo, now),
     },
     i18n: input.i18n,
     logger: input.logger,

@@ -57,7 +57,9 @@ function minimalMessage(m: Message): Message {
     const formatting = m.caption_entities?.filter((e) => FORMATTING.has(e.type));
     if (formatting?.length) kept.caption_entities = formatting;
   }
-  // Other kinds (stickers, voice, locations…) keep only their identity: a message without text,
+  // A location shared in the chat (a centre's place, "near me"): the point only, never live-location details.
+  if (m.location) kept.location = { latitude: m.location.latitude, longitude: m.location.longitude };
+  // Other kinds (stickers, voice, venues…) keep only their identity: a message without text,
   // contact or file is answered as "I can only read text and buttons".
   // Group service messages the features read (the bot added to or removed from a group).
   if (m.new_chat_members) kept.new_chat_members = m.new_chat_members;

@@ -346,7 +346,7 @@ export const rowReasonText = (t: Translate, p: CenterRowProblem) => t(`centers:r
  * problems; `more` > 0 when the rest should go in an attached list.
  */
 export function describeCenterImport(t: Translate, r: CenterImportResult, shown = 20): { text: string; more: number } {
-  if (r.ok) return { text: t("centers:import.done", { created: r.created, updated: r.updated, unchanged: r.unchanged }), more: 0 };
+  if (r.ok) return { text: t("centers:import.imported", { created: r.created, updated: r.updated, unchanged: r.unchanged }), more: 0 };
   if (r.reason) return { text: t("centers:import.errors.forbidden"), more: 0 };
   if (r.file) return { text: describeFileProblem(t, r.file), more: 0 };
   const lines = r.rows.slice(0, shown).map((p) => t("centers:import.row_line", { row: p.row, column: p.column, reason: rowReasonText(t, p) }));
