@@ -1,5 +1,5 @@
 import type { User } from "grammy/types";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { useHarness, type TestUser } from "../support/harness.js";
 import type { NewUpdate } from "../support/telegram/index.js";
 import { nextDate, nextMessageId } from "../support/telegram/sequence.js";
@@ -10,6 +10,13 @@ const FORBIDDEN = "Bạn không có quyền thực hiện thao tác này.";
 const OUT_OF_SCOPE = "Trung tâm này không thuộc địa bàn của bạn: bạn không thể sửa.";
 
 let nextId = 9_500_100;
+
+// The place lists load once per process; loaded here, the first test's updates do not wait for them
+// while their Redis commands run against the 800 ms command timeout on a busy machine.
+beforeAll(async () => {
+  await h.deps.services.geo.listProvinces();
+  await h.deps.services.geo.getCommune("00004");
+});
 
 /** A location shared in the chat (📎 → Location), as Telegram sends it. */
 function locationMessage(from: User, latitude: number, longitude: number): NewUpdate {
