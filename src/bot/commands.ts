@@ -34,6 +34,9 @@ export const COMMANDS: ReadonlyArray<{ command: string; role: Role }> = [
   { command: "contest", role: "resident" },
   { command: "contest_new", role: "officer" },
   { command: "contests", role: "officer" },
+  { command: "centers", role: "officer" },
+  { command: "center_new", role: "officer" },
+  { command: "importcenters", role: "officer" },
 ];
 
 /**

@@ -17,6 +17,8 @@ import type { UserService } from "../domain/users/user-service.js";
 import type { BroadcastService } from "../domain/broadcasts/broadcast-service.js";
 import type { QuestionImportService } from "../domain/quizzes/question-import.js";
 import type { Leaderboards } from "../domain/quizzes/leaderboards.js";
+import type { CenterService } from "../domain/sessions/centers.js";
+import type { CenterImportService } from "../domain/sessions/center-import.js";
 import type { I18n, Locale, TFunction } from "../i18n.js";
 import type { NearbyFinder, SessionCards } from "../domain/sessions/cards.js";
 import type { SessionSignups } from "../domain/sessions/signups.js";
@@ -30,6 +32,8 @@ export interface SessionData {
   locale?: Locale;
   /** Until when (epoch ms) the next spreadsheet sent is a quiz import (/quizimport). */
   quizImportUntil?: number;
+  /** Until when (epoch ms) the next CSV file sent is a centre import (/importcenters). */
+  centerImportUntil?: number;
 }
 
 export interface Services {
@@ -59,6 +63,10 @@ export interface Services {
   sessionCards: SessionCards;
   /** The nearest centres with upcoming sessions. */
   nearby: NearbyFinder;
+  /** Learning centres: officers create, edit and list those of their scope. */
+  centers: CenterService;
+  /** Learning centres imported from CSV (the bot's /importcenters; the CLI builds its own). */
+  centerImport: CenterImportService;
 }
 
 /** Everything a handler needs, injected through the context (no singletons). */

@@ -28,6 +28,8 @@ import { PeriodicTasks } from "../jobs/periodic.js";
 import { QuestionImportService, quizImportDataParts } from "../domain/quizzes/question-import.js";
 import { Leaderboards } from "../domain/quizzes/leaderboards.js";
 import { quizDataParts } from "../domain/quizzes/personal-data.js";
+import { CenterService, centerDataParts } from "../domain/sessions/centers.js";
+import { CenterImportService } from "../domain/sessions/center-import.js";
 import { cb } from "./callback-data/callback-data.js";
 import { SessionCards } from "../domain/sessions/cards.js";
 import { NearbySessions } from "../domain/sessions/nearby.js";
@@ -102,6 +104,7 @@ export function createDeps(input: DepsInput): Deps {
   for (const part of [...topicMuteDataParts(input.prisma), ...deliveryDataParts(input.prisma), ...broadcastDataParts(input.prisma)]) privacy.register(part);
   for (const part of quizImportDataParts(input.prisma)) privacy.register(part);
   for (const part of quizDataParts(input.prisma)) privacy.register(part);
+  for (const part of centerDataParts(input.prisma)) privacy.register(part);
   privacy.register(storedPart("unfinished_flow", conversations));
   privacy.register({
     key: "guardian_request",
@@ -164,6 +167,8 @@ export function createDeps(input: DepsInput): Deps {
       sessionSignups,
       sessionCards: new SessionCards(input.prisma),
       nearby: new NearbySessions(input.prisma, now),
+      centers: new CenterService(input.prisma, now),
+      centerImport: new CenterImportService(input.prisma, geo, now),
     },
     i18n: input.i18n,
     logger: input.logger,

@@ -9,6 +9,8 @@ import { sessionsFeature } from "./features/sessions.js";
 import { SESSION_PLACE_FLOW, sessionPlaceFlow } from "./flows/session-place.js";
 import { contestFeature } from "./features/contest.js";
 import { CONTEST_FLOW, contestNewFlow } from "./flows/contest-new.js";
+import { createCenterAdminFeature } from "./features/center-admin.js";
+import { CENTER_EDIT_FLOW, CENTER_NEW_FLOW, centerEditFlow, centerNewFlow } from "./flows/center-new.js";
 import { cancelFeature } from "./features/cancel.js";
 import { groupFeature } from "./features/group.js";
 import { helpFeature } from "./features/help.js";
@@ -82,6 +84,8 @@ export function createBot(token: string, deps: Deps, config?: BotConfig<BotConte
   dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(broadcastFlow), { id: BROADCAST_FLOW }));
   dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(contestNewFlow), { id: CONTEST_FLOW }));
   dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(sessionPlaceFlow), { id: SESSION_PLACE_FLOW }));
+  dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(centerNewFlow), { id: CENTER_NEW_FLOW }));
+  dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(centerEditFlow), { id: CENTER_EDIT_FLOW }));
 
   // Every feature narrows itself (private chats, groups, updates without a chat) on its first line.
   const features = new Composer<BotContext>();
@@ -91,7 +95,10 @@ export function createBot(token: string, deps: Deps, config?: BotConfig<BotConte
   // Before the group feature: in groups, quiz commands are the bot's only business.
   features.use(quizFeature);
   features.use(sessionsFeature);
-  features.use(createQuizImportFeature(fileDownloader(token, config?.client)));
+  const download = fileDownloader(token, config?.client);
+  // Before the quiz import: both take spreadsheets, and the quiz import answers any it was not asked for.
+  features.use(createCenterAdminFeature(download));
+  features.use(createQuizImportFeature(download));
   features.use(leaderboardFeature);
   // After the quiz feature (its text hint wins while a poll is open); takes the tie-break number.
   features.use(contestFeature);

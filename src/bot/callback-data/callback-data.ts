@@ -120,4 +120,9 @@ export const cb = {
   // sessions: the nearby list's page and topic filter: "<where>|<topic|all>|<page>", where is
   // "g<lat>,<lon>" (a shared location, 4 decimals) or "c<commune code>"
   nearby: codec("nb", z.string().regex(/^(g-?\d{1,2}\.\d{1,4},-?\d{1,3}\.\d{1,4}|c\d{5})\|[a-z_]{1,16}\|\d{1,3}$/)),
+  // learning centres (officers): a list page (p.<page>), a centre's card (e.<id>), change a field
+  // of it (f.<id>.<field>); every press checks role and scope again
+  center: codec("ce", z.string().regex(/^(p\.\d{1,4}|e\.\d{1,9}|f\.\d{1,9}\.(name|address|commune|location))$/)),
+  // the /center_new conversation's confirm
+  centerConfirm: codec("cen", z.enum(["yes", "no"])),
 } as const;
