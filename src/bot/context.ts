@@ -1,6 +1,7 @@
 import type { QuizRounds } from "../domain/quizzes/quiz-rounds.js";
 import type { QuizDaily } from "../domain/quizzes/daily.js";
 import type { ContestService } from "../domain/quizzes/contests.js";
+import type { SessionAdmin } from "../domain/sessions/session-admin.js";
 import type { PeriodicTasks } from "../jobs/periodic.js";
 import type { Conversation, ConversationFlavor } from "@grammyjs/conversations";
 import type { Context, SessionFlavor } from "grammy";
@@ -50,6 +51,8 @@ export interface Services {
   leaderboards: Leaderboards;
   /** Contests: fixed question sets, attempt caps per week, tie-break, ranking and export. */
   contests: ContestService;
+  /** Officers' side of sessions: create, edit, move, cancel, check-in token, figures, attendance. */
+  sessionAdmin: SessionAdmin;
 }
 
 /** Everything a handler needs, injected through the context (no singletons). */

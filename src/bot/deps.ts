@@ -28,6 +28,8 @@ import { PeriodicTasks } from "../jobs/periodic.js";
 import { QuestionImportService, quizImportDataParts } from "../domain/quizzes/question-import.js";
 import { Leaderboards } from "../domain/quizzes/leaderboards.js";
 import { quizDataParts } from "../domain/quizzes/personal-data.js";
+import { SessionAdmin } from "../domain/sessions/session-admin.js";
+import { SessionSignups } from "../domain/sessions/signups.js";
 import { cb } from "./callback-data/callback-data.js";
 import type { PrismaClient, QuizRound } from "../generated/prisma/client.js";
 import type { I18n } from "../i18n.js";
@@ -138,6 +140,8 @@ export function createDeps(input: DepsInput): Deps {
       return asked ? tiebreakPromptText(input.i18n.t(lang), round, asked.contest.title, asked.question) : "";
     } };
   for (const kind of [quizPollKind(quizKindDeps), quizEndKind(quizKindDeps), quizDailyKind(quizKindDeps)]) deliveryKinds.register(kind);
+  const sessionSignups = new SessionSignups(input.prisma, deliveries, now);
+  const sessionAdmin = new SessionAdmin({ prisma: input.prisma, deliveries, signups: sessionSignups, now });
   const periodic = new PeriodicTasks();
   periodic.register({ name: "quiz time-outs", everyMs: 1_000, run: () => quizRounds.sweep() });
   periodic.register({ name: "daily questions", everyMs: 30_000, run: () => quizDaily.tick() });
@@ -156,6 +160,7 @@ export function createDeps(input: DepsInput): Deps {
       quizImport: new QuestionImportService(input.prisma),
       leaderboards: new Leaderboards(input.prisma, now),
       contests,
+      sessionAdmin,
     },
     i18n: input.i18n,
     logger: input.logger,
