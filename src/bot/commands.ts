@@ -32,6 +32,8 @@ export const COMMANDS: ReadonlyArray<{ command: string; role: Role }> = [
   { command: "contest", role: "resident" },
   { command: "contest_new", role: "officer" },
   { command: "contests", role: "officer" },
+  { command: "session_new", role: "officer" },
+  { command: "sessions_admin", role: "officer" },
 ];
 
 /**
