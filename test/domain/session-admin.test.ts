@@ -283,6 +283,15 @@ describe("moving and cancelling", () => {
     expect(after.nextReminderAt?.toISOString()).toBe(new Date(newStart.getTime() - DAY).toISOString());
     expect((await db.prisma.learningCenter.findUniqueOrThrow({ where: { id: c } })).upcomingUntil?.toISOString()).toBe(new Date(newStart.getTime() + 90 * 60_000).toISOString());
 
+    // Back to the first time: its cancelled reminder is forgotten, so the reminders' tick can queue it again.
+    clock.advance(5_000);
+    const back = await admin.update(me, s.id, { startsAt: oldStart.toISOString() }).finally(() => clock.set(NOW));
+    expect(back.ok && back.notified).toBe(2);
+    expect(await db.prisma.delivery.count({ where: { kind: SESSION_REMINDER_KIND, refId: oldRef } })).toBe(0);
+    expect(await db.prisma.delivery.findMany({ where: { kind: SESSION_REMINDER_KIND, refId: reminderRef(s.id, "1h", oldStart) } })).toMatchObject([{ state: "sent" }]);
+    // Two moves are two notices, even within the same minute.
+    expect(new Set((await noticeRows(s.id, "moved")).map((n) => n.refId)).size).toBe(2);
+
     const past = await admin.update(me, s.id, { startsAt: new Date(NOW.getTime() - HOUR).toISOString() });
     expect(past.ok === false && past.errors[0]!.key).toBe("session-admin:errors.start_past");
     // A title alone tells nobody anything.

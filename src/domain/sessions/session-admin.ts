@@ -313,9 +313,10 @@ export class SessionAdmin {
       await tx.learningSession.update({ where: { id }, data });
       const promoted = capacityChanged && p.capacity! > s.capacity ? await this.d.signups.promoteWaiting(tx, id, now, promotions) : 0;
       let notified = 0;
-      if (startMoved) await cancelQueuedReminders(tx, id, "session moved");
+      if (startMoved) await moveReminders(tx, id, p.startsAt!);
       if (timeChanged) {
-        ref = noticeRef(id, "moved", minuteOf(now));
+        // Seconds, not minutes: an officer who fixes a wrong time at once must be heard twice.
+        ref = noticeRef(id, "moved", Math.floor(now.getTime() / 1000));
         notified = await insertNoticeRows(tx, id, ref, now);
         await refreshCenterUpcoming(tx, [s.center_id]);
       }
@@ -484,6 +485,20 @@ async function lockSession(tx: Tx, id: number): Promise<LockedRow | undefined> {
   const s = rows[0];
   return s ? { ...s, starts_at: asUtc(s.starts_at) } : undefined;
 }
+
+/**
+ * A new start: the reminders queued for the old one are cancelled, and those cancelled by an
+ * earlier move to this very start are forgotten, so the reminders' tick queues them again (their
+ * refs name the start, and the ledger keeps one row per ref and person).
+ */
+async function moveReminders(tx: Tx, id: number, newStart: Date): Promise<void> {
+  await cancelQueuedReminders(tx, id, MOVED);
+  await tx.$executeRawUnsafe(
+    `DELETE FROM deliveries WHERE kind = $1 AND ref_id LIKE $2 AND state = 'cancelled' AND error = $3`,
+    SESSION_REMINDER_KIND, `sr.${id}.%.${minuteOf(newStart)}`, MOVED,
+  );
+}
+const MOVED = "session moved";
 
 /**
  * Reminders already queued for the old time. The reminders' render skips stale refs too, so a
