@@ -37,6 +37,8 @@ export const COMMANDS: ReadonlyArray<{ command: string; role: Role }> = [
   { command: "centers", role: "officer" },
   { command: "center_new", role: "officer" },
   { command: "importcenters", role: "officer" },
+  { command: "session_new", role: "officer" },
+  { command: "sessions_admin", role: "officer" },
 ];
 
 /**

@@ -1,6 +1,7 @@
 import type { QuizRounds } from "../domain/quizzes/quiz-rounds.js";
 import type { QuizDaily } from "../domain/quizzes/daily.js";
 import type { ContestService } from "../domain/quizzes/contests.js";
+import type { SessionAdmin } from "../domain/sessions/session-admin.js";
 import type { PeriodicTasks } from "../jobs/periodic.js";
 import type { Conversation, ConversationFlavor } from "@grammyjs/conversations";
 import type { Context, SessionFlavor } from "grammy";
@@ -67,6 +68,8 @@ export interface Services {
   centers: CenterService;
   /** Learning centres imported from CSV (the bot's /importcenters; the CLI builds its own). */
   centerImport: CenterImportService;
+  /** Officers' side of sessions: create, edit, move, cancel, check-in token, figures, attendance. */
+  sessionAdmin: SessionAdmin;
 }
 
 /** Everything a handler needs, injected through the context (no singletons). */

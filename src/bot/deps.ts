@@ -30,10 +30,11 @@ import { Leaderboards } from "../domain/quizzes/leaderboards.js";
 import { quizDataParts } from "../domain/quizzes/personal-data.js";
 import { CenterService, centerDataParts } from "../domain/sessions/centers.js";
 import { CenterImportService } from "../domain/sessions/center-import.js";
+import { SessionAdmin } from "../domain/sessions/session-admin.js";
+import { SessionSignups } from "../domain/sessions/signups.js";
 import { cb } from "./callback-data/callback-data.js";
 import { SessionCards } from "../domain/sessions/cards.js";
 import { NearbySessions } from "../domain/sessions/nearby.js";
-import { SessionSignups } from "../domain/sessions/signups.js";
 import type { PrismaClient, QuizRound } from "../generated/prisma/client.js";
 import type { I18n } from "../i18n.js";
 import { ChangedOnlyJsonStorage, RedisJsonStorage } from "../infra/redis-storage.js";
@@ -146,6 +147,7 @@ export function createDeps(input: DepsInput): Deps {
       return asked ? tiebreakPromptText(input.i18n.t(lang), round, asked.contest.title, asked.question) : "";
     } };
   for (const kind of [quizPollKind(quizKindDeps), quizEndKind(quizKindDeps), quizDailyKind(quizKindDeps)]) deliveryKinds.register(kind);
+  const sessionAdmin = new SessionAdmin({ prisma: input.prisma, deliveries, signups: sessionSignups, now });
   const periodic = new PeriodicTasks();
   periodic.register({ name: "quiz time-outs", everyMs: 1_000, run: () => quizRounds.sweep() });
   periodic.register({ name: "daily questions", everyMs: 30_000, run: () => quizDaily.tick() });
@@ -169,6 +171,7 @@ export function createDeps(input: DepsInput): Deps {
       nearby: new NearbySessions(input.prisma, now),
       centers: new CenterService(input.prisma, now),
       centerImport: new CenterImportService(input.prisma, geo, now),
+      sessionAdmin,
     },
     i18n: input.i18n,
     logger: input.logger,

@@ -11,6 +11,9 @@ import { contestFeature } from "./features/contest.js";
 import { CONTEST_FLOW, contestNewFlow } from "./flows/contest-new.js";
 import { createCenterAdminFeature } from "./features/center-admin.js";
 import { CENTER_EDIT_FLOW, CENTER_NEW_FLOW, centerEditFlow, centerNewFlow } from "./flows/center-new.js";
+import { sessionAdminFeature } from "./features/session-admin.js";
+import { SESSION_EDIT_FLOW, sessionEditFlow } from "./flows/session-edit.js";
+import { SESSION_NEW_FLOW, sessionNewFlow } from "./flows/session-new.js";
 import { cancelFeature } from "./features/cancel.js";
 import { groupFeature } from "./features/group.js";
 import { helpFeature } from "./features/help.js";
@@ -86,6 +89,8 @@ export function createBot(token: string, deps: Deps, config?: BotConfig<BotConte
   dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(sessionPlaceFlow), { id: SESSION_PLACE_FLOW }));
   dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(centerNewFlow), { id: CENTER_NEW_FLOW }));
   dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(centerEditFlow), { id: CENTER_EDIT_FLOW }));
+  dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(sessionNewFlow), { id: SESSION_NEW_FLOW }));
+  dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(sessionEditFlow), { id: SESSION_EDIT_FLOW }));
 
   // Every feature narrows itself (private chats, groups, updates without a chat) on its first line.
   const features = new Composer<BotContext>();
@@ -102,6 +107,7 @@ export function createBot(token: string, deps: Deps, config?: BotConfig<BotConte
   features.use(leaderboardFeature);
   // After the quiz feature (its text hint wins while a poll is open); takes the tie-break number.
   features.use(contestFeature);
+  features.use(sessionAdminFeature);
   features.use(groupFeature);
   features.use(unhandledFeature);
   guarded.use(features);

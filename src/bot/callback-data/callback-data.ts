@@ -2,6 +2,7 @@ import { z } from "zod";
 import { LOCALES } from "../../i18n.js";
 import { AFFILIATIONS, GOALS } from "../../domain/citizens/inputs.js";
 import { AUDIENCE_ROLES, SENDER_BODIES } from "../../domain/broadcasts/audience.js";
+import { ORGANISER_BODIES, SESSION_TOPICS } from "../../domain/sessions/model.js";
 
 const MAX_BYTES = 64;
 
@@ -125,4 +126,18 @@ export const cb = {
   center: codec("ce", z.string().regex(/^(p\.\d{1,4}|e\.\d{1,9}|f\.\d{1,9}\.(name|address|commune|location))$/)),
   // the /center_new conversation's confirm
   centerConfirm: codec("cen", z.enum(["yes", "no"])),
+  // sessions, officers: an action on one session ("<action>.<session id>"; "…ok" confirms)
+  sessionAdmin: codec("sa", z.string().regex(/^(menu|stats|edit|move|cancel|cancelok|qr|rotate|rotateok|csv)\.\d{1,9}$/)),
+  // sessions, officers: the list (u = upcoming, p = past) and its page
+  sessionAdminList: codec("sal", z.string().regex(/^[up]\.\d{1,3}$/)),
+  // sessions, officers: the field to edit ("<field>.<session id>")
+  sessionAdminEdit: codec("sae", z.string().regex(/^(title|topic|start|duration|capacity|speaker|body|description)\.\d{1,9}$/)),
+  // inside the /session_new and edit conversations: centre (id or "p.<page>"), topic, duration,
+  // organiser body, skip an optional answer, confirm
+  snCenter: codec("sn:c", z.string().regex(/^(\d{1,9}|p\.\d{1,3})$/)),
+  snTopic: codec("sn:t", z.enum(SESSION_TOPICS)),
+  snDuration: codec("sn:d", z.enum(["30", "60", "90", "120"])),
+  snBody: codec("sn:b", z.union([z.enum(ORGANISER_BODIES), z.literal("skip")])),
+  snSkip: codec("sn:s", z.literal("skip")),
+  snConfirm: codec("sn:ok", z.enum(["yes", "no"])),
 } as const;
