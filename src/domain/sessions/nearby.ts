@@ -127,28 +127,22 @@ function nearbySql(withTopic: boolean): string {
     `c.lat BETWEEN ($7::float8[])[${k}] AND ($8::float8[])[${k}] AND c.lon BETWEEN ($9::float8[])[${k}] AND ($10::float8[])[${k}]
      AND ${eligible} AND ${HAV_SQL} <= ($4::float8[])[${k}]`;
   return `
-WITH RECURSIVE w(i, n) AS (
-  SELECT 0, 0
+WITH RECURSIVE w(i, ids) AS (
+  SELECT 0, '{}'::int[]
   UNION ALL
-  SELECT w.i + 1, (SELECT count(*)::int FROM (SELECT 1 FROM learning_centers c WHERE ${within("w.i + 1")} LIMIT $11) x)
-    FROM w WHERE w.n < $11 AND w.i < cardinality($4::float8[])
-),
-page AS (
-  SELECT c.id, c.name, c.address, c.province_code, c.commune_code, c.lat, c.lon, c.demo, ${HAV_SQL} AS a
-    FROM (SELECT max(i) AS k FROM w) k CROSS JOIN learning_centers c
-   WHERE ${within("k.k")}
-   ORDER BY a, c.id
-   OFFSET $12 LIMIT $13
+  SELECT w.i + 1, ARRAY(SELECT c.id FROM learning_centers c WHERE ${within("w.i + 1")} ORDER BY ${HAV_SQL}, c.id LIMIT $11)
+    FROM w WHERE cardinality(w.ids) < $11 AND w.i < cardinality($4::float8[])
 )
-SELECT json_agg(json_build_array(p.id, p.name, p.address, p.province_code, p.commune_code, p.lat, p.lon, p.demo,
+SELECT json_agg(json_build_array(c.id, c.name, c.address, c.province_code, c.commune_code, c.lat, c.lon, c.demo,
          (SELECT json_agg(json_build_array(s.id, s.title, s.topic, extract(epoch FROM s.starts_at) * 1000, s.duration_min, s.capacity,
                                            s.confirmed_count, s.waiting_count, s.speaker, s.organiser_body))
             FROM (SELECT s.id, s.title, s.topic, s.starts_at, s.duration_min, s.capacity, s.confirmed_count, s.waiting_count, s.speaker, s.organiser_body
                     FROM learning_sessions s
-                   WHERE s.center_id = p.id AND ${upcomingSession("s")}${withTopic ? " AND s.topic = $14" : ""}
+                   WHERE s.center_id = c.id AND ${upcomingSession("s")}${withTopic ? " AND s.topic = $14" : ""}
                    ORDER BY s.starts_at, s.id
                    LIMIT ${SESSIONS_PER_CENTER}) s))) AS page
-  FROM page p`;
+  FROM learning_centers c
+ WHERE c.id = ANY((SELECT ids FROM w ORDER BY i DESC LIMIT 1)[$12 + 1 : $12 + $13])`;
 }
 
 const SQL_ANY = nearbySql(false);
