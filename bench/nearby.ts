@@ -129,14 +129,19 @@ async function main(): Promise<void> {
 
     const any: number[] = [];
     const topical: number[] = [];
+    // PGlite runs in this process: its CPU time per query tells the work from the wait on a busy machine.
+    const cpu: number[] = [];
     let sessions = 0;
     let last: NearbyPage | undefined;
     const load = loadavg()[0]!;
     t0 = performance.now();
     for (const q of queries(communes, QUERIES, 42)) {
+      const cpu0 = process.cpuUsage();
       const start = performance.now();
       last = await nearby.nearest(q, { limit: LIMIT, topic: q.topic });
       (q.topic ? topical : any).push(performance.now() - start);
+      const used = process.cpuUsage(cpu0);
+      cpu.push((used.user + used.system) / 1000);
       sessions += last.items.reduce((n, c) => n + c.sessions.length, 0);
     }
     const seconds = (performance.now() - t0) / 1000;
@@ -144,6 +149,15 @@ async function main(): Promise<void> {
     console.log(`nearest ${LIMIT}, any topic:   ${stats(any)}`);
     console.log(`nearest ${LIMIT}, one topic:   ${stats(topical)}`);
     console.log(`nearest ${LIMIT}, all:         ${stats(every)}`);
+    if (db.lane === "pglite") console.log(`CPU time per query (PGlite runs in this process): p50 ${percentile(cpu, 50).toFixed(2)} ms, p99 ${percentile(cpu, 99).toFixed(2)} ms`);
+    // The floor on this machine right now: the cheapest statement through the same client.
+    const floor: number[] = [];
+    for (let i = 0; i < 500; i++) {
+      const start = performance.now();
+      await db.prisma.$queryRawUnsafe("SELECT 1");
+      floor.push(performance.now() - start);
+    }
+    console.log(`for scale, SELECT 1 through the same client: ${stats(floor)}`);
     console.log(`${(every.length / seconds).toFixed(0)} queries/s one at a time; ${(sessions / every.length).toFixed(1)} sessions per page; one SQL statement per query; load average ${load.toFixed(2)} at the start (2 cores shared)`);
     console.log(JSON.stringify({ p50_ms: round(percentile(every, 50)), p99_ms: round(percentile(every, 99)), centers: counts!.centers }));
   } finally {

@@ -100,65 +100,74 @@ export function widening(lat: number, lon: number, need: number): SearchBox[] {
   return boxes;
 }
 
-/**
- * The haversine term of centre c, a = sin²(Δφ/2) + cos φ₁ cos φ₂ sin²(Δλ/2): distance grows with
- * it, so filtering and ordering need neither asin nor sqrt. $1, $2 the point, $5 cos φ₁, $6 π/360
- * (half a degree in radians).
- */
-const HAV_SQL = `(power(sin((c.lat - $1) * $6), 2) + $5 * cos(c.lat * 2 * $6) * power(sin((c.lon - $2) * $6), 2))`;
+/** A number for an SQL constant: exact (JS prints the shortest round trip); never a parameter (see nearbySql). */
+function finite(x: number): string {
+  if (!Number.isFinite(x)) throw new RangeError(`not a finite number: ${x}`);
+  return String(x);
+}
+const float8 = (x: number) => `'${finite(x)}'::float8`;
+const float8s = (xs: readonly number[]) => `'{${xs.map(finite).join(",")}}'::float8[]`;
 
-/** A session still upcoming at $3 (not yet ended); the bound on starts_at lets the (center_id, starts_at) index do the work. */
+/** A session still upcoming at $1 (not yet ended); the bound on starts_at lets the (center_id, starts_at) index do the work. */
 const upcomingSession = (alias: string) =>
   `${alias}.state = 'scheduled'
-   AND ${alias}.starts_at > $3::timestamp - interval '${SESSION_LIMITS.durationMinMax} minutes'
-   AND ${alias}.starts_at + make_interval(mins => ${alias}.duration_min) > $3::timestamp`;
+   AND ${alias}.starts_at > $1::timestamp - interval '${SESSION_LIMITS.durationMinMax} minutes'
+   AND ${alias}.starts_at + make_interval(mins => ${alias}.duration_min) > $1::timestamp`;
+
+interface Search {
+  lat: number;
+  lon: number;
+  boxes: SearchBox[];
+  need: number;
+  offset: number;
+  limit: number;
+  topic: boolean;
+}
 
 /**
  * One statement: the widening (a recursive CTE that stops at the first box whose circle holds
- * `need` centres), that circle's page, each centre's next sessions; returned as one JSON row,
- * as PGlite pays per row and per field it hands back.
- * $4 the circles' haversine terms, $7..$10 the boxes, $11 need, $12 offset, $13 limit + 1, $14 topic.
+ * `need` centres, keeping their ids), then those centres from `offset` with their next sessions,
+ * as one JSON row (PGlite pays per row and per field it hands back). The numbers are written into
+ * the SQL as constants: every parameter costs Prisma a serialisation (arrays ~0.2 ms each) and
+ * rounds doubles to 16 digits, and a statement is planned at each call anyway. $1 is now, $2 the topic.
  */
-function nearbySql(withTopic: boolean): string {
+function nearbySql(q: Search): string {
+  // a = sin²(Δφ/2) + cos φ₁ cos φ₂ sin²(Δλ/2), the haversine term: distance grows with it, so
+  // filtering and ordering need neither asin nor sqrt.
+  const half = float8(Math.PI / 360);
+  const hav = `(power(sin((c.lat - ${float8(q.lat)}) * ${half}), 2) + ${float8(Math.cos(q.lat / DEG))} * cos(c.lat * 2 * ${half}) * power(sin((c.lon - ${float8(q.lon)}) * ${half}), 2))`;
   // upcoming_until is kept by every session write, so no join is needed unless a topic narrows it.
-  const eligible = `c.upcoming_until > $3::timestamp${withTopic ? `
-      AND EXISTS (SELECT 1 FROM learning_sessions t WHERE t.center_id = c.id AND t.topic = $14 AND ${upcomingSession("t")})` : ""}`;
-  const within = (k: string) =>
-    `c.lat BETWEEN ($7::float8[])[${k}] AND ($8::float8[])[${k}] AND c.lon BETWEEN ($9::float8[])[${k}] AND ($10::float8[])[${k}]
-     AND ${eligible} AND ${HAV_SQL} <= ($4::float8[])[${k}]`;
+  const eligible = `c.upcoming_until > $1::timestamp${q.topic ? `
+      AND EXISTS (SELECT 1 FROM learning_sessions t WHERE t.center_id = c.id AND t.topic = $2 AND ${upcomingSession("t")})` : ""}`;
+  const b = q.boxes;
+  const k = "w.i + 1";
+  const within = `c.lat BETWEEN (${float8s(b.map((x) => x.latMin))})[${k}] AND (${float8s(b.map((x) => x.latMax))})[${k}]
+     AND c.lon BETWEEN (${float8s(b.map((x) => x.lonMin))})[${k}] AND (${float8s(b.map((x) => x.lonMax))})[${k}]
+     AND ${eligible} AND ${hav} <= (${float8s(b.map((x) => havOf(x.radiusKm)))})[${k}]`;
   return `
-WITH RECURSIVE w(i, n) AS (
-  SELECT 0, 0
+WITH RECURSIVE w(i, ids) AS (
+  SELECT 0, '{}'::int[]
   UNION ALL
-  SELECT w.i + 1, (SELECT count(*)::int FROM (SELECT 1 FROM learning_centers c WHERE ${within("w.i + 1")} LIMIT $11) x)
-    FROM w WHERE w.n < $11 AND w.i < cardinality($4::float8[])
-),
-page AS (
-  SELECT c.id, c.name, c.address, c.province_code, c.commune_code, c.lat, c.lon, c.demo, ${HAV_SQL} AS a
-    FROM (SELECT max(i) AS k FROM w) k CROSS JOIN learning_centers c
-   WHERE ${within("k.k")}
-   ORDER BY a, c.id
-   OFFSET $12 LIMIT $13
+  SELECT w.i + 1, ARRAY(SELECT c.id FROM learning_centers c WHERE ${within} ORDER BY ${hav}, c.id LIMIT ${q.need})
+    FROM w WHERE cardinality(w.ids) < ${q.need} AND w.i < ${b.length}
 )
-SELECT json_agg(json_build_array(p.id, p.name, p.address, p.province_code, p.commune_code, p.lat, p.lon, p.demo,
+SELECT json_agg(json_build_array(c.id, c.name, c.address, c.province_code, c.commune_code, c.lat, c.lon, c.demo,
          (SELECT json_agg(json_build_array(s.id, s.title, s.topic, extract(epoch FROM s.starts_at) * 1000, s.duration_min, s.capacity,
                                            s.confirmed_count, s.waiting_count, s.speaker, s.organiser_body))
             FROM (SELECT s.id, s.title, s.topic, s.starts_at, s.duration_min, s.capacity, s.confirmed_count, s.waiting_count, s.speaker, s.organiser_body
                     FROM learning_sessions s
-                   WHERE s.center_id = p.id AND ${upcomingSession("s")}${withTopic ? " AND s.topic = $14" : ""}
+                   WHERE s.center_id = c.id AND ${upcomingSession("s")}${q.topic ? " AND s.topic = $2" : ""}
                    ORDER BY s.starts_at, s.id
                    LIMIT ${SESSIONS_PER_CENTER}) s))) AS page
-  FROM page p`;
+  FROM learning_centers c
+ WHERE c.id = ANY((SELECT ids FROM w ORDER BY i DESC LIMIT 1)[${q.offset + 1} : ${q.offset + q.limit}])`;
 }
-
-const SQL_ANY = nearbySql(false);
-const SQL_TOPIC = nearbySql(true);
 
 type CentreJson = [number, string, string, string, string, number, number, boolean, SessionJson[] | null];
 type SessionJson = [number, string, string, number, number, number, number, number, string | null, string | null];
 
-/** sin²(r/2R): the haversine term of a circle of radius r km. */
-const havOf = (radiusKm: number) => Math.sin(Math.min(radiusKm / EARTH_KM, Math.PI) / 2) ** 2;
+/** sin²(r/2R): the haversine term of a circle of radius r km; 1 (everything) for the unbounded last step. */
+const havOf = (radiusKm: number) => (Number.isFinite(radiusKm) ? Math.sin(Math.min(radiusKm / EARTH_KM, Math.PI) / 2) ** 2 : 1);
 
 const iso = (d: Date) => d.toISOString().replace("Z", "");
 
@@ -183,15 +192,9 @@ export class NearbySessions {
     if (opts.topic !== undefined && !(SESSION_TOPICS as readonly string[]).includes(opts.topic)) throw new RangeError(`unknown topic ${opts.topic}`);
 
     const need = offset + limit + 1;
-    const boxes = widening(lat, lon, need);
-    const params: unknown[] = [
-      lat, lon, iso(this.now()), boxes.map((b) => (Number.isFinite(b.radiusKm) ? havOf(b.radiusKm) : 1)),
-      Math.cos(lat / DEG), Math.PI / 360,
-      boxes.map((b) => b.latMin), boxes.map((b) => b.latMax), boxes.map((b) => b.lonMin), boxes.map((b) => b.lonMax),
-      need, offset, limit + 1,
-    ];
-    if (opts.topic) params.push(opts.topic);
-    const [row] = await this.prisma.$queryRawUnsafe<Array<{ page: CentreJson[] | string | null }>>(opts.topic ? SQL_TOPIC : SQL_ANY, ...params);
+    const sql = nearbySql({ lat, lon, boxes: widening(lat, lon, need), need, offset, limit: limit + 1, topic: opts.topic !== undefined });
+    const params: unknown[] = opts.topic ? [iso(this.now()), opts.topic] : [iso(this.now())];
+    const [row] = await this.prisma.$queryRawUnsafe<Array<{ page: CentreJson[] | string | null }>>(sql, ...params);
     const page: CentreJson[] = typeof row?.page === "string" ? JSON.parse(row.page) : (row?.page ?? []);
 
     const centres: NearbyCenter[] = page.map(([id, name, address, provinceCode, communeCode, cLat, cLon, demo, sessions]) => ({
