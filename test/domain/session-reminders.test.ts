@@ -125,7 +125,7 @@ describe("session reminders", () => {
     await signUp(s.id, mai, "confirmed");
 
     expect(await reminders.tick()).toBe(0);
-    clock.set(new Date(start.getTime() - 24 * H - 1_000));
+    clock.set(new Date(start.getTime() - 24 * H - 3_000));
     expect(await reminders.tick()).toBe(0);
     await settle();
     expect(messages(lan)).toEqual([]);
@@ -150,13 +150,16 @@ describe("session reminders", () => {
     // Ticks later the same day add nothing.
     clock.advance(10 * 60_000);
     expect(await reminders.tick()).toBe(0);
-    clock.set(new Date(start.getTime() - H - 1_000));
+    clock.set(new Date(start.getTime() - H - 3_000));
     expect(await reminders.tick()).toBe(0);
     await settle();
     expect(messages(lan)).toHaveLength(1);
 
-    clock.set(new Date(start.getTime() - H));
+    // A tick just before the slot queues it for the slot's exact time (the look-ahead).
+    clock.set(new Date(start.getTime() - H - 1_500));
     expect(await reminders.tick()).toBe(1);
+    expect((await rowOf(reminderRef(s.id, "1h", start), lan)).dueAt).toEqual(new Date(start.getTime() - H));
+    clock.set(new Date(start.getTime() - H));
     await eventually(() => messages(lan).length === 2, "1-hour reminder");
     expect(messages(lan)[1]!.text).toContain("(còn 1 giờ)");
     expect(messages(mai)).toHaveLength(2);

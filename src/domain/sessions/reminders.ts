@@ -16,6 +16,11 @@ export interface SessionRemindersDeps {
   now: () => Date;
   /** Sessions handled per tick (the rest follow at the next tick); default 1,000. */
   batch?: number;
+  /**
+   * Slots this close ahead are queued now and released for their exact time (default 2 s, more
+   * than the tick's period), so the tick's period does not add to the lateness.
+   */
+  lookaheadMs?: number;
 }
 
 interface DueSession {
@@ -58,7 +63,7 @@ export class SessionReminders {
   constructor(private readonly d: SessionRemindersDeps) {}
 
   /**
-   * Queues every reminder slot that fell due: one transaction locks the due sessions (SKIP LOCKED,
+   * Queues every reminder slot that falls due within the look-ahead: one transaction locks the due sessions (SKIP LOCKED,
    * so several processes share the work and a session being signed up or moved waits a tick),
    * inserts the ledger rows of all of them in one statement and advances their next slot; after
    * the commit each new ref is released to the engine. Returns how many refs were queued.
@@ -66,6 +71,7 @@ export class SessionReminders {
   async tick(): Promise<number> {
     await this.retryReleases();
     const now = this.d.now();
+    const until = new Date(now.getTime() + (this.d.lookaheadMs ?? 2_000));
     const limit = this.d.batch ?? 1_000;
     const queued = await this.d.prisma.$transaction(async (tx) => {
       const due = await tx.$queryRawUnsafe<DueSession[]>(
@@ -76,7 +82,7 @@ export class SessionReminders {
           ORDER BY next_reminder_at
           LIMIT $2
           FOR UPDATE SKIP LOCKED`,
-        iso(now), limit,
+        iso(until), limit,
       );
       if (due.length === 0) return [];
       const slots: DueSlot[] = [];
@@ -84,12 +90,13 @@ export class SessionReminders {
       for (const s of due) {
         const startsAt = new Date(s.starts_ms);
         // A cancelled session keeps no slot (the officer's cancel should have cleared it).
-        const plan = s.scheduled ? planSlots(startsAt, new Date(s.next_ms), now) : { next: null };
+        const plan = s.scheduled ? planSlots(startsAt, new Date(s.next_ms), until) : { next: null };
         if (plan.queue) slots.push({ sessionId: s.id, ref: reminderRef(s.id, plan.queue.slot, startsAt), at: plan.queue.at });
         nexts.push(plan.next ? iso(plan.next) : null);
       }
-      // Confirmed by the slot's time (a seat taken after it gets no stale "in 24 hours"),
-      // reachable, and not muted; the render checks all of it again at send time.
+      // Confirmed by the slot's time (a seat taken after it gets no stale "in 24 hours"; one taken
+      // in the look-ahead's last seconds before it gets the next slot only), reachable, and not
+      // muted; the render checks all of it again at send time.
       const inserted = slots.length === 0 ? [] : await tx.$queryRawUnsafe<Array<{ ref_id: string; n: number }>>(
         `WITH ins AS (
            INSERT INTO deliveries (kind, ref_id, chat_id, due_at)
