@@ -28,6 +28,8 @@ import { PeriodicTasks } from "../jobs/periodic.js";
 import { QuestionImportService, quizImportDataParts } from "../domain/quizzes/question-import.js";
 import { Leaderboards } from "../domain/quizzes/leaderboards.js";
 import { quizDataParts } from "../domain/quizzes/personal-data.js";
+import { sessionNoticeKind, sessionReminderKind } from "../domain/sessions/kinds.js";
+import { SessionReminders } from "../domain/sessions/reminders.js";
 import { cb } from "./callback-data/callback-data.js";
 import type { PrismaClient, QuizRound } from "../generated/prisma/client.js";
 import type { I18n } from "../i18n.js";
@@ -141,6 +143,16 @@ export function createDeps(input: DepsInput): Deps {
   const periodic = new PeriodicTasks();
   periodic.register({ name: "quiz time-outs", everyMs: 1_000, run: () => quizRounds.sweep() });
   periodic.register({ name: "daily questions", everyMs: 30_000, run: () => quizDaily.tick() });
+  // Sessions (issue 9): reminders 24 h and 1 h before, and the cancelled/moved/seat notices.
+  const sessionReminders = new SessionReminders({ prisma: input.prisma, deliveries, now });
+  const sessionKindDeps = {
+    prisma: input.prisma, i18n: input.i18n, mute: broadcastDeps.callbacks.mute,
+    cardButton: (id: number) => cb.session.pack(`open.${id}`),
+    leaveButton: (id: number) => cb.session.pack(`leave.${id}`),
+    mapButton: (id: number) => cb.session.pack(`map.${id}`),
+  };
+  for (const kind of [sessionReminderKind(sessionKindDeps), sessionNoticeKind(sessionKindDeps)]) deliveryKinds.register(kind);
+  periodic.register({ name: "session reminders", everyMs: 1_000, run: () => sessionReminders.tick() });
   return {
     services: {
       geo,
