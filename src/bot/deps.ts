@@ -32,6 +32,9 @@ import { CenterService, centerDataParts } from "../domain/sessions/centers.js";
 import { CenterImportService } from "../domain/sessions/center-import.js";
 import { SessionAdmin } from "../domain/sessions/session-admin.js";
 import { SessionSignups } from "../domain/sessions/signups.js";
+import { sessionNoticeKind, sessionReminderKind } from "../domain/sessions/kinds.js";
+import { SessionReminders } from "../domain/sessions/reminders.js";
+import { SESSIONS_TOPIC } from "../domain/sessions/model.js";
 import { cb } from "./callback-data/callback-data.js";
 import { SessionCards } from "../domain/sessions/cards.js";
 import { NearbySessions } from "../domain/sessions/nearby.js";
@@ -151,6 +154,17 @@ export function createDeps(input: DepsInput): Deps {
   const periodic = new PeriodicTasks();
   periodic.register({ name: "quiz time-outs", everyMs: 1_000, run: () => quizRounds.sweep() });
   periodic.register({ name: "daily questions", everyMs: 30_000, run: () => quizDaily.tick() });
+  // Sessions (issue 9): reminders 24 h and 1 h before, and the cancelled/moved/seat notices.
+  const sessionReminders = new SessionReminders({ prisma: input.prisma, deliveries, now });
+  const sessionKindDeps = {
+    prisma: input.prisma, i18n: input.i18n, mute: broadcastDeps.callbacks.mute,
+    cardButton: (id: number) => cb.session.pack(`open.${id}`),
+    leaveButton: (id: number) => cb.session.pack(`leave.${id}`),
+    mapButton: (id: number) => cb.session.pack(`map.${id}`),
+  };
+  for (const kind of [sessionReminderKind(sessionKindDeps), sessionNoticeKind(sessionKindDeps)]) deliveryKinds.register(kind);
+  periodic.register({ name: "session reminders", everyMs: 1_000, run: () => sessionReminders.tick() });
+  topics.register({ key: SESSIONS_TOPIC, labelKey: "sessions-notify:settings_topic", group: "sessions" });
   return {
     services: {
       geo,

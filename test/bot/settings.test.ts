@@ -18,6 +18,8 @@ const SETTINGS_VI = [
   "✅ Thông báo từ cơ quan, tổ chức khác",
   "",
   "✅ Câu hỏi mỗi ngày",
+  "",
+  "✅ Nhắc lịch buổi học",
 ].join("\n");
 
 const mutedOf = async (id: number) => (await h.db.prisma.topicMute.findMany({ where: { userId: BigInt(id) }, orderBy: { topic: "asc" } })).map((m) => m.topic);
@@ -53,6 +55,7 @@ describe("/settings", () => {
       "🔕 Tắt thông báo từ Bộ đội Biên phòng",
       "🔕 Tắt thông báo từ cơ quan, tổ chức khác",
       "🔕 Tắt câu hỏi mỗi ngày",
+      "🔕 Tắt nhắc lịch buổi học",
     ]);
     expect((await u.send("/help"))[0]).toContain("/settings – Bật, tắt các loại thông báo");
   });
