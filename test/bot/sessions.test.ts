@@ -7,7 +7,7 @@ import { haversineKm, refreshCenterUpcoming } from "../../src/domain/sessions/mo
 import { ManualClock } from "../support/delivery.js";
 import { DEFAULTS } from "../support/flows.js";
 import { useHarness, type TestUser } from "../support/harness.js";
-import { locationMessage } from "../support/telegram/index.js";
+import { callbackQuery, locationMessage } from "../support/telegram/index.js";
 
 // Residents and sessions through the whole stack: the nearby list (by commune and by a shared
 // location, pages and topic filter edited in place), the session card (sign up, waiting list, give
@@ -146,6 +146,23 @@ describe("the session card", () => {
     expect(seats.map((s) => [Number(s.userId), s.status])).toEqual([[b.id, "confirmed"]]);
     // b took the seat back at once: the session is full again for a.
     expect(a.buttons()).toContain("⏳ Vào danh sách chờ");
+  });
+
+  it("gives the last seat to one of several people pressing at the same moment, the others wait in order", async () => {
+    const { communes } = await freshPlace();
+    const home = communes[0]!;
+    const { sessions } = await center(home.code, "TTHTCĐ chỗ cuối", undefined, [{ capacity: 1 }]);
+    const id = sessions[0]!.id;
+    const people = await Promise.all([1, 2, 3, 4].map(() => citizen(home.provinceCode, home.code)));
+    for (const u of people) await u.send(`/start s_${id}`);
+    const cards = people.map((u) => h.fake.sent(u.id).at(-1)!.result as Message);
+    await Promise.all(people.map((u, i) => h.handle(callbackQuery(u.tg, cb.session.pack(`join.${id}`), cards[i]))));
+    const answers = h.fake.calls.filter((c) => c.method === "answerCallbackQuery").slice(-4).map((c) => String(c.payload.text));
+    expect(answers.filter((a) => a.includes("Đã đăng ký"))).toHaveLength(1);
+    expect(answers.filter((a) => a.includes("danh sách chờ")).map((a) => /vị trí số (\d)/.exec(a)![1]).sort()).toEqual(["1", "2", "3"]);
+    const session = await h.db.prisma.learningSession.findUniqueOrThrow({ where: { id } });
+    expect([session.confirmedCount, session.waitingCount]).toEqual([1, 3]);
+    expect(await h.db.prisma.sessionSignup.count({ where: { sessionId: id, status: "confirmed" } })).toBe(1);
   });
 
   it("asks someone not registered to register before signing up", async () => {

@@ -1,6 +1,7 @@
 import { Composer, InlineKeyboard, InputFile, Keyboard } from "grammy";
 import { placeLabel } from "../../domain/geo/labels.js";
-import type { NearbyCenter, SessionView } from "../../domain/sessions/cards.js";
+import type { SessionView } from "../../domain/sessions/cards.js";
+import type { NearbyCenter } from "../../domain/sessions/nearby.js";
 import { sessionIcs } from "../../domain/sessions/cards.js";
 import { formatSessionTime, insideVietnam, SESSION_TOPICS, type SessionTopic } from "../../domain/sessions/model.js";
 import type { JoinResult, LeaveResult } from "../../domain/sessions/signups.js";

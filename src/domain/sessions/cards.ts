@@ -7,6 +7,7 @@
 import { createEvent, type EventAttributes } from "ics";
 import type { PrismaClient } from "../../generated/prisma/client.js";
 import type { SessionTopic } from "./model.js";
+import type { NearbySessions } from "./nearby.js";
 
 export interface SessionView {
   id: number;
@@ -25,38 +26,8 @@ export interface SessionView {
   center: { id: number; name: string; address: string; lat: number; lon: number; provinceCode: string; communeCode: string };
 }
 
-export interface NearbySession {
-  id: number;
-  title: string;
-  topic: string;
-  startsAt: Date;
-  durationMin: number;
-  capacity: number;
-  confirmedCount: number;
-  waitingCount: number;
-  speaker: string | null;
-  organiserBody: string | null;
-}
-
-export interface NearbyCenter {
-  id: number;
-  name: string;
-  address: string;
-  provinceCode: string;
-  communeCode: string;
-  lat: number;
-  lon: number;
-  demo: boolean;
-  distanceKm: number;
-  sessions: NearbySession[];
-}
-
 /** The nearby search (src/domain/sessions/nearby.ts), as the residents' feature uses it. */
-export interface NearbyFinder {
-  nearest(point: { lat: number; lon: number }, opts: { topic?: SessionTopic; limit: number; offset?: number }): Promise<{ items: NearbyCenter[]; hasMore: boolean }>;
-  /** Undefined for an unknown commune code. */
-  forCommune(communeCode: string, opts: { topic?: SessionTopic; limit: number; offset?: number }): Promise<{ items: NearbyCenter[]; hasMore: boolean } | undefined>;
-}
+export type NearbyFinder = Pick<NearbySessions, "nearest" | "forCommune">;
 
 export class SessionCards {
   constructor(private readonly prisma: PrismaClient) {}
