@@ -1,8 +1,15 @@
 /**
  * "Near me": the nearest centres with upcoming sessions, sorted by great-circle distance, with
- * each centre's next few sessions. One SQL statement per page: a bounding-box search on the
- * (lat, lon) index that widens until the circle inside the box holds enough centres, then the
- * exact distances of that circle's centres only.
+ * each centre's next few sessions.
+ *
+ * Each process keeps an index of the centres that have upcoming sessions (a few numbers per
+ * centre: ~11,000 centres nationwide) and finds the nearest in memory; the page's centres and their
+ * next sessions then come from one statement by id, which also returns the data's version
+ * (nearby_version, bumped by statement triggers on every write to centres' places or to sessions'
+ * times, topics and states, from any process). When the version moved, the index is rebuilt and
+ * the page asked again, so a new or cancelled session shows at once in every process. Seats are
+ * always read fresh; an index entry whose sessions have ended meanwhile is skipped by the time it
+ * keeps.
  */
 import type { PrismaClient } from "../../generated/prisma/client.js";
 import { haversineKm, SESSION_LIMITS, SESSION_TOPICS, type SessionTopic } from "./model.js";
@@ -49,64 +56,27 @@ export interface NearbyOptions {
 export const SESSIONS_PER_CENTER = 3;
 export const NEARBY_LIMIT_MAX = 50;
 
-/** Mean Earth radius of haversineKm. */
-const EARTH_KM = 6371.0088;
-const DEG = 180 / Math.PI;
-/** Rounding must never push a point on the circle out of its box: ~1 cm of slack. */
-const BOX_SLACK_DEG = 1e-7;
-/**
- * Radii of the widening: doubling from a start that a page of centres usually fits in (≈ 11 within
- * 8 km in lowland Vietnam), up to one that covers the whole country from anywhere in it; the last
- * step has no bound at all, for points far from every centre.
- */
-const WIDEN_FACTOR = 2;
-const COUNTRY_KM = 2_500;
+const RAD = Math.PI / 180;
 
-export interface SearchBox {
-  radiusKm: number;
-  latMin: number;
-  latMax: number;
-  lonMin: number;
-  lonMax: number;
+/** Centres with upcoming sessions, as columns: position i is one centre. */
+interface CentreIndex {
+  version: string;
+  ids: Int32Array;
+  lat: Float64Array;
+  lon: Float64Array;
+  cosLat: Float64Array;
+  /** When the centre's last scheduled session ends (epoch ms). */
+  until: Float64Array;
+  /** The same per topic (0 when none of that topic). */
+  topicUntil: Map<string, Float64Array>;
+  /** What the list shows of centre i (its name and address change rarely: the triggers bump the version). */
+  info: Array<{ name: string; address: string; provinceCode: string; communeCode: string; demo: boolean }>;
+  /** Centre i's upcoming sessions are positions first[i] … first[i + 1] − 1 of the session columns, by start then id. */
+  first: Int32Array;
+  sessionId: Int32Array;
+  sessionEnd: Float64Array;
+  sessionTopic: Uint8Array;
 }
-
-/**
- * The smallest lat/lon box holding every point within `radiusKm` of the point (spherical cap,
- * J. Matuschek's bounding coordinates); the whole globe when the cap reaches a pole or the
- * antimeridian.
- */
-export function boxAround(lat: number, lon: number, radiusKm: number): SearchBox {
-  const all = { radiusKm, latMin: -90, latMax: 90, lonMin: -180, lonMax: 180 };
-  if (!Number.isFinite(radiusKm)) return all;
-  const angular = radiusKm / EARTH_KM;
-  const latMin = lat - angular * DEG - BOX_SLACK_DEG;
-  const latMax = lat + angular * DEG + BOX_SLACK_DEG;
-  if (angular >= Math.PI / 2 || latMin <= -90 || latMax >= 90) return { ...all, latMin: Math.max(-90, latMin), latMax: Math.min(90, latMax) };
-  const s = Math.sin(angular) / Math.cos(lat / DEG);
-  if (!(s < 1)) return { ...all, latMin, latMax };
-  const dLon = Math.asin(s) * DEG + BOX_SLACK_DEG;
-  if (lon - dLon < -180 || lon + dLon > 180) return { ...all, latMin, latMax };
-  return { radiusKm, latMin, latMax, lonMin: lon - dLon, lonMax: lon + dLon };
-}
-
-/** The widening's boxes for a search that needs `need` centres. */
-export function widening(lat: number, lon: number, need: number): SearchBox[] {
-  const boxes: SearchBox[] = [];
-  // The start grows with the need: a later page starts wider instead of doubling up to it.
-  let r = 4 * Math.sqrt(Math.max(need, 11) / 11);
-  for (; r < COUNTRY_KM; r *= WIDEN_FACTOR) boxes.push(boxAround(lat, lon, r));
-  boxes.push(boxAround(lat, lon, r));
-  boxes.push(boxAround(lat, lon, Infinity));
-  return boxes;
-}
-
-/** A number for an SQL constant: exact (JS prints the shortest round trip); never a parameter (see nearbySql). */
-function finite(x: number): string {
-  if (!Number.isFinite(x)) throw new RangeError(`not a finite number: ${x}`);
-  return String(x);
-}
-const float8 = (x: number) => `'${finite(x)}'::float8`;
-const float8s = (xs: readonly number[]) => `'{${xs.map(finite).join(",")}}'::float8[]`;
 
 /** A session still upcoming at $1 (not yet ended); the bound on starts_at lets the (center_id, starts_at) index do the work. */
 const upcomingSession = (alias: string) =>
@@ -114,64 +84,40 @@ const upcomingSession = (alias: string) =>
    AND ${alias}.starts_at > $1::timestamp - interval '${SESSION_LIMITS.durationMinMax} minutes'
    AND ${alias}.starts_at + make_interval(mins => ${alias}.duration_min) > $1::timestamp`;
 
-interface Search {
-  lat: number;
-  lon: number;
-  boxes: SearchBox[];
-  need: number;
-  offset: number;
-  limit: number;
-  topic: boolean;
-}
+const VERSION = `(SELECT version::text FROM nearby_version WHERE id = 1)`;
+
+/** Everything the index holds, with the version it was read at (one statement: one snapshot). */
+const INDEX_SQL = `
+SELECT ${VERSION} AS version,
+  (SELECT json_agg(json_build_array(t.id, t.center_id, t.topic, extract(epoch FROM t.ends_at) * 1000) ORDER BY t.center_id, t.starts_at, t.id)
+     FROM (SELECT s.id, s.center_id, s.topic, s.starts_at, s.starts_at + make_interval(mins => s.duration_min) AS ends_at
+             FROM learning_sessions s WHERE ${upcomingSession("s")}) t) AS sessions,
+  (SELECT json_agg(json_build_array(c.id, c.lat, c.lon, c.name, c.address, c.province_code, c.commune_code, c.demo))
+     FROM learning_centers c WHERE c.upcoming_until > $1::timestamp) AS centres`;
+
+const intList = (ids: readonly number[]) => `'{${ids.map((id) => String(Math.trunc(id))).join(",")}}'::int[]`;
 
 /**
- * One statement: the widening (a recursive CTE that stops at the first box whose circle holds
- * `need` centres, keeping their ids), then those centres from `offset` with their next sessions,
- * as one JSON row (PGlite pays per row and per field it hands back). The numbers are written into
- * the SQL as constants: every parameter costs Prisma a serialisation (arrays ~0.2 ms each) and
- * rounds doubles to 16 digits, and a statement is planned at each call anyway. $1 is now, $2 the topic.
+ * The page's sessions by id (written as constants: Prisma array parameters cost ~0.2 ms each) as
+ * one JSON row (PGlite pays per row and per field it hands back), and the version: primary-key
+ * lookups only. The centres' own fields come from the index.
  */
-function nearbySql(q: Search): string {
-  // a = sin²(Δφ/2) + cos φ₁ cos φ₂ sin²(Δλ/2), the haversine term: distance grows with it, so
-  // filtering and ordering need neither asin nor sqrt.
-  const half = float8(Math.PI / 360);
-  const hav = `(power(sin((c.lat - ${float8(q.lat)}) * ${half}), 2) + ${float8(Math.cos(q.lat / DEG))} * cos(c.lat * 2 * ${half}) * power(sin((c.lon - ${float8(q.lon)}) * ${half}), 2))`;
-  // upcoming_until is kept by every session write, so no join is needed unless a topic narrows it.
-  const eligible = `c.upcoming_until > $1::timestamp${q.topic ? `
-      AND EXISTS (SELECT 1 FROM learning_sessions t WHERE t.center_id = c.id AND t.topic = $2 AND ${upcomingSession("t")})` : ""}`;
-  const b = q.boxes;
-  const k = "w.i + 1";
-  const within = `c.lat BETWEEN (${float8s(b.map((x) => x.latMin))})[${k}] AND (${float8s(b.map((x) => x.latMax))})[${k}]
-     AND c.lon BETWEEN (${float8s(b.map((x) => x.lonMin))})[${k}] AND (${float8s(b.map((x) => x.lonMax))})[${k}]
-     AND ${eligible} AND ${hav} <= (${float8s(b.map((x) => havOf(x.radiusKm)))})[${k}]`;
+function pageSql(sessionIds: readonly number[]): string {
   return `
-WITH RECURSIVE w(i, ids) AS (
-  SELECT 0, '{}'::int[]
-  UNION ALL
-  SELECT w.i + 1, ARRAY(SELECT c.id FROM learning_centers c WHERE ${within} ORDER BY ${hav}, c.id LIMIT ${q.need})
-    FROM w WHERE cardinality(w.ids) < ${q.need} AND w.i < ${b.length}
-)
-SELECT json_agg(json_build_array(c.id, c.name, c.address, c.province_code, c.commune_code, c.lat, c.lon, c.demo,
-         (SELECT json_agg(json_build_array(s.id, s.title, s.topic, extract(epoch FROM s.starts_at) * 1000, s.duration_min, s.capacity,
-                                           s.confirmed_count, s.waiting_count, s.speaker, s.organiser_body))
-            FROM (SELECT s.id, s.title, s.topic, s.starts_at, s.duration_min, s.capacity, s.confirmed_count, s.waiting_count, s.speaker, s.organiser_body
-                    FROM learning_sessions s
-                   WHERE s.center_id = c.id AND ${upcomingSession("s")}${q.topic ? " AND s.topic = $2" : ""}
-                   ORDER BY s.starts_at, s.id
-                   LIMIT ${SESSIONS_PER_CENTER}) s))) AS page
-  FROM learning_centers c
- WHERE c.id = ANY((SELECT ids FROM w ORDER BY i DESC LIMIT 1)[${q.offset + 1} : ${q.offset + q.limit}])`;
+SELECT ${VERSION} AS version,
+  (SELECT json_agg(json_build_array(s.id, s.center_id, s.title, s.topic, extract(epoch FROM s.starts_at) * 1000, s.duration_min, s.capacity,
+                                    s.confirmed_count, s.waiting_count, s.speaker, s.organiser_body))
+     FROM learning_sessions s WHERE s.id = ANY(${intList(sessionIds)}) AND s.state = 'scheduled') AS sessions`;
 }
 
-type CentreJson = [number, string, string, string, string, number, number, boolean, SessionJson[] | null];
-type SessionJson = [number, string, string, number, number, number, number, number, string | null, string | null];
-
-/** sin²(r/2R): the haversine term of a circle of radius r km; 1 (everything) for the unbounded last step. */
-const havOf = (radiusKm: number) => (Number.isFinite(radiusKm) ? Math.sin(Math.min(radiusKm / EARTH_KM, Math.PI) / 2) ** 2 : 1);
-
+type SessionJson = [number, number, string, string, number, number, number, number, number, string | null, string | null];
 const iso = (d: Date) => d.toISOString().replace("Z", "");
+const json = <T>(v: T | string | null | undefined): T | null => (typeof v === "string" ? (JSON.parse(v) as T) : (v ?? null));
 
 export class NearbySessions {
+  private index: CentreIndex | undefined;
+  private building: Promise<CentreIndex> | undefined;
+
   constructor(
     private readonly prisma: PrismaClient,
     private readonly now: () => Date,
@@ -179,8 +125,7 @@ export class NearbySessions {
 
   /**
    * The nearest centres with upcoming sessions (of `topic` when given), by distance then id, from
-   * `offset`; `hasMore` when a further page exists. The caller checks the point is in Vietnam
-   * (insideVietnam); any point works, a far one only costs a scan.
+   * `offset`; `hasMore` when a further page exists.
    */
   async nearest(point: { lat: number; lon: number }, opts: NearbyOptions): Promise<NearbyPage> {
     const { lat, lon } = point;
@@ -191,23 +136,47 @@ export class NearbySessions {
     if (!Number.isInteger(offset) || offset < 0) throw new RangeError("offset must be a whole number ≥ 0");
     if (opts.topic !== undefined && !(SESSION_TOPICS as readonly string[]).includes(opts.topic)) throw new RangeError(`unknown topic ${opts.topic}`);
 
-    const need = offset + limit + 1;
-    const sql = nearbySql({ lat, lon, boxes: widening(lat, lon, need), need, offset, limit: limit + 1, topic: opts.topic !== undefined });
-    const params: unknown[] = opts.topic ? [iso(this.now()), opts.topic] : [iso(this.now())];
-    const [row] = await this.prisma.$queryRawUnsafe<Array<{ page: CentreJson[] | string | null }>>(sql, ...params);
-    const page: CentreJson[] = typeof row?.page === "string" ? JSON.parse(row.page) : (row?.page ?? []);
-
-    const centres: NearbyCenter[] = page.map(([id, name, address, provinceCode, communeCode, cLat, cLon, demo, sessions]) => ({
-      id, name, address, provinceCode, communeCode, lat: cLat, lon: cLon, demo,
-      distanceKm: haversineKm(lat, lon, cLat, cLon),
-      sessions: (sessions ?? []).map(([sid, title, topic, startsMs, durationMin, capacity, confirmedCount, waitingCount, speaker, organiserBody]) => ({
-        id: sid, title, topic, startsAt: new Date(Math.round(startsMs)), durationMin, capacity, confirmedCount, waitingCount, speaker, organiserBody,
-      })),
-    }));
-    // Ordered by the distances shown: SQL's and V8's sin/cos may differ in the last bit.
-    centres.sort((a, b) => a.distanceKm - b.distanceKm || a.id - b.id);
-    for (const c of centres) c.sessions.sort((a, b) => a.startsAt.getTime() - b.startsAt.getTime() || a.id - b.id);
-    return { items: centres.slice(0, limit), hasMore: centres.length > limit };
+    const now = this.now();
+    const nowMs = now.getTime();
+    const topicCode = opts.topic === undefined ? -1 : SESSION_TOPICS.indexOf(opts.topic);
+    for (let attempt = 0; ; attempt++) {
+      const index = this.index ?? (await this.rebuild(now));
+      const ranked = nearestIn(index, lat, lon, offset + limit + 1, nowMs, opts.topic).slice(offset);
+      const sessionIds: number[] = [];
+      for (const i of ranked) {
+        let taken = 0;
+        for (let k = index.first[i]!; k < index.first[i + 1]! && taken < SESSIONS_PER_CENTER; k++) {
+          if (index.sessionEnd[k]! > nowMs && (topicCode < 0 || index.sessionTopic[k] === topicCode)) {
+            sessionIds.push(index.sessionId[k]!);
+            taken++;
+          }
+        }
+      }
+      const [row] = await this.prisma.$queryRawUnsafe<Array<{ version: string; sessions: unknown }>>(pageSql(sessionIds));
+      if (row && row.version !== index.version && attempt < 2) {
+        // Centres or sessions changed since the index was read (here or in another process).
+        await this.rebuild(now);
+        continue;
+      }
+      const byCentre = new Map<number, NearbySession[]>();
+      for (const [sid, centerId, title, topic, startsMs, durationMin, capacity, confirmedCount, waitingCount, speaker, organiserBody] of json<SessionJson[]>(row?.sessions as string) ?? []) {
+        const list = byCentre.get(centerId) ?? [];
+        list.push({ id: sid, title, topic, startsAt: new Date(Math.round(startsMs)), durationMin, capacity, confirmedCount, waitingCount, speaker, organiserBody });
+        byCentre.set(centerId, list);
+      }
+      const listed: NearbyCenter[] = ranked
+        .map((i) => {
+          const id = index.ids[i]!;
+          return {
+            id, ...index.info[i]!, lat: index.lat[i]!, lon: index.lon[i]!,
+            distanceKm: haversineKm(lat, lon, index.lat[i]!, index.lon[i]!),
+            sessions: (byCentre.get(id) ?? []).sort((a, b) => a.startsAt.getTime() - b.startsAt.getTime() || a.id - b.id),
+          };
+        })
+        // A centre whose sessions were cancelled between the index and this read has none: not listed.
+        .filter((c) => c.sessions.length > 0);
+      return { items: listed.slice(0, limit), hasMore: listed.length > limit };
+    }
   }
 
   /** The nearest to a commune's point, for people who share no location; undefined for an unknown commune. */
@@ -215,4 +184,97 @@ export class NearbySessions {
     const commune = await this.prisma.commune.findUnique({ where: { code: communeCode }, select: { lat: true, lon: true } });
     return commune ? this.nearest(commune, opts) : undefined;
   }
+
+  /** Reads the index again (one statement); concurrent callers share one read. */
+  private rebuild(now: Date): Promise<CentreIndex> {
+    this.building ??= this.readIndex(now).then(
+      (index) => {
+        this.index = index;
+        this.building = undefined;
+        return index;
+      },
+      (err: unknown) => {
+        this.building = undefined;
+        throw err;
+      },
+    );
+    return this.building;
+  }
+
+  private async readIndex(now: Date): Promise<CentreIndex> {
+    const [row] = await this.prisma.$queryRawUnsafe<Array<{ version: string; centres: unknown; sessions: unknown }>>(INDEX_SQL, iso(now));
+    const centres = json<Array<[number, number, number, string, string, string, string, boolean]>>(row?.centres as string) ?? [];
+    const sessions = json<Array<[number, number, string, number]>>(row?.sessions as string) ?? [];
+    const n = centres.length;
+    const at = new Map<number, number>();
+    centres.forEach(([id], i) => at.set(id, i));
+    // Sessions by centre position (the query sorts them by centre, start, id; positions follow ids' order).
+    const count = new Int32Array(n + 1);
+    for (const [, centerId] of sessions) {
+      const i = at.get(centerId);
+      if (i !== undefined) count[i + 1]!++;
+    }
+    const first = new Int32Array(n + 1);
+    for (let i = 0; i < n; i++) first[i + 1] = first[i]! + count[i + 1]!;
+    const m = first[n]!;
+    const index: CentreIndex = {
+      version: row?.version ?? "0",
+      ids: new Int32Array(n), lat: new Float64Array(n), lon: new Float64Array(n), cosLat: new Float64Array(n), until: new Float64Array(n),
+      topicUntil: new Map(SESSION_TOPICS.map((t) => [t, new Float64Array(n)])),
+      info: centres.map(([, , , name, address, provinceCode, communeCode, demo]) => ({ name, address, provinceCode, communeCode, demo })),
+      first, sessionId: new Int32Array(m), sessionEnd: new Float64Array(m), sessionTopic: new Uint8Array(m),
+    };
+    centres.forEach(([id, cLat, cLon], i) => {
+      index.ids[i] = id;
+      index.lat[i] = cLat;
+      index.lon[i] = cLon;
+      index.cosLat[i] = Math.cos(cLat * RAD);
+    });
+    const next = first.slice(0, n);
+    for (const [id, centerId, topic, endsMs] of sessions) {
+      const i = at.get(centerId);
+      if (i === undefined) continue;
+      const k = next[i]!++;
+      index.sessionId[k] = id;
+      index.sessionEnd[k] = endsMs;
+      index.sessionTopic[k] = SESSION_TOPICS.indexOf(topic as SessionTopic);
+      if (endsMs > index.until[i]!) index.until[i] = endsMs;
+      const column = index.topicUntil.get(topic);
+      if (column && endsMs > column[i]!) column[i] = endsMs;
+    }
+    return index;
+  }
+}
+
+/**
+ * The index positions of the `need` nearest centres still upcoming at `nowMs` (of the topic), nearest first,
+ * ties by id. Ranked by the haversine term (distance grows with it), then ordered by haversineKm,
+ * the distance shown. About half a millisecond for 13,000 centres.
+ */
+function nearestIn(index: CentreIndex, lat: number, lon: number, need: number, nowMs: number, topic?: SessionTopic): number[] {
+  const until = topic ? index.topicUntil.get(topic)! : index.until;
+  const cos0 = Math.cos(lat * RAD);
+  // The best `need` so far, sorted by (term, id): small, so insertion beats a heap.
+  const bestTerm: number[] = [];
+  const bestPos: number[] = [];
+  for (let i = 0; i < index.ids.length; i++) {
+    if (!(until[i]! > nowMs)) continue;
+    const sLat = Math.sin((index.lat[i]! - lat) * RAD * 0.5);
+    const sLon = Math.sin((index.lon[i]! - lon) * RAD * 0.5);
+    const term = sLat * sLat + cos0 * index.cosLat[i]! * sLon * sLon;
+    if (bestTerm.length === need && term > bestTerm[need - 1]!) continue;
+    let k = bestTerm.length;
+    while (k > 0 && (bestTerm[k - 1]! > term || (bestTerm[k - 1] === term && index.ids[bestPos[k - 1]!]! > index.ids[i]!))) k--;
+    bestTerm.splice(k, 0, term);
+    bestPos.splice(k, 0, i);
+    if (bestTerm.length > need) {
+      bestTerm.pop();
+      bestPos.pop();
+    }
+  }
+  // Near-equal terms may round the other way in the distance shown: order by that, then id.
+  return bestPos
+    .map((i) => ({ i, id: index.ids[i]!, km: haversineKm(lat, lon, index.lat[i]!, index.lon[i]!) }))
+    .sort((a, b) => a.km - b.km || a.id - b.id)
+    .map((x) => x.i);
 }
