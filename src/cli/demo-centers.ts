@@ -1,11 +1,9 @@
 import dotenv from "dotenv";
-import path from "node:path";
 import { parseArgs } from "node:util";
 import { ConfigError, parseStorageConfig, type StorageConfig } from "../config.js";
 import { seedAdminUnits } from "../domain/geo/seed-admin-units.js";
 import { loadDemoCenters, removeDemoCenters } from "../domain/sessions/demo-centers.js";
-import { DataDirInUseError, lockDataDir } from "../infra/data-lock.js";
-import { openDatabase } from "../infra/database.js";
+import { openCliDatabase } from "./cli-database.js";
 import { applyMigrations } from "../infra/migrate.js";
 
 /**
@@ -27,19 +25,7 @@ try {
   process.stderr.write(`${e instanceof ConfigError ? "Invalid configuration:\n" : ""}${e.message}\nusage: npm run demo:centers [-- --remove | --per-commune N --sessions N]\n`);
   process.exit(1);
 }
-const url = config.databaseUrl;
-let unlock = () => {};
-if (!url) {
-  try {
-    // The embedded database must have one owner: not while the bot runs on it.
-    unlock = lockDataDir(config.dataDir);
-  } catch (e) {
-    if (!(e instanceof DataDirInUseError)) throw e;
-    process.stderr.write(`The bot (process ${e.pid}) is running on DATA_DIR=${e.dir}. Stop it to run this (PGlite has one owner).\n`);
-    process.exit(1);
-  }
-}
-const db = await openDatabase({ url, pgliteDir: path.join(config.dataDir, "pglite") });
+const { db, close } = await openCliDatabase(config, "Stop it to run this (PGlite has one owner).");
 try {
   const applied = await applyMigrations(db);
   const seeded = await seedAdminUnits(db.prisma);
@@ -62,6 +48,5 @@ try {
   process.stderr.write(`${e.message}\n`);
   process.exitCode = 1;
 } finally {
-  await db.close();
-  unlock();
+  await close();
 }

@@ -1,12 +1,10 @@
 import dotenv from "dotenv";
 import { readFileSync } from "node:fs";
-import path from "node:path";
 import { ConfigError, parseStorageConfig, type StorageConfig } from "../config.js";
 import { GeoService } from "../domain/geo/geo-service.js";
 import { CenterImportService, describeCenterImport, type CenterImportResult } from "../domain/sessions/center-import.js";
 import { createI18n, localeFromTelegram } from "../i18n.js";
-import { DataDirInUseError, lockDataDir } from "../infra/data-lock.js";
-import { openDatabase } from "../infra/database.js";
+import { openCliDatabase } from "./cli-database.js";
 
 /**
  * `npm run import:centers -- <file.csv>`: the bot's centre import for a whole country's list, run
@@ -36,26 +34,13 @@ try {
   process.stderr.write(`Cannot read ${file}: ${(e as Error).message}\n`);
   process.exit(1);
 }
-const url = config.databaseUrl;
-let unlock = () => {};
-if (!url) {
-  try {
-    // The embedded database has one owner: not while the bot runs on it.
-    unlock = lockDataDir(config.dataDir);
-  } catch (e) {
-    if (!(e instanceof DataDirInUseError)) throw e;
-    process.stderr.write(`The bot (process ${e.pid}) is running on DATA_DIR=${e.dir}. Stop it to run this, or send the file to the bot with /importcenters.\n`);
-    process.exit(1);
-  }
-}
-const db = await openDatabase({ url, pgliteDir: path.join(config.dataDir, "pglite") });
+const { db, close } = await openCliDatabase(config, "Stop it to run this, or send the file to the bot with /importcenters.");
 let result: CenterImportResult;
 try {
   const service = new CenterImportService(db.prisma, new GeoService(db.prisma));
   result = await service.importFile(bytes, { role: "admin", scope: {}, id: null }, CLI_LIMITS);
 } finally {
-  await db.close();
-  unlock();
+  await close();
 }
 // Vietnamese unless the shell speaks English; every problem listed, as plain text.
 const t = (await createI18n()).t(localeFromTelegram(process.env.LC_ALL || process.env.LANG));
