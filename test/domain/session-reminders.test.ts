@@ -7,7 +7,7 @@ import { sessionNoticeKind, sessionReminderKind } from "../../src/domain/session
 import {
   firstReminderAt, formatSessionTime, insertNoticeRows, noticeRef, reminderRef, SESSION_NOTICE_KIND, SESSION_REMINDER_KIND, SESSIONS_TOPIC,
 } from "../../src/domain/sessions/model.js";
-import { planSlots, SessionReminders } from "../../src/domain/sessions/reminders.js";
+import { cancelQueuedReminders, planSlots, SessionReminders } from "../../src/domain/sessions/reminders.js";
 import { createI18n } from "../../src/i18n.js";
 import type { Database } from "../../src/infra/database.js";
 import { releaseJobId } from "../../src/jobs/queues.js";
@@ -272,10 +272,15 @@ describe("session reminders", () => {
     expect(await engine.queues.release.getJob(releaseJobId(SESSION_REMINDER_KIND, ref))).toBeDefined();
 
     await db.prisma.learningSession.update({ where: { id: s.id }, data: { state: "cancelled", cancelledAt: clock.now() } });
-    expect(await reminders.cancelQueued(s.id, "session cancelled")).toBe(1);
+    expect(await cancelQueuedReminders(db.prisma, s.id, "session cancelled")).toBe(1);
     expect(await rowOf(ref, p)).toMatchObject({ state: "cancelled", error: "session cancelled" });
-    expect(await engine.queues.release.getJob(releaseJobId(SESSION_REMINDER_KIND, ref))).toBeUndefined();
-    expect(await reminders.cancelQueued(s.id, "session cancelled")).toBe(0);
+    expect(await cancelQueuedReminders(db.prisma, s.id, "session cancelled")).toBe(0);
+    // The release job left behind finds no queued row: nothing is sent.
+    const before = messages(p).length;
+    await engine.deliveries.release(SESSION_REMINDER_KIND, ref, clock.now());
+    await new Promise((r) => setTimeout(r, 500));
+    expect(messages(p)).toHaveLength(before);
+    expect(await rowOf(ref, p)).toMatchObject({ state: "cancelled" });
 
     // The officer's update left next_reminder_at set: the tick queues nothing and clears it.
     clock.set(new Date(start.getTime() - H));

@@ -123,30 +123,6 @@ export class SessionReminders {
     return queued.length;
   }
 
-  /**
-   * Cancels every queued reminder of a session (one statement) and drops their release jobs.
-   * On a move, pass the new start as keepStartsAt: reminders already queued for it stay (a tick
-   * may have queued them between the officer's update and this call).
-   */
-  async cancelQueued(sessionId: number, reason: string, opts: { keepStartsAt?: Date } = {}): Promise<number> {
-    const keep = opts.keepStartsAt ? `.${Math.floor(opts.keepStartsAt.getTime() / 60_000)}` : null;
-    const refs = await this.d.prisma.$queryRawUnsafe<Array<{ ref_id: string; n: number }>>(
-      `WITH c AS (
-         UPDATE deliveries SET state = 'cancelled', error = $3, updated_at = now()
-          WHERE kind = $1 AND state = 'queued' AND left(ref_id, length($2)) = $2
-            AND ($4::text IS NULL OR right(ref_id, length($4)) <> $4)
-          RETURNING ref_id)
-       SELECT ref_id, count(*)::int AS n FROM c GROUP BY ref_id`,
-      SESSION_REMINDER_KIND, `sr.${sessionId}.`, reason.slice(0, 500), keep,
-    );
-    // Deliveries.cancel finds no queued row left; it removes the ref's pending release job.
-    for (const r of refs) {
-      this.unreleased.delete(r.ref_id);
-      await this.d.deliveries.cancel(SESSION_REMINDER_KIND, r.ref_id, reason);
-    }
-    return refs.reduce((sum, r) => sum + r.n, 0);
-  }
-
   private async retryReleases(): Promise<void> {
     const pending = [...this.unreleased];
     // A handful at once: a burst of a thousand sessions is a thousand small Redis round trips.
@@ -157,4 +133,16 @@ export class SessionReminders {
       }));
     }
   }
+}
+
+/**
+ * Cancels the reminders already queued for a session (one statement), inside the officer's
+ * transaction that cancels or moves it. A release job left behind sends nothing: the rows are no
+ * longer queued, and the render skips a ref whose session was cancelled or moved anyway.
+ */
+export async function cancelQueuedReminders(db: Pick<PrismaClient, "$executeRawUnsafe">, sessionId: number, reason: string): Promise<number> {
+  return db.$executeRawUnsafe(
+    `UPDATE deliveries SET state = 'cancelled', error = $2, updated_at = now() WHERE kind = $3 AND ref_id LIKE $1 AND state = 'queued'`,
+    `sr.${sessionId}.%`, reason, SESSION_REMINDER_KIND,
+  );
 }

@@ -16,6 +16,7 @@ import {
   ORGANISER_BODIES, SESSION_LIMITS, SESSION_NOTICE_KIND, SESSION_REMINDER_KIND, SESSION_TOPICS, firstReminderAt, insertNoticeRows,
   noticeRef, placeInScope, refreshCenterUpcoming,
 } from "./model.js";
+import { cancelQueuedReminders } from "./reminders.js";
 import type { SessionSignups } from "./signups.js";
 
 export type Actor = Access & { id: string };
@@ -499,17 +500,6 @@ async function moveReminders(tx: Tx, id: number, newStart: Date): Promise<void> 
   );
 }
 const MOVED = "session moved";
-
-/**
- * Reminders already queued for the old time. The reminders' render skips stale refs too, so a
- * release job already on its way sends nothing.
- */
-async function cancelQueuedReminders(tx: Tx, id: number, reason: string): Promise<number> {
-  return tx.$executeRawUnsafe(
-    `UPDATE deliveries SET state = 'cancelled', error = $2, updated_at = now() WHERE kind = $3 AND ref_id LIKE $1 AND state = 'queued'`,
-    `sr.${id}.%`, reason, SESSION_REMINDER_KIND,
-  );
-}
 
 /** Who did what to which session: ids only, never a person's data. */
 async function audit(db: Tx | PrismaClient, actor: Actor, action: string, detail: Record<string, unknown>, at: Date): Promise<void> {
