@@ -17,52 +17,16 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import pg from "pg";
-import { seedAdminUnits } from "../src/domain/geo/seed-admin-units.js";
 import { seedBroadcast } from "../test/support/broadcast-seed.js";
-import { openDatabase, type Database } from "../src/infra/database.js";
-import { applyMigrations } from "../src/infra/migrate.js";
 import { startFakeBotApiServer, type FakeBotApiServer } from "../test/support/telegram/index.js";
-import { startBot, startTcpRedis, type BotUnderTest } from "./harness.js";
+import { makeBenchLane, startBot, startTcpRedis, type BenchLane, type BotUnderTest } from "./harness.js";
 import { procMemory } from "./proc-memory.js";
 
 const RECIPIENTS = Number(process.env.BENCH_RECIPIENTS ?? 3000);
 const PAID_RECIPIENTS = Number(process.env.BENCH_PAID_RECIPIENTS ?? 20000);
 const OFFICER = 990_000_001;
 
-interface Lane {
-  /** Runs SQL against the bench database while no bot holds it (PGlite is single-process). */
-  withDb<T>(fn: (db: Database) => Promise<T>): Promise<T>;
-  databaseUrl?: string;
-  dataDir: string;
-}
-
-async function makeLane(scratch: string): Promise<Lane> {
-  const databaseUrl = process.env.BENCH_DATABASE_URL || undefined;
-  const dataDir = path.join(scratch, "data");
-  const withDb = async <T>(fn: (db: Database) => Promise<T>): Promise<T> => {
-    const db = await openDatabase({ url: databaseUrl, pgliteDir: path.join(dataDir, "pglite") });
-    try {
-      return await fn(db);
-    } finally {
-      await db.close();
-    }
-  };
-  if (databaseUrl) {
-    // An empty database each run: drop what an earlier run left.
-    const client = new pg.Client({ connectionString: databaseUrl });
-    await client.connect();
-    await client.query("DROP SCHEMA public CASCADE; CREATE SCHEMA public;");
-    await client.end();
-  }
-  await withDb(async (db) => {
-    await applyMigrations(db);
-    await seedAdminUnits(db.prisma);
-  });
-  return { withDb, databaseUrl, dataDir };
-}
-
-async function seed(lane: Lane, base: number, n: number): Promise<string> {
+async function seed(lane: BenchLane, base: number, n: number): Promise<string> {
   return lane.withDb(async (db) => (await seedBroadcast(db.prisma, OFFICER, base, n)).id);
 }
 
@@ -118,7 +82,7 @@ async function main(): Promise<void> {
   const redisUrl = process.env.BENCH_REDIS_URL ?? local!.url;
   const api = await startFakeBotApiServer({ recordCalls: false });
   api.fake.setLimits({ globalPerSecond: 30, perChatPerSecond: 1, perGroupPerMinute: 20, paidGlobalPerSecond: 1000 });
-  const lane = await makeLane(scratch);
+  const lane = await makeBenchLane(scratch);
   api.fake.registerChat(OFFICER);
   let current: BotUnderTest | undefined;
   const rss: Watch = { peakMb: 0, stop: () => {} };

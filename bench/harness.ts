@@ -7,6 +7,10 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
+import pg from "pg";
+import { seedAdminUnits } from "../src/domain/geo/seed-admin-units.js";
+import { openDatabase, type Database } from "../src/infra/database.js";
+import { applyMigrations } from "../src/infra/migrate.js";
 import type { Message, Update } from "grammy/types";
 import { cb } from "../src/bot/callback-data/callback-data.js";
 import { freePort, waitForPort } from "../test/support/ports.js";
@@ -282,4 +286,38 @@ export async function startReferenceProcess(script: string, api: FakeBotApiServe
       await exited(child);
     },
   };
+}
+
+/** A bench's database: PGlite under the scratch directory, or BENCH_DATABASE_URL emptied first. */
+export interface BenchLane {
+  /** Runs SQL against the bench database while no bot holds it (PGlite is single-process). */
+  withDb<T>(fn: (db: Database) => Promise<T>): Promise<T>;
+  databaseUrl?: string;
+  dataDir: string;
+}
+
+/** Opens the lane, migrated and with the administrative units loaded. */
+export async function makeBenchLane(scratch: string): Promise<BenchLane> {
+  const databaseUrl = process.env.BENCH_DATABASE_URL || undefined;
+  const dataDir = path.join(scratch, "data");
+  const withDb = async <T>(fn: (db: Database) => Promise<T>): Promise<T> => {
+    const db = await openDatabase({ url: databaseUrl, pgliteDir: path.join(dataDir, "pglite") });
+    try {
+      return await fn(db);
+    } finally {
+      await db.close();
+    }
+  };
+  if (databaseUrl) {
+    // An empty database each run: drop what an earlier run left.
+    const client = new pg.Client({ connectionString: databaseUrl });
+    await client.connect();
+    await client.query("DROP SCHEMA public CASCADE; CREATE SCHEMA public;");
+    await client.end();
+  }
+  await withDb(async (db) => {
+    await applyMigrations(db);
+    await seedAdminUnits(db.prisma);
+  });
+  return { withDb, databaseUrl, dataDir };
 }

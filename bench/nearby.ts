@@ -17,7 +17,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { seedAdminUnits } from "../src/domain/geo/seed-admin-units.js";
-import { loadDemoCenters } from "../src/domain/sessions/demo-centers.js";
+import { loadDemoCenters, prng } from "../src/domain/sessions/demo-centers.js";
 import { haversineKm, SESSION_TOPICS, type SessionTopic } from "../src/domain/sessions/model.js";
 import { NearbySessions, type NearbyPage } from "../src/domain/sessions/nearby.js";
 import { openDatabase, type Database } from "../src/infra/database.js";
@@ -49,17 +49,6 @@ async function open(scratch: string): Promise<Database> {
   return openDatabase({ pgliteDir: path.join(scratch, "data", "pglite") });
 }
 
-/** A deterministic sequence, so two runs (and two lanes) ask the same questions. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Points near a random commune's point (within ~3 km), the way residents are spread. */
 function queries(communes: Array<{ lat: number; lon: number }>, n: number, seed: number): Query[] {

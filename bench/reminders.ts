@@ -19,13 +19,10 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import pg from "pg";
-import { seedAdminUnits } from "../src/domain/geo/seed-admin-units.js";
 import { SESSION_REMINDER_KIND } from "../src/domain/sessions/model.js";
-import { openDatabase, type Database } from "../src/infra/database.js";
-import { applyMigrations } from "../src/infra/migrate.js";
+import type { Database } from "../src/infra/database.js";
 import { startFakeBotApiServer } from "../test/support/telegram/index.js";
-import { percentile, startBot, startTcpRedis, type BotUnderTest } from "./harness.js";
+import { makeBenchLane, percentile, startBot, startTcpRedis, type BotUnderTest } from "./harness.js";
 
 const SPREAD = Number(process.env.BENCH_SPREAD ?? 3000);
 const SPREAD_MS = 120_000;
@@ -38,29 +35,6 @@ const RATE = 30;
 
 const iso = (ms: number) => new Date(ms).toISOString().replace("Z", "");
 
-async function openLane(scratch: string) {
-  const databaseUrl = process.env.BENCH_DATABASE_URL || undefined;
-  const dataDir = path.join(scratch, "data");
-  const withDb = async <T>(fn: (db: Database) => Promise<T>): Promise<T> => {
-    const db = await openDatabase({ url: databaseUrl, pgliteDir: path.join(dataDir, "pglite") });
-    try {
-      return await fn(db);
-    } finally {
-      await db.close();
-    }
-  };
-  if (databaseUrl) {
-    const client = new pg.Client({ connectionString: databaseUrl });
-    await client.connect();
-    await client.query("DROP SCHEMA public CASCADE; CREATE SCHEMA public;");
-    await client.end();
-  }
-  await withDb(async (db) => {
-    await applyMigrations(db);
-    await seedAdminUnits(db.prisma);
-  });
-  return { withDb, databaseUrl, dataDir };
-}
 
 /**
  * `n` sessions (title `<tag> <i>`) starting one hour after their slot, session i's slot at
@@ -108,7 +82,7 @@ async function main(): Promise<void> {
   api.fake.setLimits({ globalPerSecond: RATE, perChatPerSecond: 1, perGroupPerMinute: 20, paidGlobalPerSecond: 1000 });
   let bot: BotUnderTest | undefined;
   try {
-    const lane = await openLane(scratch);
+    const lane = await makeBenchLane(scratch);
     for (let i = 1; i <= SPREAD; i++) api.fake.registerChat(BASE_A + i);
     for (let i = 1; i <= BURST; i++) api.fake.registerChat(BASE_B + i);
     const seededAt = Date.now();

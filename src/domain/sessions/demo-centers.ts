@@ -74,7 +74,7 @@ const BATCH = 4_000;
 const iso = (d: Date) => d.toISOString().replace("Z", "");
 
 /** A small deterministic generator (mulberry32), so the same centre gets the same sessions. */
-function prng(seed: number): () => number {
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
