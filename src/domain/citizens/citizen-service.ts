@@ -258,7 +258,7 @@ export async function citizenStats(prisma: PrismaClient, scope: { provinceCode?:
  * wrapping the driver adapter's error, or that error itself. PostgreSQL's SQLSTATE is 23505;
  * adapter-pg names it UniqueConstraintViolation, pglite-prisma-adapter 0.6 passes the code.
  */
-function isUniqueViolation(e: unknown): boolean {
+export function isUniqueViolation(e: unknown): boolean {
   if (typeof e !== "object" || e === null) return false;
   type Cause = { code?: unknown; originalCode?: unknown; kind?: unknown };
   const err = e as { code?: unknown; cause?: Cause; meta?: { driverAdapterError?: { cause?: Cause } } };

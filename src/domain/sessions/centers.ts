@@ -3,6 +3,7 @@
  * scope. Role and scope are checked here, on every call, not only in the bot: buttons can be forged.
  * The province of a centre always comes from its commune, never from the input.
  */
+import { isUniqueViolation } from "../citizens/citizen-service.js";
 import { z } from "zod";
 import type { LearningCenter, Prisma, PrismaClient } from "../../generated/prisma/client.js";
 import type { Access } from "../users/user-service.js";
@@ -263,15 +264,6 @@ export class CenterService {
     if (!clash) throw e;
     return { ok: false, reason: "duplicate", existingId: clash.id };
   }
-}
-
-/** A unique-constraint violation as Prisma or either driver adapter reports it (as in citizen-service.ts). */
-function isUniqueViolation(e: unknown): boolean {
-  if (typeof e !== "object" || e === null) return false;
-  type Cause = { code?: unknown; originalCode?: unknown; kind?: unknown };
-  const err = e as { code?: unknown; cause?: Cause; meta?: { driverAdapterError?: { cause?: Cause } } };
-  const cause = err.meta?.driverAdapterError?.cause ?? err.cause;
-  return err.code === "P2002" || cause?.code === "23505" || cause?.originalCode === "23505" || cause?.kind === "UniqueConstraintViolation";
 }
 
 /** Centres an officer created: exported on /mydata; erasure keeps the centres, drops the creator. */
