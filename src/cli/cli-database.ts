@@ -1,7 +1,20 @@
+import dotenv from "dotenv";
 import path from "node:path";
-import type { StorageConfig } from "../config.js";
+import { ConfigError, parseStorageConfig, type StorageConfig } from "../config.js";
 import { DataDirInUseError, lockDataDir } from "../infra/data-lock.js";
 import { openDatabase, type Database } from "../infra/database.js";
+
+/** The scripts' storage settings (.env, then the environment); an invalid one is told and exits 1. */
+export function readCliConfig(): StorageConfig {
+  dotenv.config({ quiet: true });
+  try {
+    return parseStorageConfig(process.env);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    process.stderr.write(`Invalid configuration:\n${e.message}\n`);
+    process.exit(1);
+  }
+}
 
 /**
  * The scripts' way into the database (migrate, demo data, imports): PostgreSQL when configured,

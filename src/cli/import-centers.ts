@@ -1,10 +1,8 @@
-import dotenv from "dotenv";
 import { readFileSync } from "node:fs";
-import { ConfigError, parseStorageConfig, type StorageConfig } from "../config.js";
 import { GeoService } from "../domain/geo/geo-service.js";
 import { CenterImportService, describeCenterImport, type CenterImportResult } from "../domain/sessions/center-import.js";
 import { createI18n, localeFromTelegram } from "../i18n.js";
-import { openCliDatabase } from "./cli-database.js";
+import { openCliDatabase, readCliConfig } from "./cli-database.js";
 
 /**
  * `npm run import:centers -- <file.csv>`: the bot's centre import for a whole country's list, run
@@ -18,15 +16,7 @@ if (!file || process.argv.length > 3) {
   process.stderr.write("usage: npm run import:centers -- <file.csv>\n");
   process.exit(2);
 }
-dotenv.config({ quiet: true });
-let config: StorageConfig;
-try {
-  config = parseStorageConfig(process.env);
-} catch (e) {
-  if (!(e instanceof ConfigError)) throw e;
-  process.stderr.write(`Invalid configuration:\n${e.message}\n`);
-  process.exit(1);
-}
+const config = readCliConfig();
 let bytes: Uint8Array;
 try {
   bytes = readFileSync(file);
