@@ -30,7 +30,7 @@ import { Leaderboards } from "../domain/quizzes/leaderboards.js";
 import { quizDataParts } from "../domain/quizzes/personal-data.js";
 import { CenterService, centerDataParts } from "../domain/sessions/centers.js";
 import { CenterImportService } from "../domain/sessions/center-import.js";
-import { SessionAdmin } from "../domain/sessions/session-admin.js";
+import { SessionAdmin, sessionAuthorDataParts } from "../domain/sessions/session-admin.js";
 import { SessionSignups } from "../domain/sessions/signups.js";
 import { sessionNoticeKind, sessionReminderKind } from "../domain/sessions/kinds.js";
 import { SessionReminders } from "../domain/sessions/reminders.js";
@@ -108,7 +108,7 @@ export function createDeps(input: DepsInput): Deps {
   for (const part of [...topicMuteDataParts(input.prisma), ...deliveryDataParts(input.prisma), ...broadcastDataParts(input.prisma)]) privacy.register(part);
   for (const part of quizImportDataParts(input.prisma)) privacy.register(part);
   for (const part of quizDataParts(input.prisma)) privacy.register(part);
-  for (const part of centerDataParts(input.prisma)) privacy.register(part);
+  for (const part of [...centerDataParts(input.prisma), ...sessionAuthorDataParts(input.prisma)]) privacy.register(part);
   privacy.register(storedPart("unfinished_flow", conversations));
   privacy.register({
     key: "guardian_request",

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DeliveryCounts, DeliveryScheduler } from "../../src/domain/delivery/types.js";
 import { Ledger } from "../../src/domain/delivery/ledger.js";
 import { SESSION_NOTICE_KIND, SESSION_REMINDER_KIND, reminderRef } from "../../src/domain/sessions/model.js";
-import { SessionAdmin, parseDurationText, type Actor, type CreateInput } from "../../src/domain/sessions/session-admin.js";
+import { PersonalDataRegistry } from "../../src/domain/privacy/registry.js";
+import { SessionAdmin, parseDurationText, sessionAuthorDataParts, type Actor, type CreateInput } from "../../src/domain/sessions/session-admin.js";
 import { SessionSignups } from "../../src/domain/sessions/signups.js";
 import type { Database } from "../../src/infra/database.js";
 import { openTestDatabase } from "../support/database.js";
@@ -94,6 +95,22 @@ const noticeRows = (sessionId: number, event: string) =>
   db.prisma.delivery.findMany({ where: { kind: SESSION_NOTICE_KIND, refId: { startsWith: `sn.${sessionId}.${event}.` } }, orderBy: { chatId: "asc" } });
 
 describe("creating a session", () => {
+  it("lists the sessions an officer created in their /mydata, and /deleteme drops them as creator but keeps the sessions", async () => {
+    const p = await place();
+    const c = await centre(p.province, p.commune);
+    const me = officer(p.province);
+    const s = await created(me, c, { title: "Phổ biến Luật Biên phòng Việt Nam" });
+    const registry = new PersonalDataRegistry(db.prisma);
+    for (const part of sessionAuthorDataParts(db.prisma)) registry.register(part);
+    const exported = (await registry.exportAll(me.id)) as { learning_sessions: Array<{ id: number; title: string }> };
+    expect(exported.learning_sessions).toMatchObject([{ id: s.id, title: "Phổ biến Luật Biên phòng Việt Nam" }]);
+    await registry.erase(me.id, clock.now());
+    const kept = await db.prisma.learningSession.findUniqueOrThrow({ where: { id: s.id } });
+    expect(kept.createdById).toBeNull();
+    expect(kept.title).toBe("Phổ biến Luật Biên phòng Việt Nam");
+    expect(await registry.exportAll(me.id)).toMatchObject({ learning_sessions: null });
+  });
+
   it("stores a valid session with an unguessable token, its first reminder time and the centre's upcoming mark", async () => {
     const p = await place();
     const c = await centre(p.province, p.commune);

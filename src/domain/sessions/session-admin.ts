@@ -16,6 +16,7 @@ import {
   ORGANISER_BODIES, SESSION_LIMITS, SESSION_NOTICE_KIND, SESSION_REMINDER_KIND, SESSION_TOPICS, firstReminderAt, insertNoticeRows,
   noticeRef, placeInScope, refreshCenterUpcoming,
 } from "./model.js";
+import { toPlainJson, type PersonalDataPart } from "../privacy/registry.js";
 import { cancelQueuedReminders } from "./reminders.js";
 import type { SessionSignups } from "./signups.js";
 
@@ -522,4 +523,21 @@ function vnStamp(at: Date): string {
 function asUtc(value: Date | string): Date {
   if (value instanceof Date) return value;
   return new Date(value.endsWith("Z") ? value : value + "Z");
+}
+
+/** Sessions an officer created: exported on /mydata; erasure keeps the sessions (people signed up), drops the creator. */
+export function sessionAuthorDataParts(prisma: PrismaClient): PersonalDataPart[] {
+  return [
+    {
+      key: "learning_sessions",
+      label: "session-admin:personal_data",
+      kind: "database",
+      export: async (id) => {
+        const rows = await prisma.learningSession.findMany({ where: { createdById: BigInt(id) }, orderBy: { id: "asc" }, select: { id: true, centerId: true, title: true, startsAt: true, createdAt: true } });
+        return rows.length ? toPlainJson(rows) : null;
+      },
+      exists: async (id) => (await prisma.learningSession.count({ where: { createdById: BigInt(id) } })) > 0,
+      erase: async (id, tx) => (await (tx ?? prisma).learningSession.updateMany({ where: { createdById: BigInt(id) }, data: { createdById: null } })).count > 0,
+    },
+  ];
 }
