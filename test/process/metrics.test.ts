@@ -62,7 +62,11 @@ describe("the status server (polling mode's /healthz and /metrics)", () => {
     expect(count(after, "failed") - count(before, "failed")).toBe(2);
     // /help, and the updates startAt needed to reach the name step.
     expect(count(after, "handled") - count(before, "handled")).toBeGreaterThanOrEqual(2);
-    for (const personal of ["9101", "Trần", "Khoa", "khoa_hoc_tap", "chat not found"]) expect(after).not.toContain(personal);
+    // No person reaches the metrics: no label carries their id (values may hold any digits), no text their name.
+    const labels = after.split("\n").map((line) => /\{([^}]*)\}/.exec(line)?.[1] ?? "").join(" ");
+    expect(labels).toContain("outcome=");
+    expect(labels).not.toContain("9101");
+    for (const personal of ["Trần", "Khoa", "khoa_hoc_tap", "chat not found"]) expect(after).not.toContain(personal);
   });
 
   it("answers /healthz 503 when Redis does not answer, and /metrics still works", async () => {
