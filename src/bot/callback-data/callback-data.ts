@@ -3,6 +3,7 @@ import { LOCALES } from "../../i18n.js";
 import { AFFILIATIONS, GOALS } from "../../domain/citizens/inputs.js";
 import { AUDIENCE_ROLES, SENDER_BODIES } from "../../domain/broadcasts/audience.js";
 import { ORGANISER_BODIES, SESSION_TOPICS } from "../../domain/sessions/model.js";
+import { CIRCUMSTANCES, RELATIONSHIPS, ROUND_BODIES, SCHOOL_LEVELS } from "../../domain/scholarships/model.js";
 
 const MAX_BYTES = 64;
 
@@ -140,4 +141,36 @@ export const cb = {
   snBody: codec("sn:b", z.union([z.enum(ORGANISER_BODIES), z.literal("skip")])),
   snSkip: codec("sn:s", z.literal("skip")),
   snConfirm: codec("sn:ok", z.enum(["yes", "no"])),
+  // scholarships (issue 10), residents: the /scholarships list page (p.<page>) and a round card's
+  // actions ("<action>.<round id>"): open, details, remind me, stop reminding, am I eligible, nominate
+  scholarship: codec("sch", z.string().regex(/^(p\.\d{1,3}|(open|det|rem|unrem|elig|nom)\.\d{1,9})$/)),
+  // "Am I eligible?" conversation: level (or none), grade, a yes / no / not sure answer
+  elLevel: codec("el:l", z.union([z.enum(SCHOOL_LEVELS), z.literal("none")])),
+  elGrade: codec("el:g", z.string().regex(/^([1-9]|1[0-2])$/)),
+  elAnswer: codec("el:a", z.enum(["yes", "no", "unsure"])),
+  // scholarships, officers: the list of their rounds (l.<page>) and an action on one round
+  roundAdmin: codec("shra", z.string().regex(/^(l\.\d{1,3}|(v|edit|close|closeok|ext|cancel|cancelok|ann)\.\d{1,9})$/)),
+  // scholarships, officers: the field of a round to edit ("<field>.<round id>")
+  roundAdminEdit: codec("shre", z.string().regex(/^(programme|year|body|scope|eligibility|rules|award|dates|apply|contact)\.\d{1,9}$/)),
+  // the round conversation (/round_new and edit): body, scope, level and circumstance toggles,
+  // any/all, skip an optional answer, confirm
+  rfBody: codec("rf:b", z.enum(ROUND_BODIES)),
+  rfScope: codec("rf:sc", z.enum(["nation", "own"])),
+  rfLevel: codec("rf:lv", z.union([z.enum(SCHOOL_LEVELS), z.literal("done")])),
+  rfCircumstance: codec("rf:ci", z.union([z.enum(CIRCUMSTANCES), z.literal("done")])),
+  rfMode: codec("rf:m", z.enum(["any", "all"])),
+  rfSkip: codec("rf:s", z.literal("skip")),
+  rfConfirm: codec("rf:ok", z.enum(["yes", "no"])),
+  // nominations, the nominator: their list, one nomination, withdraw (ask, then confirm)
+  nomination: codec("nom", z.string().regex(/^(list|(v|wd|wdok)\.\d{1,9})$/)),
+  // nominations, the round's officers: the list of a round (l.<round>.<page>), one nomination,
+  // its status, counts by commune, CSV and XLSX exports
+  nominationAdmin: codec("nomo", z.string().regex(/^(l\.\d{1,9}\.\d{1,3}|(v|by|csv|xlsx)\.\d{1,9}|st\.\d{1,9}\.(received|shortlisted|awarded|not_selected))$/)),
+  // the nominate conversation: relationship, school level, grade, circumstance toggles, consent, confirm
+  nfRelationship: codec("nf:r", z.enum(RELATIONSHIPS)),
+  nfLevel: codec("nf:l", z.enum(SCHOOL_LEVELS)),
+  nfGrade: codec("nf:g", z.string().regex(/^([1-9]|1[0-2])$/)),
+  nfCircumstance: codec("nf:ci", z.union([z.enum(CIRCUMSTANCES), z.literal("done")])),
+  nfConsent: codec("nf:cs", z.enum(["yes", "no"])),
+  nfConfirm: codec("nf:ok", z.enum(["yes", "no"])),
 } as const;
