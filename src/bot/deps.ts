@@ -38,6 +38,9 @@ import { SESSIONS_TOPIC } from "../domain/sessions/model.js";
 import { cb } from "./callback-data/callback-data.js";
 import { SessionCards } from "../domain/sessions/cards.js";
 import { NearbySessions } from "../domain/sessions/nearby.js";
+import { nominationStatusKind, scholarshipNoticeKind, scholarshipReminderKind } from "../domain/scholarships/kinds.js";
+import { ScholarshipReminders } from "../domain/scholarships/reminders.js";
+import { SCHOLARSHIPS_TOPIC } from "../domain/scholarships/model.js";
 import type { PrismaClient, QuizRound } from "../generated/prisma/client.js";
 import type { I18n } from "../i18n.js";
 import { ChangedOnlyJsonStorage, RedisJsonStorage } from "../infra/redis-storage.js";
@@ -165,6 +168,17 @@ export function createDeps(input: DepsInput): Deps {
   for (const kind of [sessionReminderKind(sessionKindDeps), sessionNoticeKind(sessionKindDeps)]) deliveryKinds.register(kind);
   periodic.register({ name: "session reminders", everyMs: 1_000, run: () => sessionReminders.tick() });
   topics.register({ key: SESSIONS_TOPIC, labelKey: "sessions-notify:settings_topic", group: "sessions" });
+  // Scholarships (issue 10): "remind me" reminders, round notices, nomination status changes.
+  const scholarshipReminders = new ScholarshipReminders({ prisma: input.prisma, deliveries, now });
+  const scholarshipKindDeps = {
+    prisma: input.prisma, i18n: input.i18n, mute: broadcastDeps.callbacks.mute,
+    cardButton: (id: number) => cb.scholarship.pack(`open.${id}`),
+    unremindButton: (id: number) => cb.scholarship.pack(`unrem.${id}`),
+    nominationButton: (id: number) => cb.nomination.pack(`v.${id}`),
+  };
+  for (const kind of [scholarshipReminderKind(scholarshipKindDeps), scholarshipNoticeKind(scholarshipKindDeps), nominationStatusKind(scholarshipKindDeps)]) deliveryKinds.register(kind);
+  periodic.register({ name: "scholarship reminders", everyMs: 1_000, run: () => scholarshipReminders.tick() });
+  topics.register({ key: SCHOLARSHIPS_TOPIC, labelKey: "scholarships-notify:settings_topic", group: "scholarships" });
   return {
     services: {
       geo,

@@ -20,6 +20,8 @@ const SETTINGS_VI = [
   "✅ Câu hỏi mỗi ngày",
   "",
   "✅ Nhắc lịch buổi học",
+  "",
+  "✅ Nhắc học bổng",
 ].join("\n");
 
 const mutedOf = async (id: number) => (await h.db.prisma.topicMute.findMany({ where: { userId: BigInt(id) }, orderBy: { topic: "asc" } })).map((m) => m.topic);
@@ -56,6 +58,7 @@ describe("/settings", () => {
       "🔕 Tắt thông báo từ cơ quan, tổ chức khác",
       "🔕 Tắt câu hỏi mỗi ngày",
       "🔕 Tắt nhắc lịch buổi học",
+      "🔕 Tắt nhắc học bổng",
     ]);
     expect((await u.send("/help"))[0]).toContain("/settings – Bật, tắt các loại thông báo");
   });
