@@ -23,6 +23,7 @@ import type { CenterImportService } from "../domain/sessions/center-import.js";
 import type { I18n, Locale, TFunction } from "../i18n.js";
 import type { NearbyFinder, SessionCards } from "../domain/sessions/cards.js";
 import type { SessionSignups } from "../domain/sessions/signups.js";
+import type { ScholarshipListing } from "../domain/scholarships/listing.js";
 import type { Logger } from "../logger.js";
 import type { RedisJsonStorage } from "../infra/redis-storage.js";
 import type { AnsweredQueries } from "./middlewares/api.js";
@@ -70,6 +71,8 @@ export interface Services {
   centerImport: CenterImportService;
   /** Officers' side of sessions: create, edit, move, cancel, check-in token, figures, attendance. */
   sessionAdmin: SessionAdmin;
+  /** Scholarship rounds as residents see them: relevant rounds, a round's card, "remind me". */
+  scholarshipListing: ScholarshipListing;
 }
 
 /** Everything a handler needs, injected through the context (no singletons). */

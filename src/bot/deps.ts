@@ -41,6 +41,7 @@ import { NearbySessions } from "../domain/sessions/nearby.js";
 import { nominationStatusKind, scholarshipNoticeKind, scholarshipReminderKind } from "../domain/scholarships/kinds.js";
 import { ScholarshipReminders } from "../domain/scholarships/reminders.js";
 import { SCHOLARSHIPS_TOPIC } from "../domain/scholarships/model.js";
+import { ScholarshipListing } from "../domain/scholarships/listing.js";
 import type { PrismaClient, QuizRound } from "../generated/prisma/client.js";
 import type { I18n } from "../i18n.js";
 import { ChangedOnlyJsonStorage, RedisJsonStorage } from "../infra/redis-storage.js";
@@ -104,9 +105,10 @@ export function createDeps(input: DepsInput): Deps {
   const guardianRequests = new GuardianRequests(input.redis);
   const deliveries = new Deliveries(ledger, input.queues, now);
   const sessionSignups = new SessionSignups(input.prisma, deliveries, now);
+  const scholarshipListing = new ScholarshipListing({ prisma: input.prisma, now });
   // Order matters for erasure: the records that point at the user row go before it (sign-ups
   // free their seats, promoting the next people waiting, before the user row's cascade).
-  for (const part of [...citizenDataParts(input.prisma), ...sessionSignups.dataParts(), ...userDataParts(input.prisma)]) privacy.register(part);
+  for (const part of [...citizenDataParts(input.prisma), ...sessionSignups.dataParts(), ...scholarshipListing.dataParts(), ...userDataParts(input.prisma)]) privacy.register(part);
   // Keyed by Telegram id with no foreign key to users, so their place in the order is free.
   for (const part of [...topicMuteDataParts(input.prisma), ...deliveryDataParts(input.prisma), ...broadcastDataParts(input.prisma)]) privacy.register(part);
   for (const part of quizImportDataParts(input.prisma)) privacy.register(part);
@@ -200,6 +202,7 @@ export function createDeps(input: DepsInput): Deps {
       centers: new CenterService(input.prisma, now),
       centerImport: new CenterImportService(input.prisma, geo, now),
       sessionAdmin,
+      scholarshipListing,
     },
     i18n: input.i18n,
     logger: input.logger,

@@ -14,6 +14,8 @@ import { CENTER_EDIT_FLOW, CENTER_NEW_FLOW, centerEditFlow, centerNewFlow } from
 import { sessionAdminFeature } from "./features/session-admin.js";
 import { SESSION_EDIT_FLOW, sessionEditFlow } from "./flows/session-edit.js";
 import { SESSION_NEW_FLOW, sessionNewFlow } from "./flows/session-new.js";
+import { scholarshipsFeature } from "./features/scholarships.js";
+import { ELIGIBILITY_FLOW, eligibilityFlow } from "./flows/scholarship-eligible.js";
 import { cancelFeature } from "./features/cancel.js";
 import { groupFeature } from "./features/group.js";
 import { helpFeature } from "./features/help.js";
@@ -91,6 +93,7 @@ export function createBot(token: string, deps: Deps, config?: BotConfig<BotConte
   dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(centerEditFlow), { id: CENTER_EDIT_FLOW }));
   dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(sessionNewFlow), { id: SESSION_NEW_FLOW }));
   dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(sessionEditFlow), { id: SESSION_EDIT_FLOW }));
+  dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(eligibilityFlow), { id: ELIGIBILITY_FLOW }));
 
   // Every feature narrows itself (private chats, groups, updates without a chat) on its first line.
   const features = new Composer<BotContext>();
@@ -100,6 +103,7 @@ export function createBot(token: string, deps: Deps, config?: BotConfig<BotConte
   // Before the group feature: in groups, quiz commands are the bot's only business.
   features.use(quizFeature);
   features.use(sessionsFeature);
+  features.use(scholarshipsFeature);
   const download = fileDownloader(token, config?.client);
   // Before the quiz import: both take spreadsheets, and the quiz import answers any it was not asked for.
   features.use(createCenterAdminFeature(download));

@@ -173,4 +173,12 @@ export const cb = {
   nfCircumstance: codec("nf:ci", z.union([z.enum(CIRCUMSTANCES), z.literal("done")])),
   nfConsent: codec("nf:cs", z.enum(["yes", "no"])),
   nfConfirm: codec("nf:ok", z.enum(["yes", "no"])),
+  // scholarships, residents: the /scholarships list of a province named in the command
+  // ("<province>.<page>"), for people not registered or looking at another province than theirs
+  scholarshipProvince: codec("schv", z.string().regex(/^\d{2}\.\d{1,3}$/)),
+  // scholarships, residents: a button on a card or a verdict that redraws its own message
+  // ("<action>.<round id>.<where>"): button presses arrive without their message, so <where> says
+  // what it shows: c card, d details (then the list page, and "p<province>" for a named province),
+  // v / w the eligibility verdict with / without the nominate button
+  scholarshipCard: codec("schc", z.string().regex(/^(open|det|rem|unrem)\.\d{1,9}\.([cd](\d{1,3}(p\d{2})?)?|[vw])$/)),
 } as const;

@@ -7,6 +7,7 @@ import { REGISTRATION } from "../flows/registration.js";
 import { onButton } from "../helpers/buttons.js";
 import { describeScope } from "./scope.js";
 import { CHECKIN_PAYLOAD, SESSION_PAYLOAD, sendSessionCard, startCheckIn } from "./sessions.js";
+import { SCHOLARSHIP_PAYLOAD, openRoundCard } from "./scholarships.js";
 
 export const startFeature = new Composer<BotContext>();
 const dm = startFeature.chatType("private");
@@ -31,6 +32,8 @@ dm.command("start", async (ctx) => {
   }
   const session = SESSION_PAYLOAD.exec(payload);
   if (session) return sendSessionCard(ctx, Number(session[1]));
+  const round = SCHOLARSHIP_PAYLOAD.exec(payload);
+  if (round) return openRoundCard(ctx, Number(round[1]));
   const checkin = CHECKIN_PAYLOAD.exec(payload);
   if (checkin) return startCheckIn(ctx, checkin[1]!);
   if (payload !== "") ctx.logger.info({ payloadLength: payload.length }, "unknown /start payload");
