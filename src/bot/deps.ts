@@ -31,6 +31,7 @@ import { quizDataParts } from "../domain/quizzes/personal-data.js";
 import { CenterService, centerDataParts } from "../domain/sessions/centers.js";
 import { CenterImportService } from "../domain/sessions/center-import.js";
 import { SessionAdmin, sessionAuthorDataParts } from "../domain/sessions/session-admin.js";
+import { NominationService } from "../domain/scholarships/nominations.js";
 import { SessionSignups } from "../domain/sessions/signups.js";
 import { sessionNoticeKind, sessionReminderKind } from "../domain/sessions/kinds.js";
 import { SessionReminders } from "../domain/sessions/reminders.js";
@@ -101,6 +102,9 @@ export function createDeps(input: DepsInput): Deps {
   const guardianRequests = new GuardianRequests(input.redis);
   const deliveries = new Deliveries(ledger, input.queues, now);
   const sessionSignups = new SessionSignups(input.prisma, deliveries, now);
+  // Scholarship nominations (issue 10): erased before the user row, whose cascade would take them unnamed.
+  const nominations = new NominationService({ prisma: input.prisma, deliveries, now, logger: input.logger });
+  for (const part of nominations.dataParts()) privacy.register(part);
   // Order matters for erasure: the records that point at the user row go before it (sign-ups
   // free their seats, promoting the next people waiting, before the user row's cascade).
   for (const part of [...citizenDataParts(input.prisma), ...sessionSignups.dataParts(), ...userDataParts(input.prisma)]) privacy.register(part);
@@ -165,6 +169,8 @@ export function createDeps(input: DepsInput): Deps {
   for (const kind of [sessionReminderKind(sessionKindDeps), sessionNoticeKind(sessionKindDeps)]) deliveryKinds.register(kind);
   periodic.register({ name: "session reminders", everyMs: 1_000, run: () => sessionReminders.tick() });
   topics.register({ key: SESSIONS_TOPIC, labelKey: "sessions-notify:settings_topic", group: "sessions" });
+  // Nominations are deleted a year after their round's award day (or cancellation): hourly is plenty.
+  periodic.register({ name: "nomination retention", everyMs: 3_600_000, run: () => nominations.purgeExpired(now()) });
   return {
     services: {
       geo,
@@ -186,6 +192,7 @@ export function createDeps(input: DepsInput): Deps {
       centers: new CenterService(input.prisma, now),
       centerImport: new CenterImportService(input.prisma, geo, now),
       sessionAdmin,
+      nominations,
     },
     i18n: input.i18n,
     logger: input.logger,
