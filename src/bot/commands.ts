@@ -40,6 +40,9 @@ export const COMMANDS: ReadonlyArray<{ command: string; role: Role }> = [
   { command: "importcenters", role: "officer" },
   { command: "session_new", role: "officer" },
   { command: "sessions_admin", role: "officer" },
+  { command: "mynominations", role: "resident" },
+  // Anyone may nominate (residents their own child, from a round's card); the menu shows it to officers.
+  { command: "nominate", role: "officer" },
 ];
 
 /**

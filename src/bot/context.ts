@@ -2,6 +2,7 @@ import type { QuizRounds } from "../domain/quizzes/quiz-rounds.js";
 import type { QuizDaily } from "../domain/quizzes/daily.js";
 import type { ContestService } from "../domain/quizzes/contests.js";
 import type { SessionAdmin } from "../domain/sessions/session-admin.js";
+import type { NominationService } from "../domain/scholarships/nominations.js";
 import type { PeriodicTasks } from "../jobs/periodic.js";
 import type { Conversation, ConversationFlavor } from "@grammyjs/conversations";
 import type { Context, SessionFlavor } from "grammy";
@@ -73,6 +74,8 @@ export interface Services {
   sessionAdmin: SessionAdmin;
   /** Scholarship rounds as residents see them: relevant rounds, a round's card, "remind me". */
   scholarshipListing: ScholarshipListing;
+  /** Scholarship nominations: nominate, the nominator's list and withdrawal, officers' list, status, exports. */
+  nominations: NominationService;
 }
 
 /** Everything a handler needs, injected through the context (no singletons). */

@@ -31,6 +31,7 @@ import { quizDataParts } from "../domain/quizzes/personal-data.js";
 import { CenterService, centerDataParts } from "../domain/sessions/centers.js";
 import { CenterImportService } from "../domain/sessions/center-import.js";
 import { SessionAdmin, sessionAuthorDataParts } from "../domain/sessions/session-admin.js";
+import { NominationService } from "../domain/scholarships/nominations.js";
 import { SessionSignups } from "../domain/sessions/signups.js";
 import { sessionNoticeKind, sessionReminderKind } from "../domain/sessions/kinds.js";
 import { SessionReminders } from "../domain/sessions/reminders.js";
@@ -106,6 +107,9 @@ export function createDeps(input: DepsInput): Deps {
   const deliveries = new Deliveries(ledger, input.queues, now);
   const sessionSignups = new SessionSignups(input.prisma, deliveries, now);
   const scholarshipListing = new ScholarshipListing({ prisma: input.prisma, now });
+  // Scholarship nominations (issue 10): erased before the user row, whose cascade would take them unnamed.
+  const nominations = new NominationService({ prisma: input.prisma, deliveries, now, logger: input.logger });
+  for (const part of nominations.dataParts()) privacy.register(part);
   // Order matters for erasure: the records that point at the user row go before it (sign-ups
   // free their seats, promoting the next people waiting, before the user row's cascade).
   for (const part of [...citizenDataParts(input.prisma), ...sessionSignups.dataParts(), ...scholarshipListing.dataParts(), ...userDataParts(input.prisma)]) privacy.register(part);
@@ -181,6 +185,8 @@ export function createDeps(input: DepsInput): Deps {
   for (const kind of [scholarshipReminderKind(scholarshipKindDeps), scholarshipNoticeKind(scholarshipKindDeps), nominationStatusKind(scholarshipKindDeps)]) deliveryKinds.register(kind);
   periodic.register({ name: "scholarship reminders", everyMs: 1_000, run: () => scholarshipReminders.tick() });
   topics.register({ key: SCHOLARSHIPS_TOPIC, labelKey: "scholarships-notify:settings_topic", group: "scholarships" });
+  // Nominations are deleted a year after their round's award day (or cancellation): hourly is plenty.
+  periodic.register({ name: "nomination retention", everyMs: 3_600_000, run: () => nominations.purgeExpired(now()) });
   return {
     services: {
       geo,
@@ -203,6 +209,7 @@ export function createDeps(input: DepsInput): Deps {
       centerImport: new CenterImportService(input.prisma, geo, now),
       sessionAdmin,
       scholarshipListing,
+      nominations,
     },
     i18n: input.i18n,
     logger: input.logger,

@@ -16,6 +16,8 @@ import { SESSION_EDIT_FLOW, sessionEditFlow } from "./flows/session-edit.js";
 import { SESSION_NEW_FLOW, sessionNewFlow } from "./flows/session-new.js";
 import { scholarshipsFeature } from "./features/scholarships.js";
 import { ELIGIBILITY_FLOW, eligibilityFlow } from "./flows/scholarship-eligible.js";
+import { nominationsFeature } from "./features/nominations.js";
+import { NOMINATE_FLOW, nominateFlow } from "./flows/scholarship-nominate.js";
 import { cancelFeature } from "./features/cancel.js";
 import { groupFeature } from "./features/group.js";
 import { helpFeature } from "./features/help.js";
@@ -94,6 +96,7 @@ export function createBot(token: string, deps: Deps, config?: BotConfig<BotConte
   dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(sessionNewFlow), { id: SESSION_NEW_FLOW }));
   dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(sessionEditFlow), { id: SESSION_EDIT_FLOW }));
   dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(eligibilityFlow), { id: ELIGIBILITY_FLOW }));
+  dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(nominateFlow), { id: NOMINATE_FLOW }));
 
   // Every feature narrows itself (private chats, groups, updates without a chat) on its first line.
   const features = new Composer<BotContext>();
@@ -112,6 +115,7 @@ export function createBot(token: string, deps: Deps, config?: BotConfig<BotConte
   // After the quiz feature (its text hint wins while a poll is open); takes the tie-break number.
   features.use(contestFeature);
   features.use(sessionAdminFeature);
+  features.use(nominationsFeature);
   features.use(groupFeature);
   features.use(unhandledFeature);
   guarded.use(features);
