@@ -173,4 +173,6 @@ export const cb = {
   nfCircumstance: codec("nf:ci", z.union([z.enum(CIRCUMSTANCES), z.literal("done")])),
   nfConsent: codec("nf:cs", z.enum(["yes", "no"])),
   nfConfirm: codec("nf:ok", z.enum(["yes", "no"])),
+  // scholarships, officers (added by the rounds part): the round conversation's year buttons (this year, next year)
+  rfYear: codec("rf:y", z.string().regex(/^\d{4}$/)),
 } as const;
