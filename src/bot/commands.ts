@@ -39,6 +39,8 @@ export const COMMANDS: ReadonlyArray<{ command: string; role: Role }> = [
   { command: "importcenters", role: "officer" },
   { command: "session_new", role: "officer" },
   { command: "sessions_admin", role: "officer" },
+  { command: "scholarship_new", role: "officer" },
+  { command: "scholarships_admin", role: "officer" },
 ];
 
 /**

@@ -2,6 +2,7 @@ import type { QuizRounds } from "../domain/quizzes/quiz-rounds.js";
 import type { QuizDaily } from "../domain/quizzes/daily.js";
 import type { ContestService } from "../domain/quizzes/contests.js";
 import type { SessionAdmin } from "../domain/sessions/session-admin.js";
+import type { RoundService } from "../domain/scholarships/rounds.js";
 import type { PeriodicTasks } from "../jobs/periodic.js";
 import type { Conversation, ConversationFlavor } from "@grammyjs/conversations";
 import type { Context, SessionFlavor } from "grammy";
@@ -70,6 +71,8 @@ export interface Services {
   centerImport: CenterImportService;
   /** Officers' side of sessions: create, edit, move, cancel, check-in token, figures, attendance. */
   sessionAdmin: SessionAdmin;
+  /** Officers' side of scholarship rounds: create, edit, close, extend, cancel, list. */
+  scholarshipRounds: RoundService;
 }
 
 /** Everything a handler needs, injected through the context (no singletons). */

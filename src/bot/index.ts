@@ -14,6 +14,10 @@ import { CENTER_EDIT_FLOW, CENTER_NEW_FLOW, centerEditFlow, centerNewFlow } from
 import { sessionAdminFeature } from "./features/session-admin.js";
 import { SESSION_EDIT_FLOW, sessionEditFlow } from "./flows/session-edit.js";
 import { SESSION_NEW_FLOW, sessionNewFlow } from "./flows/session-new.js";
+import { scholarshipAdminFeature } from "./features/scholarship-admin.js";
+import { ROUND_NEW_FLOW, roundNewFlow } from "./flows/round-new.js";
+import { ROUND_EDIT_FLOW, roundEditFlow } from "./flows/round-edit.js";
+import { ROUND_EXTEND_FLOW, roundExtendFlow } from "./flows/round-extend.js";
 import { cancelFeature } from "./features/cancel.js";
 import { groupFeature } from "./features/group.js";
 import { helpFeature } from "./features/help.js";
@@ -91,6 +95,9 @@ export function createBot(token: string, deps: Deps, config?: BotConfig<BotConte
   dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(centerEditFlow), { id: CENTER_EDIT_FLOW }));
   dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(sessionNewFlow), { id: SESSION_NEW_FLOW }));
   dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(sessionEditFlow), { id: SESSION_EDIT_FLOW }));
+  dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(roundNewFlow), { id: ROUND_NEW_FLOW }));
+  dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(roundEditFlow), { id: ROUND_EDIT_FLOW }));
+  dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(roundExtendFlow), { id: ROUND_EXTEND_FLOW }));
 
   // Every feature narrows itself (private chats, groups, updates without a chat) on its first line.
   const features = new Composer<BotContext>();
@@ -108,6 +115,7 @@ export function createBot(token: string, deps: Deps, config?: BotConfig<BotConte
   // After the quiz feature (its text hint wins while a poll is open); takes the tie-break number.
   features.use(contestFeature);
   features.use(sessionAdminFeature);
+  features.use(scholarshipAdminFeature);
   features.use(groupFeature);
   features.use(unhandledFeature);
   guarded.use(features);
