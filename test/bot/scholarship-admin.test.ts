@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { cb } from "../../src/bot/callback-data/callback-data.js";
+import { parseGradeRange, parseVndText } from "../../src/bot/flows/round-steps.js";
 import { provinceLabel } from "../../src/domain/geo/labels.js";
 import { SCHOLARSHIP_NOTICE_KIND, addDays, formatDay, vnDay } from "../../src/domain/scholarships/model.js";
 import { dayKey } from "../../src/domain/scholarships/rounds.js";
@@ -46,6 +47,18 @@ async function citizen(province: string, commune: string): Promise<bigint> {
 /** "dd/mm/yyyy", `days` after today on Vietnam's calendar. */
 const typed = (days: number) => formatDay(addDays(vnDay(clock.now()), days));
 const dayIn = (days: number) => dayKey(addDays(vnDay(clock.now()), days));
+
+describe("typed amounts and grades", () => {
+  it("reads money and grade ranges the ways officers type them", () => {
+    expect(["2000000", "2.000.000", "2 triệu", "2tr", "2,5 triệu", "1.5tr", "500 nghìn", "500k", "2 triệu đồng", "3000000đ"].map(parseVndText))
+      .toEqual([2_000_000, 2_000_000, 2_000_000, 2_000_000, 2_500_000, 1_500_000, 500_000, 500_000, 2_000_000, 3_000_000]);
+    expect(["nhiều", "2 tỷ", ""].map(parseVndText)).toEqual([undefined, undefined, undefined]);
+    expect(["6-9", "6 – 9", "lớp 6 đến 9", "7", "Lớp 10-12"].map(parseGradeRange)).toEqual([
+      { gradeMin: 6, gradeMax: 9 }, { gradeMin: 6, gradeMax: 9 }, { gradeMin: 6, gradeMax: 9 }, { gradeMin: 7, gradeMax: 7 }, { gradeMin: 10, gradeMax: 12 },
+    ]);
+    expect(["9-6", "0-5", "13", "sáu"].map(parseGradeRange)).toEqual([undefined, undefined, undefined, undefined]);
+  });
+});
 
 describe("/scholarship_new", () => {
   it("a province officer creates a round through the conversation; bad and out-of-order dates are re-asked with their reason", async () => {
@@ -116,6 +129,11 @@ describe("/scholarship_new", () => {
     await a.press("Công an");
     expect(a.buttons()).toEqual(["🇻🇳 Toàn quốc", "📍 Một tỉnh/thành", "↩️ Quay lại"]);
     expect((await a.press("Toàn quốc"))[0]).toBe("✅ Phạm vi: 🇻🇳 Toàn quốc");
+    // Back from eligibility to the scope, then one province.
+    await a.press("Quay lại");
+    await a.press("Một tỉnh/thành");
+    expect((await a.send("Hải Phòng"))[0]).toMatch(/^✅ Tỉnh\/thành: .*Hải Phòng/);
+    expect((await a.send("Học sinh vượt khó"))[0]).toBe("✅ Đối tượng: Học sinh vượt khó");
     expect((await a.send("/cancel")).join("\n")).toMatch(/Đã dừng/);
   });
 
@@ -183,7 +201,7 @@ describe("/scholarships_admin", () => {
     const o = await officer(p.province);
     const theirs = await makeRound(h.db.prisma, clock.now(), { provinceCode: p.otherProvince });
     for (const action of ["v", "closeok", "cancelok", "ext", "ann", "edit"]) {
-      expect(await o.pressData(cb.roundAdmin.pack(`${action}.${theirs.id}` as never))).toEqual(["[answer] Bạn không có quyền thực hiện thao tác này."]);
+      expect(await o.pressData(cb.roundAdmin.pack(`${action}.${theirs.id}`))).toEqual(["[answer] Bạn không có quyền thực hiện thao tác này."]);
     }
     expect(await o.pressData(cb.roundAdminEdit.pack(`contact.${theirs.id}`))).toEqual(["[answer] Bạn không có quyền thực hiện thao tác này."]);
     expect(await o.pressData(cb.roundAdmin.pack("v.999999999"))).toEqual(["[answer] Không tìm thấy đợt học bổng này (có thể đã bị xóa)."]);

@@ -236,7 +236,7 @@ export class RoundService {
       if (!r) return fail("not_found");
       if (r.state === "cancelled") return fail("cancelled");
       const next = { opensOn: p.opensOn ?? r.opensOn, deadlineOn: p.deadlineOn ?? r.deadlineOn, awardOn: p.awardOn ?? r.awardOn };
-      const datesChanged = sameDay(next.opensOn, r.opensOn) && sameDay(next.deadlineOn, r.deadlineOn) && sameDay(next.awardOn, r.awardOn) ? false : true;
+      const datesChanged = !(sameDay(next.opensOn, r.opensOn) && sameDay(next.deadlineOn, r.deadlineOn) && sameDay(next.awardOn, r.awardOn));
       const data: Prisma.ScholarshipRoundUpdateInput = {};
       if (p.programme !== undefined) data.programme = p.programme;
       if (p.year !== undefined) data.year = p.year;
