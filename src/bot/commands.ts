@@ -43,6 +43,8 @@ export const COMMANDS: ReadonlyArray<{ command: string; role: Role }> = [
   { command: "mynominations", role: "resident" },
   // Anyone may nominate (residents their own child, from a round's card); the menu shows it to officers.
   { command: "nominate", role: "officer" },
+  { command: "scholarship_new", role: "officer" },
+  { command: "scholarships_admin", role: "officer" },
 ];
 
 /**

@@ -3,6 +3,7 @@ import type { QuizDaily } from "../domain/quizzes/daily.js";
 import type { ContestService } from "../domain/quizzes/contests.js";
 import type { SessionAdmin } from "../domain/sessions/session-admin.js";
 import type { NominationService } from "../domain/scholarships/nominations.js";
+import type { RoundService } from "../domain/scholarships/rounds.js";
 import type { PeriodicTasks } from "../jobs/periodic.js";
 import type { Conversation, ConversationFlavor } from "@grammyjs/conversations";
 import type { Context, SessionFlavor } from "grammy";
@@ -76,6 +77,8 @@ export interface Services {
   scholarshipListing: ScholarshipListing;
   /** Scholarship nominations: nominate, the nominator's list and withdrawal, officers' list, status, exports. */
   nominations: NominationService;
+  /** Officers' side of scholarship rounds: create, edit, close, extend, cancel, list. */
+  scholarshipRounds: RoundService;
 }
 
 /** Everything a handler needs, injected through the context (no singletons). */

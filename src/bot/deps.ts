@@ -32,6 +32,7 @@ import { CenterService, centerDataParts } from "../domain/sessions/centers.js";
 import { CenterImportService } from "../domain/sessions/center-import.js";
 import { SessionAdmin, sessionAuthorDataParts } from "../domain/sessions/session-admin.js";
 import { NominationService } from "../domain/scholarships/nominations.js";
+import { RoundService, roundAuthorDataParts } from "../domain/scholarships/rounds.js";
 import { SessionSignups } from "../domain/sessions/signups.js";
 import { sessionNoticeKind, sessionReminderKind } from "../domain/sessions/kinds.js";
 import { SessionReminders } from "../domain/sessions/reminders.js";
@@ -118,6 +119,8 @@ export function createDeps(input: DepsInput): Deps {
   for (const part of quizImportDataParts(input.prisma)) privacy.register(part);
   for (const part of quizDataParts(input.prisma)) privacy.register(part);
   for (const part of [...centerDataParts(input.prisma), ...sessionAuthorDataParts(input.prisma)]) privacy.register(part);
+  // Scholarship rounds (issue 10): who created a round (kept as a creator id, dropped on erasure).
+  for (const part of roundAuthorDataParts(input.prisma)) privacy.register(part);
   privacy.register(storedPart("unfinished_flow", conversations));
   privacy.register({
     key: "guardian_request",
@@ -210,6 +213,7 @@ export function createDeps(input: DepsInput): Deps {
       sessionAdmin,
       scholarshipListing,
       nominations,
+      scholarshipRounds: new RoundService({ prisma: input.prisma, deliveries, now, logger: input.logger }),
     },
     i18n: input.i18n,
     logger: input.logger,

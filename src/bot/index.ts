@@ -18,6 +18,10 @@ import { scholarshipsFeature } from "./features/scholarships.js";
 import { ELIGIBILITY_FLOW, eligibilityFlow } from "./flows/scholarship-eligible.js";
 import { nominationsFeature } from "./features/nominations.js";
 import { NOMINATE_FLOW, nominateFlow } from "./flows/scholarship-nominate.js";
+import { scholarshipAdminFeature } from "./features/scholarship-admin.js";
+import { ROUND_NEW_FLOW, roundNewFlow } from "./flows/round-new.js";
+import { ROUND_EDIT_FLOW, roundEditFlow } from "./flows/round-edit.js";
+import { ROUND_EXTEND_FLOW, roundExtendFlow } from "./flows/round-extend.js";
 import { cancelFeature } from "./features/cancel.js";
 import { groupFeature } from "./features/group.js";
 import { helpFeature } from "./features/help.js";
@@ -97,6 +101,9 @@ export function createBot(token: string, deps: Deps, config?: BotConfig<BotConte
   dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(sessionEditFlow), { id: SESSION_EDIT_FLOW }));
   dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(eligibilityFlow), { id: ELIGIBILITY_FLOW }));
   dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(nominateFlow), { id: NOMINATE_FLOW }));
+  dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(roundNewFlow), { id: ROUND_NEW_FLOW }));
+  dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(roundEditFlow), { id: ROUND_EDIT_FLOW }));
+  dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(roundExtendFlow), { id: ROUND_EXTEND_FLOW }));
 
   // Every feature narrows itself (private chats, groups, updates without a chat) on its first line.
   const features = new Composer<BotContext>();
@@ -116,6 +123,7 @@ export function createBot(token: string, deps: Deps, config?: BotConfig<BotConte
   features.use(contestFeature);
   features.use(sessionAdminFeature);
   features.use(nominationsFeature);
+  features.use(scholarshipAdminFeature);
   features.use(groupFeature);
   features.use(unhandledFeature);
   guarded.use(features);

@@ -181,4 +181,6 @@ export const cb = {
   // what it shows: c card, d details (then the list page, and "p<province>" for a named province),
   // v / w the eligibility verdict with / without the nominate button
   scholarshipCard: codec("schc", z.string().regex(/^(open|det|rem|unrem)\.\d{1,9}\.([cd](\d{1,3}(p\d{2})?)?|[vw])$/)),
+  // scholarships, officers (added by the rounds part): the round conversation's year buttons (this year, next year)
+  rfYear: codec("rf:y", z.string().regex(/^\d{4}$/)),
 } as const;

@@ -17,6 +17,7 @@ import { parseVnDateTime } from "../../domain/time/vietnam-time.js";
 import { askDateTime } from "./ask-date-time.js";
 import { askCommune, askProvince } from "./ask-place.js";
 import { askButtons, askText, BACK, echoLine, runStep, stopFlow } from "./engine.js";
+import { announcedRound, roundAnnouncement } from "./round-announce.js";
 
 export const BROADCAST_FLOW = "broadcast";
 /** The argument of `ctx.conversation.enter(BROADCAST_FLOW, QUIZ_MODE)`: a quiz prompt. */
@@ -55,19 +56,29 @@ export async function broadcastFlow(conversation: Convo, ctx: ConvContext, mode?
     return;
   }
   const rights: AudienceRights = { admin: start.admin, scope: start.scope };
-  const body: SenderBody = start.body ?? (await askButtons(conversation, ctx, {
+  // Announcing a scholarship round: its text and its province come prefilled (mode { scholarshipRoundId }).
+  const roundId = announcedRound(mode);
+  const announced = roundId === undefined ? undefined : await conversation.external((o) => roundAnnouncement(o, roundId));
+  if (announced && !announced.ok) {
+    await ctx.reply(ctx.t(announced.error));
+    return;
+  }
+  const body: SenderBody = start.body ?? announced?.body ?? (await askButtons(conversation, ctx, {
     question: (c) => c.t("broadcast:flow.ask_body"),
     keyboard: (c) => bodyKeyboard(c.t),
     codec: cb.bcBody,
     hint: "broadcast:flow.screen_hint",
     echo: (c, v) => echoLine(c, "broadcast:flow.body_label", c.t(`broadcast:body.${v}`)),
   }));
-  let audience: Audience = start.audience;
+  let audience: Audience = announced?.audience ?? start.audience;
   let quiz: QuizChoice | undefined;
   let content: Content;
   if (quizMode) {
     quiz = await askQuiz(conversation, ctx, me);
     content = { text: quiz.intro };
+  } else if (announced) {
+    content = { text: announced.text };
+    await ctx.reply(ctx.t("scholarship-admin:announce.prefilled"));
   } else {
     content = await askContent(conversation, ctx, me, body, audience);
   }
