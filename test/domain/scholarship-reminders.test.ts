@@ -1,3 +1,4 @@
+import type { PrismaClient } from "../../src/generated/prisma/client.js";
 import { randomBytes } from "node:crypto";
 import type { InlineKeyboardMarkup, Message } from "grammy/types";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -9,7 +10,7 @@ import {
   roundNoticeRef, roundReminderRef, SCHOLARSHIP_NOTICE_KIND, SCHOLARSHIP_REMINDER_KIND, SCHOLARSHIPS_TOPIC, slotTime, studentKey, vnDayAt,
   type Day, type NominationStatusName,
 } from "../../src/domain/scholarships/model.js";
-import { cancelQueuedRoundReminders, planRoundSlots, ScholarshipReminders } from "../../src/domain/scholarships/reminders.js";
+import { planRoundSlots, ScholarshipReminders } from "../../src/domain/scholarships/reminders.js";
 import { createI18n } from "../../src/i18n.js";
 import type { Database } from "../../src/infra/database.js";
 import { releaseJobId } from "../../src/jobs/queues.js";
@@ -17,6 +18,14 @@ import { openTestDatabase } from "../support/database.js";
 import { eventually, ManualClock, TestEngine } from "../support/delivery.js";
 import { makeRound } from "../support/scholarships.js";
 import { FakeTelegram } from "../support/telegram/index.js";
+
+/** What the officers' service does to a round's queued reminders when its dates move or it stops. */
+function cancelQueuedRoundReminders(db: Pick<PrismaClient, "$executeRawUnsafe">, roundId: number, reason: string): Promise<number> {
+  return db.$executeRawUnsafe(
+    `UPDATE deliveries SET state = 'cancelled', error = $2, updated_at = now() WHERE kind = $3 AND ref_id LIKE $1 AND state = 'queued'`,
+    `shr.${roundId}.%`, reason, SCHOLARSHIP_REMINDER_KIND,
+  );
+}
 
 // Scholarship reminders and notices through the real engine (ledger, BullMQ on the test Redis,
 // worker) against the fake Bot API, with a clock moved by hand. Rounds come from makeRound;

@@ -26,10 +26,6 @@ type View = "card" | "details";
 const langOf = (ctx: BotContext): "vi" | "en" => (ctx.locale === "en" ? "en" : "vi");
 const noPreview = { link_preview_options: { is_disabled: true } } as const;
 
-export function roundLink(botUsername: string, roundId: number): string {
-  return `https://t.me/${botUsername}?start=sch_${roundId}`;
-}
-
 /** "còn 5 ngày", "hạn chót hôm nay", "mở sau 3 ngày" (empty for a closed round). */
 export function countdownText(t: TFunction, round: { phase: RoundPhase; opensOn: Day; deadlineOn: Day }, now: Date): string {
   if (round.phase === "open") {

@@ -8,6 +8,7 @@
  * unique (kind, ref, chat) makes a second tick, process or restart a no-op.
  */
 import type { PrismaClient } from "../../generated/prisma/client.js";
+import { PendingReleases } from "../delivery/pending-releases.js";
 import type { DeliveryScheduler } from "../delivery/types.js";
 import {
   nominationsCloseAt, ROUND_REMINDER_SLOTS, roundReminderRef, SCHOLARSHIP_REMINDER_KIND, SCHOLARSHIPS_TOPIC, slotTime, vnDayAt,
@@ -76,9 +77,11 @@ export function planRoundSlots(d: { opensOn: Day; deadlineOn: Day }, next: Date,
 
 export class ScholarshipReminders {
   /** Refs committed but not yet released (Redis failed after the commit): retried at the next tick. */
-  private readonly unreleased = new Map<string, Date>();
+  private readonly pending: PendingReleases;
 
-  constructor(private readonly d: ScholarshipRemindersDeps) {}
+  constructor(private readonly d: ScholarshipRemindersDeps) {
+    this.pending = new PendingReleases(d.deliveries, SCHOLARSHIP_REMINDER_KIND);
+  }
 
   /**
    * Queues every reminder slot that falls due within the look-ahead: one transaction locks the due
@@ -87,7 +90,7 @@ export class ScholarshipReminders {
    * after the commit each new ref is released to the engine. Returns how many refs were queued.
    */
   async tick(): Promise<number> {
-    await this.retryReleases();
+    await this.pending.flush();
     const now = this.d.now();
     const until = new Date(now.getTime() + (this.d.lookaheadMs ?? 2_000));
     const limit = this.d.batch ?? 1_000;
@@ -138,31 +141,9 @@ export class ScholarshipReminders {
       const atOf = new Map(slots.map((s) => [s.ref, s.at]));
       return inserted.map((r) => ({ ref: r.ref_id, at: atOf.get(r.ref_id)! }));
     });
-    for (const q of queued) this.unreleased.set(q.ref, q.at);
-    await this.retryReleases();
+    for (const q of queued) this.pending.add(q.ref, q.at);
+    await this.pending.flush();
     return queued.length;
   }
 
-  private async retryReleases(): Promise<void> {
-    const pending = [...this.unreleased];
-    // A handful at once: a burst of many rounds is as many small Redis round trips.
-    for (let i = 0; i < pending.length; i += 32) {
-      await Promise.all(pending.slice(i, i + 32).map(async ([ref, at]) => {
-        await this.d.deliveries.release(SCHOLARSHIP_REMINDER_KIND, ref, at);
-        this.unreleased.delete(ref);
-      }));
-    }
-  }
-}
-
-/**
- * Cancels the reminders already queued for a round (one statement), inside the officer's
- * transaction that moves its dates, closes or cancels it. A release job left behind sends nothing:
- * the rows are no longer queued, and the render skips a ref whose day or round state changed anyway.
- */
-export async function cancelQueuedRoundReminders(db: Pick<PrismaClient, "$executeRawUnsafe">, roundId: number, reason: string): Promise<number> {
-  return db.$executeRawUnsafe(
-    `UPDATE deliveries SET state = 'cancelled', error = $2, updated_at = now() WHERE kind = $3 AND ref_id LIKE $1 AND state = 'queued'`,
-    `shr.${roundId}.%`, reason, SCHOLARSHIP_REMINDER_KIND,
-  );
 }

@@ -14,7 +14,7 @@ import type { Access } from "../users/user-service.js";
 import type { Logger } from "../../logger.js";
 import {
   ROUND_BODIES, ROUND_LIMITS, ROUND_REMINDER_SLOTS, SCHOLARSHIP_NOTICE_KIND, SCHOLARSHIP_REMINDER_KIND, canManageRound, checkRoundDates,
-  dayNumber, firstRoundReminderAt, insertRoundNoticeRows, roundNoticeRef, roundPhase, roundReminderRef, roundRulesSchema, slotTime, vnDay,
+  dayNumber, firstRoundReminderAt, formatDay, insertRoundNoticeRows, roundNoticeRef, roundPhase, roundReminderRef, roundRulesSchema, slotTime, vnDay,
   type Day, type RoundEvent, type RoundPhase, type RoundRules,
 } from "./model.js";
 
@@ -296,7 +296,7 @@ export class RoundService {
     if (award && !award.success) return fail("invalid", issues(award.error));
     const deadlineOn = deadline.data;
     return this.event(actor, id, "extended", async (tx, r, now) => {
-      if (deadlineOn.getTime() <= r.deadlineOn.getTime()) return fail("not_later", [{ key: E("not_later"), params: { day: formatDayKey(r.deadlineOn) } }]);
+      if (deadlineOn.getTime() <= r.deadlineOn.getTime()) return fail("not_later", [{ key: E("not_later"), params: { day: formatDay(r.deadlineOn) } }]);
       const next = { opensOn: r.opensOn, deadlineOn, awardOn: award?.data ?? r.awardOn };
       const refused = this.checkDates(next, now, true);
       if (refused) return refused;
@@ -407,10 +407,6 @@ function sameDay(a: Day, b: Day): boolean {
   return a.getTime() === b.getTime();
 }
 
-function formatDayKey(day: Day): string {
-  const [y, m, d] = dayKey(day).split("-");
-  return `${d}/${m}/${y}`;
-}
 
 /** Who did what to which round: ids only. */
 async function audit(db: Tx, actor: Actor, action: string, detail: Record<string, unknown>, at: Date): Promise<void> {

@@ -7,6 +7,7 @@
  * the ledger's unique (kind, ref, chat) makes a second tick, process or restart a no-op.
  */
 import type { PrismaClient } from "../../generated/prisma/client.js";
+import { PendingReleases } from "../delivery/pending-releases.js";
 import type { DeliveryScheduler } from "../delivery/types.js";
 import { REMINDER_SLOTS, reminderRef, SESSION_REMINDER_KIND, SESSIONS_TOPIC, type ReminderSlot } from "./model.js";
 
@@ -58,9 +59,11 @@ export function planSlots(startsAt: Date, next: Date, now: Date): { queue?: { sl
 
 export class SessionReminders {
   /** Refs committed but not yet released (Redis failed after the commit): retried at the next tick. */
-  private readonly unreleased = new Map<string, Date>();
+  private readonly pending: PendingReleases;
 
-  constructor(private readonly d: SessionRemindersDeps) {}
+  constructor(private readonly d: SessionRemindersDeps) {
+    this.pending = new PendingReleases(d.deliveries, SESSION_REMINDER_KIND);
+  }
 
   /**
    * Queues every reminder slot that falls due within the look-ahead: one transaction locks the due sessions (SKIP LOCKED,
@@ -69,7 +72,7 @@ export class SessionReminders {
    * the commit each new ref is released to the engine. Returns how many refs were queued.
    */
   async tick(): Promise<number> {
-    await this.retryReleases();
+    await this.pending.flush();
     const now = this.d.now();
     const until = new Date(now.getTime() + (this.d.lookaheadMs ?? 2_000));
     const limit = this.d.batch ?? 1_000;
@@ -118,21 +121,11 @@ export class SessionReminders {
       const atOf = new Map(slots.map((s) => [s.ref, s.at]));
       return inserted.map((r) => ({ ref: r.ref_id, at: atOf.get(r.ref_id)! }));
     });
-    for (const q of queued) this.unreleased.set(q.ref, q.at);
-    await this.retryReleases();
+    for (const q of queued) this.pending.add(q.ref, q.at);
+    await this.pending.flush();
     return queued.length;
   }
 
-  private async retryReleases(): Promise<void> {
-    const pending = [...this.unreleased];
-    // A handful at once: a burst of a thousand sessions is a thousand small Redis round trips.
-    for (let i = 0; i < pending.length; i += 32) {
-      await Promise.all(pending.slice(i, i + 32).map(async ([ref, at]) => {
-        await this.d.deliveries.release(SESSION_REMINDER_KIND, ref, at);
-        this.unreleased.delete(ref);
-      }));
-    }
-  }
 }
 
 /**
