@@ -80,7 +80,7 @@ describe("/scholarship_new", () => {
     expect((await o.press("THCS")).join("\n")).toContain("Dành cho cấp học nào?");
     expect(o.buttons()).toContain("✅ THCS");
     expect((await o.press("Xong"))[0]).toBe("✅ Cấp học: THCS");
-    expect(await o.send("10-12")).toEqual(["Khoảng lớp này không thuộc cấp học nào đã chọn. Gõ lại, hoặc bấm Mọi lớp."]);
+    expect(await o.send("10-12")).toEqual(["Khoảng lớp này không có lớp nào của cấp THCS (lớp 6–9). Gõ lại khoảng lớp, hoặc bấm Quay lại để bỏ chọn THCS."]);
     expect((await o.send("lớp 6 đến 9"))[0]).toBe("✅ Lớp: lớp 6–9");
     await o.press("Hộ nghèo");
     await o.press("Hộ cận nghèo");
@@ -131,7 +131,7 @@ describe("/scholarship_new", () => {
     expect((await a.press("Toàn quốc"))[0]).toBe("✅ Phạm vi: 🇻🇳 Toàn quốc");
     // Back from eligibility to the scope, then one province.
     await a.press("Quay lại");
-    await a.press("Một tỉnh/thành");
+    expect((await a.press("Một tỉnh/thành")).join("\n")).toContain("Đợt học bổng dành cho tỉnh/thành nào?");
     expect((await a.send("Hải Phòng"))[0]).toMatch(/^✅ Tỉnh\/thành: .*Hải Phòng/);
     expect((await a.send("Học sinh vượt khó"))[0]).toBe("✅ Đối tượng: Học sinh vượt khó");
     expect((await a.send("/cancel")).join("\n")).toMatch(/Đã dừng/);

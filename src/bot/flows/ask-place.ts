@@ -15,6 +15,8 @@ export interface PlaceOptions {
   back?: BackOption;
   /** Put before each question, e.g. "Bước 3/7." in the registration. */
   prefix?(c: ConvContext, part: "province" | "commune"): string;
+  /** The province question when it is not the person's own ("Which province is the round for?"). */
+  provinceQuestion?(c: ConvContext): string;
 }
 
 const COMMUNE_BUTTONS = 8;
@@ -35,7 +37,7 @@ export async function askPlace(conversation: Convo, ctx: ConvContext, opts: Plac
 export async function askProvince(conversation: Convo, ctx: ConvContext, opts: PlaceOptions = {}): Promise<ProvinceDto | Back> {
   const provinces = await conversation.external((octx) => octx.deps.services.geo.listProvinces());
   return runStep<ProvinceDto>(conversation, ctx, {
-    question: (c) => `${opts.prefix?.(c, "province") ?? ""}${c.t("place:province.ask")}`,
+    question: (c) => `${opts.prefix?.(c, "province") ?? ""}${opts.provinceQuestion?.(c) ?? c.t("place:province.ask")}`,
     keyboard: (c) => provinceKeyboard(provinces, c.locale),
     codecs: [cb.province],
     hint: "place:province.hint",

@@ -111,7 +111,7 @@ export async function askScope(conversation: Convo, ctx: ConvContext, back?: Bac
     });
     if (where === BACK) return BACK;
     if (where === "nation") return { provinceCode: null };
-    const p = await askProvince(conversation, ctx, { back: {} });
+    const p = await askProvince(conversation, ctx, { back: {}, provinceQuestion: (c) => c.t(`${NS}:new.ask_province`) });
     if (p !== BACK) return { provinceCode: (p as ProvinceDto).code, name: provinceLabel(p as ProvinceDto, ctx.locale, "full") };
   }
   return BACK;
@@ -185,8 +185,9 @@ async function askGrades(conversation: Convo, ctx: ConvContext, levels: SchoolLe
       if (isSkipWord(text)) return { done: {} };
       const r = parseGradeRange(text);
       if (!r) return { retry: E("grade_range") };
-      // A range outside every level chosen is a contradiction nobody could meet.
-      if (school.length && !school.some((l) => r.gradeMin <= GRADES_OF_LEVEL[l][1] && r.gradeMax >= GRADES_OF_LEVEL[l][0])) return { retry: E("grade_levels") };
+      // A level chosen with none of its grades in the range could never be met: say which one.
+      const outside = school.find((l) => r.gradeMin > GRADES_OF_LEVEL[l][1] || r.gradeMax < GRADES_OF_LEVEL[l][0]);
+      if (outside) return { retry: E("grade_levels"), params: { level: c.t(`scholarships:level.${outside}`), from: GRADES_OF_LEVEL[outside][0], to: GRADES_OF_LEVEL[outside][1] } };
       return { done: r };
     },
   });
