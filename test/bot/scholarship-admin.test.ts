@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { cb } from "../../src/bot/callback-data/callback-data.js";
 import { parseGradeRange, parseVndText } from "../../src/bot/flows/round-steps.js";
-import { provinceLabel } from "../../src/domain/geo/labels.js";
+import { communeLabel, provinceLabel } from "../../src/domain/geo/labels.js";
 import { SCHOLARSHIP_NOTICE_KIND, addDays, formatDay, vnDay } from "../../src/domain/scholarships/model.js";
 import { dayKey } from "../../src/domain/scholarships/rounds.js";
 import { ManualClock } from "../support/delivery.js";
@@ -85,7 +85,17 @@ describe("/scholarship_new", () => {
     await o.press("Hộ nghèo");
     await o.press("Hộ cận nghèo");
     expect((await o.press("Xong"))[0]).toBe("✅ Hoàn cảnh: Hộ nghèo, Hộ cận nghèo");
-    await o.press("Một trong các hoàn cảnh");
+    expect((await o.press("Một trong các hoàn cảnh")).join("\n")).toContain(`Đợt này dành cho cả ${p.provinceName}, hay chỉ một số xã/phường?`);
+    // Some communes only: one picked with the commune search; Back at the list takes it off again.
+    const commune = await h.db.prisma.commune.findUniqueOrThrow({ where: { code: p.commune } });
+    expect((await o.press("Chọn xã/phường")).join("\n")).toContain(`Xã/phường/đặc khu nào của ${p.provinceName}?`);
+    await o.send(commune.name);
+    expect((await o.press(cb.commune.pack(p.commune))).join("\n")).toContain(`Đã chọn 1 xã/phường: ${communeLabel(commune, "vi")}`);
+    expect((await o.press("Quay lại")).join("\n")).toContain("hay chỉ một số xã/phường?");
+    await o.press("Chọn xã/phường");
+    await o.send(commune.name);
+    await o.press(cb.commune.pack(p.commune));
+    expect((await o.press("Xong"))[0]).toBe(`✅ Xã/phường: ${communeLabel(commune, "vi")}`);
     expect(await o.send("nhiều tiền")).toEqual([expect.stringMatching(/^Tôi chưa đọc được số tiền/)]);
     expect((await o.send("2 triệu"))[0]).toBe("✅ Giá trị mỗi suất: 2.000.000 đồng");
     // Back from the number of awards to the value, then forward again.
@@ -104,7 +114,7 @@ describe("/scholarship_new", () => {
     await o.send("Nộp tại Hội Khuyến học xã, gồm đơn và giấy xác nhận hộ nghèo.");
     const summary = (await o.send("Chị Lan, 0912 345 678")).join("\n");
     expect(summary).toContain(`🎓 Hoa Phượng Đỏ <2026> ${year}\n🏛 Hội Khuyến học · 📍 ${p.provinceName}\n`);
-    expect(summary).toContain("🏫 Cấp học: THCS\n🔢 Lớp: lớp 6–9\n🏠 Hoàn cảnh: Hộ nghèo hoặc Hộ cận nghèo");
+    expect(summary).toContain(`🏫 Cấp học: THCS\n🔢 Lớp: lớp 6–9\n🏠 Hoàn cảnh: Hộ nghèo hoặc Hộ cận nghèo\n🏘 Xã/phường: ${communeLabel(commune, "vi")}`);
     expect(summary).toContain(`💰 2.500.000 đồng · 🎁 50 suất\n🗓 Nhận hồ sơ từ ${typed(5)} đến hết ${typed(25)}`);
 
     const done = (await o.press("Tạo đợt học bổng")).join("\n");
@@ -112,7 +122,7 @@ describe("/scholarship_new", () => {
     expect(done).toContain(`Đã tạo đợt học bổng #${row.id} «Hoa Phượng Đỏ <2026>», hạn nộp hồ sơ ${typed(25)}`);
     expect(row).toMatchObject({
       programme: "Hoa Phượng Đỏ <2026>", year, organiserBody: "association", provinceCode: p.province, awardValueVnd: 2_500_000n, awardCount: 50,
-      rules: { levels: ["lower_secondary"], gradeMin: 6, gradeMax: 9, communeCodes: [], circumstances: ["poor", "near_poor"], circumstancesMode: "any" },
+      rules: { levels: ["lower_secondary"], gradeMin: 6, gradeMax: 9, communeCodes: [p.commune], circumstances: ["poor", "near_poor"], circumstancesMode: "any" },
       contact: "Chị Lan, 0912 345 678", state: "active",
     });
     expect([dayKey(row.opensOn), dayKey(row.deadlineOn), dayKey(row.awardOn)]).toEqual([dayIn(5), dayIn(25), dayIn(40)]);

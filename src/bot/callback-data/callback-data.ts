@@ -161,6 +161,8 @@ export const cb = {
   rfMode: codec("rf:m", z.enum(["any", "all"])),
   rfSkip: codec("rf:s", z.literal("skip")),
   rfConfirm: codec("rf:ok", z.enum(["yes", "no"])),
+  // the round conversation's communes: the whole province, pick some, add another, done
+  rfCommunes: codec("rf:cm", z.enum(["all", "pick", "more", "done"])),
   // nominations, the nominator: their list, one nomination, withdraw (ask, then confirm)
   nomination: codec("nom", z.string().regex(/^(list|(v|wd|wdok)\.\d{1,9})$/)),
   // nominations, the round's officers: the list of a round (l.<round>.<page>), one nomination,

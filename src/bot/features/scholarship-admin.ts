@@ -8,7 +8,7 @@ import { requireRole } from "../filters/roles.js";
 import { BROADCAST_FLOW } from "../flows/broadcast.js";
 import { ROUND_EDIT_FIELDS } from "../flows/round-edit.js";
 import type { RoundAnnounceMode } from "../flows/round-announce.js";
-import { NS, bodyLabel, rulesLines } from "../flows/round-steps.js";
+import { NS, bodyLabel, communeNames, rulesLines } from "../flows/round-steps.js";
 import { ROUND_EDIT_FLOW, ROUND_EXTEND_FLOW, ROUND_NEW_FLOW } from "../flows/scholarship-flow-names.js";
 import { currentActor } from "../flows/session-steps.js";
 import { onButton, type ButtonContext } from "../helpers/buttons.js";
@@ -153,13 +153,13 @@ async function enterFlow(ctx: ButtonContext, id: number, flow: string, args: unk
   await ctx.conversation.enter(flow, ...args);
 }
 
-export function cardText(ctx: BotContext, v: RoundView, provinceName: string | undefined): string {
+export function cardText(ctx: BotContext, v: RoundView, provinceName: string | undefined, communes: readonly string[] = []): string {
   const x = v.round;
   const award = x.awardValueVnd === null ? ctx.t(`${NS}:new.unknown`) : formatVnd(x.awardValueVnd, ctx.locale);
   return ctx.t(`${NS}:card.text`, {
     id: x.id, programme: x.programme, year: x.year, phase: phaseText(ctx, v), body: bodyLabel(ctx.t, x.organiserBody),
     scope: provinceName ?? ctx.t(`${NS}:card.nationwide`), opens: formatDay(x.opensOn), deadline: formatDay(x.deadlineOn), awardOn: formatDay(x.awardOn),
-    award, count: x.awardCount ?? ctx.t(`${NS}:new.unknown`), eligibility: x.eligibility, rules: rulesLines(ctx.t, v.rules),
+    award, count: x.awardCount ?? ctx.t(`${NS}:new.unknown`), eligibility: x.eligibility, rules: rulesLines(ctx.t, v.rules, communes),
     apply: x.howToApply, contact: x.contact, subscribers: v.subscribers, nominations: v.nominations,
   });
 }
@@ -179,7 +179,8 @@ async function showCard(ctx: ButtonContext, id: number): Promise<void> {
   }
   kb.text(ctx.t(`${NS}:card.nominations_button`, { count: view.nominations }), cb.nominationAdmin.pack(`l.${id}.0`)).row();
   kb.text(ctx.t(`${NS}:card.list_button`), cb.roundAdmin.pack("l.0"));
-  await ctx.reply(cardText(ctx, view, province ? provinceLabel(province, ctx.locale, "full") : undefined), { reply_markup: kb });
+  const communes = await communeNames(ctx.deps.services.geo, view.rules.communeCodes, ctx.locale);
+  await ctx.reply(cardText(ctx, view, province ? provinceLabel(province, ctx.locale, "full") : undefined, communes), { reply_markup: kb });
 }
 
 async function showEditMenu(ctx: ButtonContext, id: number): Promise<void> {

@@ -17,6 +17,10 @@ export interface PlaceOptions {
   prefix?(c: ConvContext, part: "province" | "commune"): string;
   /** The province question when it is not the person's own ("Which province is the round for?"). */
   provinceQuestion?(c: ConvContext): string;
+  /** The commune question when it is not the person's own ("Which commune does the student live in?"). */
+  communeQuestion?(c: ConvContext, province: string): string;
+  /** Back at the commune step when it does not lead to the province (default "↩️ Đổi tỉnh/thành"). */
+  communeBack?: BackOption;
 }
 
 const COMMUNE_BUTTONS = 8;
@@ -78,10 +82,10 @@ export async function askProvince(conversation: Convo, ctx: ConvContext, opts: P
 export async function askCommune(conversation: Convo, ctx: ConvContext, province: ProvinceDto, opts: PlaceOptions = {}): Promise<CommuneDto | Back> {
   const where = (c: ConvContext) => provinceLabel(province, c.locale, "full");
   return runStep<CommuneDto>(conversation, ctx, {
-    question: (c) => `${opts.prefix?.(c, "commune") ?? ""}${c.t("place:commune.ask", { province: where(c) })}`,
+    question: (c) => `${opts.prefix?.(c, "commune") ?? ""}${opts.communeQuestion?.(c, where(c)) ?? c.t("place:commune.ask", { province: where(c) })}`,
     codecs: [cb.commune],
     hint: "place:commune.hint",
-    back: { label: "place:commune.change_province" },
+    back: opts.communeBack ?? { label: "place:commune.change_province" },
     echo: (c, m) => echoLine(c, "place:commune.label", communeLabel(m, c.locale)),
     accept: async (c) => {
       const code = cb.commune.unpack(c.callbackQuery?.data);

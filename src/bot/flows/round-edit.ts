@@ -21,6 +21,7 @@ export interface RoundSnapshot {
   deadlineOn: string;
   awardOn: string;
   rules: RoundRules;
+  provinceCode: string | null;
 }
 
 /** The round, if the caller manages it and it is not cancelled; otherwise the reason (an i18n key). */
@@ -31,7 +32,7 @@ export async function loadRound(conversation: Convo, id: number): Promise<{ roun
     const x = r.round;
     if (x.state === "cancelled") return { error: `${NS}:errors.cancelled` };
     return {
-      round: { id: x.id, programme: x.programme, state: x.state, opensOn: dayKey(x.opensOn), deadlineOn: dayKey(x.deadlineOn), awardOn: dayKey(x.awardOn), rules: r.rules },
+      round: { id: x.id, programme: x.programme, state: x.state, opensOn: dayKey(x.opensOn), deadlineOn: dayKey(x.deadlineOn), awardOn: dayKey(x.awardOn), rules: r.rules, provinceCode: x.provinceCode },
     };
   });
 }
@@ -106,8 +107,8 @@ async function askPatch(conversation: Convo, ctx: ConvContext, field: RoundEditF
       return got(v) ? { eligibility: v } : undefined;
     }
     case "rules": {
-      const v = await askRules(conversation, ctx);
-      return got(v) ? { rules: { ...v, communeCodes: round.rules.communeCodes } } : undefined;
+      const v = await askRules(conversation, ctx, undefined, round.provinceCode);
+      return got(v) ? { rules: v } : undefined;
     }
     case "apply": {
       const v = await askHowToApply(conversation, ctx);

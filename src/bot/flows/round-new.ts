@@ -8,7 +8,7 @@ import { askButtons, BACK, stopFlow, type Back } from "./engine.js";
 import { currentActor } from "./session-steps.js";
 import {
   NS, askAwardCount, askAwardValue, askBody, askContact, askDay, askEligibility, askHowToApply, askProgramme, askRules, askScope, askYear,
-  bodyLabel, dayText, rulesLines,
+  bodyLabel, communeNames, dayText, rulesLines,
 } from "./round-steps.js";
 
 export { ROUND_NEW_FLOW } from "./scholarship-flow-names.js";
@@ -44,6 +44,8 @@ interface Answers {
   scope?: { provinceCode: string | null; name?: string };
   eligibility?: string;
   rules?: RoundRules;
+  /** The names of the rules' communes, for the summary. */
+  communeNames?: string[];
   awardValueVnd?: number | null;
   awardCount?: number | null;
   opensOn?: string;
@@ -78,7 +80,7 @@ export async function roundNewFlow(conversation: Convo, ctx: ConvContext): Promi
     // A province officer's rounds are in their province: no question.
     async () => (asker.role === "admin" ? take("scope", askScope(conversation, ctx, {})) : "skip"),
     () => take("eligibility", askEligibility(conversation, ctx, {})),
-    () => take("rules", askRules(conversation, ctx, {})),
+    () => take("rules", askRules(conversation, ctx, {}, a.scope?.provinceCode ?? null)),
     () => take("awardValueVnd", askAwardValue(conversation, ctx, {})),
     () => take("awardCount", askAwardCount(conversation, ctx, {})),
     () => take("opensOn", askDay(conversation, ctx, { question: (c) => c.t(`${NS}:new.ask_opens`), label: `${NS}:new.opens_label`, today: true, back: {} })),
@@ -106,6 +108,7 @@ export async function roundNewFlow(conversation: Convo, ctx: ConvContext): Promi
     }
   }
 
+  a.communeNames = await conversation.external((o) => communeNames(o.deps.services.geo, a.rules!.communeCodes, o.locale));
   const confirm = await askButtons(conversation, ctx, {
     question: (c) => c.t(`${NS}:new.summary`, summaryParams(c, a)),
     keyboard: (c) => new InlineKeyboard().text(c.t(`${NS}:new.create_button`), cb.rfConfirm.pack("yes")).text(c.t(`${NS}:new.drop_button`), cb.rfConfirm.pack("no")),
@@ -138,7 +141,7 @@ function summaryParams(c: ConvContext, a: Answers): Record<string, unknown> {
   return {
     programme: a.programme, year: a.year, body: bodyLabel(c.t, a.organiserBody!),
     scope: a.scope!.provinceCode === null ? c.t(`${NS}:card.nationwide`) : (a.scope!.name ?? a.scope!.provinceCode),
-    eligibility: a.eligibility, rules: rulesLines(c.t, a.rules!),
+    eligibility: a.eligibility, rules: rulesLines(c.t, a.rules!, a.communeNames),
     award: a.awardValueVnd == null ? c.t(`${NS}:new.unknown`) : formatVnd(a.awardValueVnd, c.locale),
     count: a.awardCount == null ? c.t(`${NS}:new.unknown`) : a.awardCount,
     opens: dayText(a.opensOn!), deadline: dayText(a.deadlineOn!), awardOn: dayText(a.awardOn!),

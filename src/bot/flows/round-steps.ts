@@ -1,7 +1,7 @@
 import { InlineKeyboard } from "grammy";
 import { z } from "zod";
 import type { ProvinceDto } from "../../domain/geo/geo-service.js";
-import { provinceLabel } from "../../domain/geo/labels.js";
+import { communeLabel, provinceLabel } from "../../domain/geo/labels.js";
 import { isSkipWord } from "../../domain/citizens/inputs.js";
 import {
   CIRCUMSTANCES, GRADES_OF_LEVEL, ROUND_BODIES, ROUND_LIMITS, SCHOOL_LEVELS, formatDay, formatVnd, parseVnDate, vnDay,
@@ -13,7 +13,7 @@ import {
 import type { TFunction } from "../../i18n.js";
 import { cb, type CallbackCodec } from "../callback-data/callback-data.js";
 import type { ConvContext, Convo } from "../context.js";
-import { askProvince } from "./ask-place.js";
+import { askCommune, askProvince } from "./ask-place.js";
 import { askButtons, askText, BACK, echoLine, parseWith, runStep, type Back, type BackOption, type Outcome } from "./engine.js";
 
 /**
@@ -197,17 +197,21 @@ async function askGrades(conversation: Convo, ctx: ConvContext, levels: SchoolLe
  * The structured rules: school levels (toggles), a grade range (typed, or any), circumstances
  * (toggles), and any/all when two or more are asked. Back goes one question back; from the first, out.
  */
-export async function askRules(conversation: Convo, ctx: ConvContext, back?: BackOption): Promise<RoundRules | Back> {
+export async function askRules(conversation: Convo, ctx: ConvContext, back?: BackOption, provinceCode?: string | null): Promise<RoundRules | Back> {
   let levels: SchoolLevel[] = [];
   let grades: { gradeMin?: number; gradeMax?: number } = {};
   let circumstances: Circumstance[] = [];
   let mode: "any" | "all" = "any";
-  for (let step = 0, guard = 0; step < 4; guard++) {
+  let communeCodes: string[] = [];
+  // A round of one province may be for some of its communes only; a nationwide round may not.
+  const steps = provinceCode ? 5 : 4;
+  for (let step = 0, guard = 0; step < steps; guard++) {
     if (guard > 40) return BACK;
     let r: unknown;
     if (step === 0) r = await askToggles(conversation, ctx, { question: `${NS}:new.ask_levels`, label: `${NS}:new.levels_label`, none: `${NS}:new.any_level`, values: SCHOOL_LEVELS, codec: cb.rfLevel, name: levelLabel, back });
     else if (step === 1) r = levels.length === 1 && levels[0] === "university" ? "skip" : await askGrades(conversation, ctx, levels, {});
     else if (step === 2) r = await askToggles(conversation, ctx, { question: `${NS}:new.ask_circumstances`, label: `${NS}:new.circumstances_label`, none: `${NS}:new.no_circumstance`, values: CIRCUMSTANCES, codec: cb.rfCircumstance, name: circumstanceLabel, back: {} });
+    else if (step === 4) r = await askCommunes(conversation, ctx, provinceCode!);
     else {
       r = circumstances.length < 2 ? "skip" : await askButtons(conversation, ctx, {
         question: (c) => c.t(`${NS}:new.ask_mode`),
@@ -223,19 +227,68 @@ export async function askRules(conversation: Convo, ctx: ConvContext, back?: Bac
       step--;
       // Skipped questions are skipped going back too.
       if (step === 1 && levels.length === 1 && levels[0] === "university") step--;
+      if (step === 3 && circumstances.length < 2) step--;
       continue;
     }
     if (step === 0) levels = r as SchoolLevel[];
     else if (step === 1) grades = r === "skip" ? {} : (r as typeof grades);
     else if (step === 2) circumstances = r as Circumstance[];
-    else mode = r === "skip" ? "any" : (r as "any" | "all");
+    else if (step === 3) mode = r === "skip" ? "any" : (r as "any" | "all");
+    else communeCodes = r as string[];
     step++;
   }
-  return { levels, ...grades, communeCodes: [], circumstances, circumstancesMode: circumstances.length < 2 ? "any" : mode };
+  return { levels, ...grades, communeCodes, circumstances, circumstancesMode: circumstances.length < 2 ? "any" : mode };
+}
+
+/**
+ * The communes a round of one province is for: the whole province (no rule), or some picked one
+ * by one with the forgiving commune search (at most ROUND_LIMITS.communesMax). Back at the list
+ * takes the last commune off again.
+ */
+async function askCommunes(conversation: Convo, ctx: ConvContext, provinceCode: string): Promise<string[] | Back> {
+  const province = await conversation.external((o) => o.deps.services.geo.getProvince(provinceCode));
+  if (!province) return [];
+  const picked: Array<{ code: string; label: string }> = [];
+  const listed = () => picked.map((p) => p.label).join(", ");
+  for (let guard = 0; guard < 3 * ROUND_LIMITS.communesMax; guard++) {
+    const more = picked.length > 0;
+    const choice = await askButtons(conversation, ctx, {
+      question: (c) => (more ? c.t(`${NS}:new.communes_picked`, { list: listed(), count: picked.length }) : c.t(`${NS}:new.ask_communes`, { province: provinceLabel(province, c.locale, "full") })),
+      keyboard: (c) => (more
+        ? new InlineKeyboard().text(c.t(`${NS}:new.communes_more`), cb.rfCommunes.pack("more")).text(c.t(`${NS}:new.communes_done`), cb.rfCommunes.pack("done"))
+        : new InlineKeyboard().text(c.t(`${NS}:new.communes_all`), cb.rfCommunes.pack("all")).row().text(c.t(`${NS}:new.communes_pick`), cb.rfCommunes.pack("pick"))),
+      codec: cb.rfCommunes,
+      hint: `${NS}:new.buttons_hint`,
+      back: {},
+      echo: (c, v) => echoLine(c, `${NS}:new.communes_label`, v === "all" || (v === "done" && !more) ? c.t(`${NS}:new.communes_all`) : v === "done" ? listed() : c.t(`${NS}:new.communes_pick`)),
+    });
+    if (choice === BACK) {
+      if (!more) return BACK;
+      picked.pop();
+      continue;
+    }
+    if (choice === "all" || choice === "done") return picked.map((p) => p.code);
+    if (picked.length >= ROUND_LIMITS.communesMax) {
+      await ctx.reply(ctx.t(`${NS}:errors.communes_max`, { max: ROUND_LIMITS.communesMax }));
+      continue;
+    }
+    const commune = await askCommune(conversation, ctx, province, {
+      communeQuestion: (c, p) => c.t(`${NS}:new.ask_commune`, { province: p }),
+      communeBack: {},
+    });
+    if (commune !== BACK && !picked.some((p) => p.code === commune.code)) picked.push({ code: commune.code, label: communeLabel(commune, ctx.locale) });
+  }
+  return picked.map((p) => p.code);
+}
+
+/** The names of a round's communes as shown to the officer ("Phường Đồ Sơn, Xã Cát Hải"). */
+export async function communeNames(geo: { getCommune(code: string): Promise<{ name: string; type: string } | undefined> }, codes: readonly string[], locale: string): Promise<string[]> {
+  const found = await Promise.all(codes.map((code) => geo.getCommune(code)));
+  return found.map((c, i) => (c ? communeLabel(c, locale === "en" ? "en" : "vi") : codes[i]!));
 }
 
 /** Rules in one line each, for summaries and cards. */
-export function rulesLines(t: TFunction, r: RoundRules): string {
+export function rulesLines(t: TFunction, r: RoundRules, communeNames: readonly string[] = []): string {
   const lines = [
     t(`${NS}:rules.levels`, { value: r.levels.length ? r.levels.map((l) => levelLabel(t, l)).join(", ") : t(`${NS}:new.any_level`) }),
     t(`${NS}:rules.grades`, { value: gradeLabel(t, r) }),
@@ -245,6 +298,7 @@ export function rulesLines(t: TFunction, r: RoundRules): string {
         : t(`${NS}:new.no_circumstance`),
     }),
   ];
+  if (r.communeCodes.length) lines.push(t(`${NS}:rules.communes`, { value: communeNames.length ? communeNames.join(", ") : String(r.communeCodes.length) }));
   return lines.join("\n");
 }
 

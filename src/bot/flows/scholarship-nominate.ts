@@ -260,7 +260,12 @@ async function askStudentCommune(conversation: Convo, ctx: ConvContext, round: R
     await ctx.reply(ctx.t(`${NS}:flow.communes_note`, { list: allowed.map((c) => communeLabel(c, ctx.locale)).join(", ") }));
   }
   for (let i = 0; i < MAX_COMMUNE_TRIES; i++) {
-    const picked = province ? await askCommune(conversation, ctx, province) : await askPlace(conversation, ctx, { back: BACK_STEP });
+    const where = {
+      provinceQuestion: (c: ConvContext) => c.t(`${NS}:flow.ask_province`),
+      communeQuestion: (c: ConvContext, p: string) => c.t(`${NS}:flow.ask_commune`, { province: p }),
+    };
+    // Within the round's province, Back leads to the previous question, not to a province.
+    const picked = province ? await askCommune(conversation, ctx, province, { ...where, communeBack: {} }) : await askPlace(conversation, ctx, { ...where, back: BACK_STEP });
     if (picked === BACK) return BACK;
     const commune = "commune" in picked ? picked.commune : picked;
     if (!allowed.length || allowed.some((c) => c.code === commune.code)) return commune;
