@@ -1,6 +1,7 @@
 import { GrammyError, InlineKeyboard, Keyboard } from "grammy";
 import type { Message } from "grammy/types";
 import type { ZodType } from "zod";
+import { searchForm } from "../../domain/geo/normalize.js";
 import { LOCALES } from "../../i18n.js";
 import { cb, type CallbackCodec } from "../callback-data/callback-data.js";
 import type { ConvContext, Convo } from "../context.js";
@@ -188,7 +189,11 @@ export interface ButtonsOptions<T extends string> {
   onPress?(c: ConvContext, value: T): Promise<Outcome<T>>;
 }
 
-/** A question answered only with its buttons; typed text is pointed back to them. */
+/**
+ * A question answered with its buttons. Typing a button's label does the same as pressing it
+ * ("thcs", "có", "Không chắc": case, diacritics, emoji and punctuation ignored) when exactly one
+ * button of the question matches; other text is pointed back to the buttons.
+ */
 export function askButtons<T extends string>(conversation: Convo, ctx: ConvContext, opts: ButtonsOptions<T> & { back?: undefined }): Promise<T>;
 export function askButtons<T extends string>(conversation: Convo, ctx: ConvContext, opts: ButtonsOptions<T>): Promise<T | Back>;
 export function askButtons<T extends string>(conversation: Convo, ctx: ConvContext, opts: ButtonsOptions<T>): Promise<T | Back> {
@@ -196,7 +201,7 @@ export function askButtons<T extends string>(conversation: Convo, ctx: ConvConte
     ...opts,
     codecs: [opts.codec as CallbackCodec<string>],
     accept: async (c) => {
-      const value = opts.codec.unpack(c.callbackQuery?.data);
+      const value = opts.codec.unpack(c.callbackQuery?.data) ?? typedButton(c, opts);
       if (value !== undefined) return opts.onPress ? opts.onPress(c, value) : { done: value };
       return c.message?.text !== undefined ? { retry: "common:flow.use_buttons" } : undefined;
     },
@@ -229,4 +234,15 @@ export function askText<T>(conversation: Convo, ctx: ConvContext, opts: TextOpti
 export function parseWith<T>(schema: ZodType<T>, value: unknown): Outcome<T> {
   const r = schema.safeParse(value);
   return r.success ? { done: r.data } : { retry: r.error.issues[0]?.message ?? "common:flow.invalid" };
+}
+
+/** The value of the one button of this question whose label is the typed text, if exactly one is. */
+function typedButton<T extends string>(c: ConvContext, opts: ButtonsOptions<T>): T | undefined {
+  const typed = searchForm(c.message?.text ?? "");
+  if (!typed) return undefined;
+  const values = opts.keyboard(c).inline_keyboard.flat()
+    .filter((b) => "callback_data" in b && searchForm(b.text) === typed)
+    .map((b) => opts.codec.unpack((b as { callback_data: string }).callback_data))
+    .filter((v): v is T => v !== undefined);
+  return new Set(values).size === 1 ? values[0] : undefined;
 }
