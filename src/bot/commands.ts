@@ -17,6 +17,7 @@ export const COMMANDS: ReadonlyArray<{ command: string; role: Role }> = [
   { command: "sessions", role: "resident" },
   { command: "mysessions", role: "resident" },
   { command: "scholarships", role: "resident" },
+  { command: "family", role: "resident" },
   { command: "settings", role: "resident" },
   { command: "leaderboard", role: "resident" },
   { command: "mydata", role: "resident" },
@@ -51,7 +52,7 @@ export const COMMANDS: ReadonlyArray<{ command: string; role: Role }> = [
  * What the bot can do, one line each in the greeting: only what exists. A feature adds its
  * line here when it lands (sessions, quizzes, scholarships…).
  */
-export const GREETING_LINES: readonly string[] = ["common:start.line_register", "common:start.line_quiz", "common:start.line_sessions", "common:start.line_scholarships"];
+export const GREETING_LINES: readonly string[] = ["common:start.line_register", "common:start.line_quiz", "common:start.line_sessions", "common:start.line_scholarships", "families:start_line"];
 
 export function commandList(i18n: I18n, locale: Locale, role: Role = "resident"): BotCommand[] {
   const t = i18n.t(locale);

@@ -14,7 +14,7 @@ describe("learning-citizen registration", () => {
   it("walks a resident from /start to the learning card, editing each answered question in place", async () => {
     const u = h.user(1001);
     const greeting = await u.send("/start");
-    expect(greeting).toEqual(["Xin chào Hoa! Tôi là trợ lý Khuyến học – Xây dựng xã hội học tập. Bạn có thể:\n• đăng ký Công dân học tập và nhận thẻ ngay trong Telegram.\n• trả lời câu hỏi tìm hiểu pháp luật về biên giới, biển đảo (/quiz) và nhận một câu hỏi mỗi ngày.\n• tìm buổi học ở trung tâm học tập cộng đồng gần bạn, đăng ký chỗ và được nhắc lịch (/sessions).\n• xem các đợt học bổng ở tỉnh bạn và toàn quốc, kiểm tra điều kiện và được nhắc hạn nộp hồ sơ (/scholarships)."]);
+    expect(greeting).toEqual(["Xin chào Hoa! Tôi là trợ lý Khuyến học – Xây dựng xã hội học tập. Bạn có thể:\n• đăng ký Công dân học tập và nhận thẻ ngay trong Telegram.\n• trả lời câu hỏi tìm hiểu pháp luật về biên giới, biển đảo (/quiz) và nhận một câu hỏi mỗi ngày.\n• tìm buổi học ở trung tâm học tập cộng đồng gần bạn, đăng ký chỗ và được nhắc lịch (/sessions).\n• xem các đợt học bổng ở tỉnh bạn và toàn quốc, kiểm tra điều kiện và được nhắc hạn nộp hồ sơ (/scholarships).\n• liên kết người trong nhà thành Gia đình học tập bằng một link mời (/family)."]);
     expect(u.buttons()).toEqual(["📝 Đăng ký Công dân học tập"]);
 
     const consent = await u.press("Đăng ký Công dân học tập");

@@ -185,4 +185,9 @@ export const cb = {
   scholarshipCard: codec("schc", z.string().regex(/^(open|det|rem|unrem)\.\d{1,9}\.([cd](\d{1,3}(p\d{2})?)?|[vw])$/)),
   // scholarships, officers (added by the rounds part): the round conversation's year buttons (this year, next year)
   rfYear: codec("rf:y", z.string().regex(/^\d{4}$/)),
+  // learning families (issue 11, families part): create ("new"), then "<action>.<family id>" —
+  // view, invite link, new link (ask, confirm), children in school (ask; yes, no, none), remove
+  // (list; "<ask|ok>.<family id>.<member>"), leave (ask, confirm). The family id makes a button of
+  // a family the person has since left stale rather than acting on their new one.
+  family: codec("fm", z.string().regex(/^(new|(view|inv|rot|rotok|kids|kidy|kidn|kidz|rm|leave|leaveok)\.\d{1,9}|(rmask|rmok)\.\d{1,9}\.\d{1,16})$/)),
 } as const;

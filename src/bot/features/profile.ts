@@ -6,6 +6,7 @@ import { formatCard } from "../format/card.js";
 import { onButton } from "../helpers/buttons.js";
 import { fieldKeyboard } from "../keyboards/registration.js";
 import { hoursCardLine } from "./sessions.js";
+import { familyCardLine } from "./families.js";
 import { registerButton } from "./start.js";
 
 /** /me shows the learning card; /edit changes one field of it. */
@@ -24,7 +25,8 @@ dm.command("me", async (ctx) => {
   const right = quiz.topics.reduce((n, t) => n + t.right, 0);
   const activity = answered > 0 ? `\n${ctx.t("quiz:card_line", { rounds: quiz.rounds, pct: Math.round((100 * right) / answered) })}` : "";
   const hours = await hoursCardLine(ctx);
-  await ctx.reply(formatCard(ctx.t, card, ctx.locale) + activity + (hours ? `\n${hours}` : ""));
+  const family = await familyCardLine(ctx);
+  await ctx.reply(formatCard(ctx.t, card, ctx.locale) + activity + (hours ? `\n${hours}` : "") + (family ? `\n${family}` : ""));
 });
 
 dm.command("edit", async (ctx) => {

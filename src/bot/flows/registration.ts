@@ -11,12 +11,15 @@ import { needsGuardian } from "../../domain/citizens/inputs.js";
 import { formatDateTime } from "../format/dates.js";
 import { GUARDIAN_PAYLOAD_PREFIX } from "./guardian-consent.js";
 import { checkInText } from "../format/checkin.js";
+import { joinResultText } from "../format/family.js";
 
 export const REGISTRATION = "registration";
 
 export interface RegistrationOptions {
   /** Opened by a session's QR check-in link: the check-in completes once the card is saved. */
   checkinToken?: string;
+  /** Opened by a learning family's invite link: the person joins the family once the card is saved. */
+  familyToken?: string;
 }
 
 /** Moves (answers and Backs) in one registration before it stops: keeps the stored log bounded. */
@@ -130,6 +133,15 @@ async function save(conversation: Convo, ctx: ConvContext, draft: RegistrationDr
   const year = new Date(await conversation.now()).getUTCFullYear();
   if (needsGuardian(draft.birthYear, year)) {
     await askGuardian(conversation, ctx, draft);
+    // The card waits for the guardian, so the family's link is opened again afterwards.
+    if (opts.familyToken) {
+      const token = opts.familyToken;
+      const peek = await conversation.external(async (octx) => {
+        const r = await octx.deps.services.families.peek(token);
+        return r.ok ? r.name : undefined;
+      });
+      if (peek) await ctx.reply(ctx.t("families:join.after_guardian", { name: peek }));
+    }
     return true;
   }
   type Saved = { card: LearningCard } | { already: true } | { failed: true };
@@ -149,6 +161,12 @@ async function save(conversation: Convo, ctx: ConvContext, draft: RegistrationDr
       const token = opts.checkinToken;
       const result = await conversation.external((octx) => octx.deps.services.sessionSignups.checkIn(String(octx.from!.id), token));
       await ctx.reply(checkInText(ctx.t, ctx.locale, result));
+    }
+    if (opts.familyToken) {
+      // Registration was opened by a learning family's invite link: join that family now.
+      const token = opts.familyToken;
+      const joined = await conversation.external((octx) => octx.deps.services.families.join(String(octx.from!.id), token));
+      await ctx.reply(joinResultText(ctx.t, joined, true));
     }
     return true;
   }
