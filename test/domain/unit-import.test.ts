@@ -20,7 +20,7 @@ const HEADER = "commune_code,name,kind,body,headcount,parent";
 const csv = (...lines: string[]) => Buffer.from(lines.join("\r\n") + "\r\n", "utf8");
 const officer = (provinceCode: string, communeCode?: string): UnitImporter => ({ role: "officer", scope: { provinceCode, communeCode }, id: String(++nextId) });
 const admin = (): UnitImporter => ({ role: "admin", scope: {}, id: String(++nextId) });
-const named = (tag: string) => db.prisma.unit.findMany({ where: { name: { contains: tag } }, orderBy: { id: "asc" } });
+const named = async (tag: string) => (await db.prisma.unit.findMany({ where: { name: { contains: tag } } })).sort((a, b) => a.name.localeCompare(b.name, "vi"));
 
 async function communesOf(provinceCode: string, take = 2) {
   return db.prisma.commune.findMany({ where: { provinceCode }, orderBy: { code: "asc" }, take, include: { province: true } });
@@ -57,10 +57,10 @@ describe("unit import", () => {
     const first = await named("Nhập-");
     expect(first.map((u) => [u.name, u.kind, u.body, u.communeCode, u.provinceCode, u.headcount, u.createdById, u.learningStatus])).toEqual([
       ["Ban CHQS Nhập-A", "military_unit", "military_command", c1!.code, "01", 25, BigInt(o.id!), "none"],
-      ["Trường THCS Nhập-B, cơ sở 1", "school", "association", c1!.code, "01", 1200, BigInt(o.id!), "none"],
       ["Thôn Nhập-C", "residential_group", "other", c2!.code, "01", 320, BigInt(o.id!), "none"],
+      ["Trường THCS Nhập-B, cơ sở 1", "school", "association", c1!.code, "01", 1200, BigInt(o.id!), "none"],
     ]);
-    expect(first[1]!.parentId).toBe(first[0]!.id);
+    expect(first[2]!.parentId).toBe(first[0]!.id);
     expect(new Set(first.map((u) => u.joinToken)).size).toBe(3);
 
     expect(await service.importFile(file, "csv", o)).toEqual({ ok: true, created: 0, updated: 0, unchanged: 3 });
@@ -74,9 +74,9 @@ describe("unit import", () => {
     );
     expect(await service.importFile(edited, "csv", o)).toEqual({ ok: true, created: 0, updated: 1, unchanged: 2 });
     const after = await named("Nhập-");
-    expect(after[1]!.headcount).toBe(1250);
-    expect([after[0], after[2]]).toEqual([first[0], first[2]]);
-    expect(after[1]!.joinToken).toBe(first[1]!.joinToken);
+    expect(after[2]!.headcount).toBe(1250);
+    expect([after[0], after[1]]).toEqual([first[0], first[1]]);
+    expect(after[2]!.joinToken).toBe(first[2]!.joinToken);
     const audits = await db.prisma.auditLog.findMany({ where: { actorId: BigInt(o.id!), action: "units_imported" }, orderBy: { id: "asc" } });
     expect(audits.map((a) => a.detail)).toEqual([
       { created: 3, updated: 0, unchanged: 0 }, { created: 0, updated: 0, unchanged: 3 }, { created: 0, updated: 1, unchanged: 2 },
