@@ -185,4 +185,10 @@ export const cb = {
   scholarshipCard: codec("schc", z.string().regex(/^(open|det|rem|unrem)\.\d{1,9}\.([cd](\d{1,3}(p\d{2})?)?|[vw])$/)),
   // scholarships, officers (added by the rounds part): the round conversation's year buttons (this year, next year)
   rfYear: codec("rf:y", z.string().regex(/^\d{4}$/)),
+  // units, import and learning units (issue 11): the /learning_unit flow's unit (its id) and
+  // checklist toggles (item index) or send; officers' pending list (p.<page>), a unit's
+  // self-assessment (v.<id>), approve (a.<id>), return with a reason (r.<id>)
+  ulUnit: codec("ulu", z.string().regex(/^\d{1,9}$/)),
+  ulCheck: codec("ulc", z.union([z.string().regex(/^\d{1,2}$/), z.literal("send")])),
+  ulDecide: codec("uld", z.string().regex(/^(p\.\d{1,3}|[var]\.\d{1,9})$/)),
 } as const;
