@@ -67,6 +67,7 @@ async function unitWithHead(opts: { communeIndex?: number; headcount?: number; m
   return { unit, head, commune };
 }
 
+const textOf = (o: unknown) => (o as { payload: { text: string } }).payload.text;
 const decisionRows = (unitId: number) => db.prisma.delivery.findMany({ where: { kind: LEARNING_UNIT_DECISION_KIND, refId: { startsWith: `lud.${unitId}.` } }, orderBy: { id: "asc" } });
 
 describe("learning units", () => {
@@ -170,7 +171,7 @@ describe("learning units", () => {
     const kind = learningUnitDecisionKind({ prisma: db.prisma, i18n: await createI18n() });
     const claimed = rows.map((r) => ({ id: String(r.id), kind: r.kind, refId: r.refId, chatId: Number(r.chatId), locale: String(r.chatId) === head.id ? "en" : "vi", attempts: 0 }));
     const rendered = await kind.render(claimed, { call: async () => undefined, now: clock.now });
-    const texts = claimed.map((c) => (rendered.get(c.id) as { payload: { text: string } }).payload.text);
+    const texts = claimed.map((c) => textOf(rendered.get(c.id)));
     const date = "01/12/2026";
     expect(texts[claimed.findIndex((c) => String(c.chatId) === head.id)]).toBe(
       `↩️ The «Learning Unit» self-assessment of <b>${unit.name}</b> was returned on ${date}.\nReason: Thiếu minh chứng &lt;Tuần lễ học tập&gt;\nFix it and send it again: /learning_unit`);
@@ -187,7 +188,7 @@ describe("learning units", () => {
     expect(stale.get(claimed[0]!.id)).toEqual({ skip: "decided again" });
     const approvedRows = (await decisionRows(unit.id)).filter((r) => r.refId.includes(".a."));
     const approved = await kind.render(approvedRows.map((r) => ({ id: String(r.id), kind: r.kind, refId: r.refId, chatId: Number(r.chatId), locale: null, attempts: 0 })), { call: async () => undefined, now: clock.now });
-    expect([...approved.values()].map((o) => (o as { payload: { text: string } }).payload.text)).toEqual([
+    expect([...approved.values()].map(textOf)).toEqual([
       `🎉 <b>${unit.name}</b> đã được duyệt đăng ký «Đơn vị học tập» ngày ${date}.`, `🎉 <b>${unit.name}</b> đã được duyệt đăng ký «Đơn vị học tập» ngày ${date}.`,
     ]);
     expect(await service.start(head, unit.id)).toMatchObject({ ok: false, reason: "approved" });
