@@ -46,6 +46,10 @@ export const COMMANDS: ReadonlyArray<{ command: string; role: Role }> = [
   { command: "nominate", role: "officer" },
   { command: "scholarship_new", role: "officer" },
   { command: "scholarships_admin", role: "officer" },
+  // Units (issue 11), import and learning units: a unit's heads are residents as often as officers.
+  { command: "learning_unit", role: "resident" },
+  { command: "learning_units", role: "officer" },
+  { command: "importunits", role: "officer" },
 ];
 
 /**

@@ -22,6 +22,8 @@ import type { QuestionImportService } from "../domain/quizzes/question-import.js
 import type { Leaderboards } from "../domain/quizzes/leaderboards.js";
 import type { CenterService } from "../domain/sessions/centers.js";
 import type { CenterImportService } from "../domain/sessions/center-import.js";
+import type { UnitImportService } from "../domain/units/unit-import.js";
+import type { LearningUnits } from "../domain/units/learning-units.js";
 import type { I18n, Locale, TFunction } from "../i18n.js";
 import type { NearbyFinder, SessionCards } from "../domain/sessions/cards.js";
 import type { SessionSignups } from "../domain/sessions/signups.js";
@@ -39,6 +41,8 @@ export interface SessionData {
   quizImportUntil?: number;
   /** Until when (epoch ms) the next CSV file sent is a centre import (/importcenters). */
   centerImportUntil?: number;
+  /** Until when (epoch ms) the next CSV or XLSX file sent is a unit import (/importunits). */
+  unitImportUntil?: number;
 }
 
 export interface Services {
@@ -82,6 +86,10 @@ export interface Services {
   scholarshipRounds: RoundService;
   /** Learning families (issue 11): create, invite, join, leave, members, status and counts. */
   families: LearningGroups;
+  /** Units imported from CSV/XLSX (/importunits): admins and province officers. */
+  unitImport: UnitImportService;
+  /** Đơn vị học tập: a unit's self-assessment, officers' decisions, the heads' notices. */
+  learningUnits: LearningUnits;
 }
 
 /** Everything a handler needs, injected through the context (no singletons). */

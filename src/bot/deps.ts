@@ -45,6 +45,8 @@ import { ScholarshipReminders } from "../domain/scholarships/reminders.js";
 import { SCHOLARSHIPS_TOPIC } from "../domain/scholarships/model.js";
 import { ScholarshipListing } from "../domain/scholarships/listing.js";
 import { LearningGroups } from "../domain/units/families.js";
+import { UnitImportService } from "../domain/units/unit-import.js";
+import { LearningUnitChecklist, LearningUnits, learningUnitDecisionKind } from "../domain/units/learning-units.js";
 import type { PrismaClient, QuizRound } from "../generated/prisma/client.js";
 import type { I18n } from "../i18n.js";
 import { ChangedOnlyJsonStorage, RedisJsonStorage } from "../infra/redis-storage.js";
@@ -79,6 +81,8 @@ export interface DepsInput {
   /** Broadcasts above this many recipients need a second officer's approval. */
   /** Broadcasts to more people than this need a second person's approval (default 1000). */
   approvalThreshold?: number;
+  /** The learning-unit checklist file (default prisma/seed/learning-unit-checklist.json). */
+  learningUnitChecklistFile?: string;
 }
 
 /** A person's key in one of the bot's Redis storages, as a part of their personal data. */
@@ -194,6 +198,10 @@ export function createDeps(input: DepsInput): Deps {
   topics.register({ key: SCHOLARSHIPS_TOPIC, labelKey: "scholarships-notify:settings_topic", group: "scholarships" });
   // Nominations are deleted a year after their round's award day (or cancellation): hourly is plenty.
   periodic.register({ name: "nomination retention", everyMs: 3_600_000, run: () => nominations.purgeExpired(now()) });
+  // Learning units (issue 11): the checklist file, the officer's decision told to the unit's heads, who decided.
+  const learningUnits = new LearningUnits({ prisma: input.prisma, deliveries, checklist: new LearningUnitChecklist(input.learningUnitChecklistFile, input.logger), now });
+  deliveryKinds.register(learningUnitDecisionKind({ prisma: input.prisma, i18n: input.i18n }));
+  for (const part of learningUnits.dataParts()) privacy.register(part);
   return {
     services: {
       geo,
@@ -219,6 +227,8 @@ export function createDeps(input: DepsInput): Deps {
       nominations,
       scholarshipRounds: new RoundService({ prisma: input.prisma, deliveries, now, logger: input.logger }),
       families,
+      unitImport: new UnitImportService(input.prisma, geo, now),
+      learningUnits,
     },
     i18n: input.i18n,
     logger: input.logger,

@@ -24,6 +24,10 @@ import { ROUND_EDIT_FLOW, roundEditFlow } from "./flows/round-edit.js";
 import { ROUND_EXTEND_FLOW, roundExtendFlow } from "./flows/round-extend.js";
 import { familiesFeature } from "./features/families.js";
 import { FAMILY_NEW_FLOW, familyNewFlow } from "./flows/family-new.js";
+import { createUnitImportFeature } from "./features/unit-import.js";
+import { learningUnitsFeature } from "./features/learning-units.js";
+import { LEARNING_UNIT_FLOW, learningUnitAssessmentFlow } from "./flows/learning-unit-assessment.js";
+import { LEARNING_UNIT_RETURN_FLOW, learningUnitReturnFlow } from "./flows/learning-unit-return.js";
 import { cancelFeature } from "./features/cancel.js";
 import { groupFeature } from "./features/group.js";
 import { helpFeature } from "./features/help.js";
@@ -107,6 +111,8 @@ export function createBot(token: string, deps: Deps, config?: BotConfig<BotConte
   dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(roundEditFlow), { id: ROUND_EDIT_FLOW }));
   dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(roundExtendFlow), { id: ROUND_EXTEND_FLOW }));
   dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(familyNewFlow), { id: FAMILY_NEW_FLOW }));
+  dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(learningUnitAssessmentFlow), { id: LEARNING_UNIT_FLOW }));
+  dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(learningUnitReturnFlow), { id: LEARNING_UNIT_RETURN_FLOW }));
 
   // Every feature narrows itself (private chats, groups, updates without a chat) on its first line.
   const features = new Composer<BotContext>();
@@ -118,6 +124,8 @@ export function createBot(token: string, deps: Deps, config?: BotConfig<BotConte
   features.use(sessionsFeature);
   features.use(scholarshipsFeature);
   const download = fileDownloader(token, config?.client);
+  // Before the centre and quiz imports: it takes a file only when /importunits came last (or in the caption).
+  features.use(createUnitImportFeature(download));
   // Before the quiz import: both take spreadsheets, and the quiz import answers any it was not asked for.
   features.use(createCenterAdminFeature(download));
   features.use(createQuizImportFeature(download));
@@ -128,6 +136,7 @@ export function createBot(token: string, deps: Deps, config?: BotConfig<BotConte
   features.use(nominationsFeature);
   features.use(scholarshipAdminFeature);
   features.use(familiesFeature);
+  features.use(learningUnitsFeature);
   features.use(groupFeature);
   features.use(unhandledFeature);
   guarded.use(features);

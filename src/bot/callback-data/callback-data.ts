@@ -190,4 +190,10 @@ export const cb = {
   // (list; "<ask|ok>.<family id>.<member>"), leave (ask, confirm). The family id makes a button of
   // a family the person has since left stale rather than acting on their new one.
   family: codec("fm", z.string().regex(/^(new|(view|inv|rot|rotok|kids|kidy|kidn|kidz|rm|leave|leaveok)\.\d{1,9}|(rmask|rmok)\.\d{1,9}\.\d{1,16})$/)),
+  // units, import and learning units (issue 11): the /learning_unit flow's unit (its id) and
+  // checklist toggles (item index) or send; officers' pending list (p.<page>), a unit's
+  // self-assessment (v.<id>), approve (a.<id>), return with a reason (r.<id>)
+  ulUnit: codec("ulu", z.string().regex(/^\d{1,9}$/)),
+  ulCheck: codec("ulc", z.union([z.string().regex(/^\d{1,2}$/), z.literal("send")])),
+  ulDecide: codec("uld", z.string().regex(/^(p\.\d{1,3}|[var]\.\d{1,9})$/)),
 } as const;

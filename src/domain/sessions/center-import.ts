@@ -90,10 +90,10 @@ const normaliseCell = (s: string | undefined) => (s ?? "").normalize("NFC").trim
 const DECIMAL = /^[+-]?\d{1,3}([.,]\d+)?$/;
 const parseDecimal = (s: string) => (DECIMAL.test(s) ? Number(s.replace(",", ".")) : Number.NaN);
 /** Letters that only appear when UTF-8 was read as Windows-1252 and saved again ("Ã¢", "áº¡", "Ä‘"). */
-const MOJIBAKE = /[\u00C2-\u00C6\u00E1][\u0080-\u00BF\u2018-\u203A\u0152\u0153\u0160\u0161\u0178\u017D\u017E\u02C6\u02DC]/;
+export const MOJIBAKE = /[\u00C2-\u00C6\u00E1][\u0080-\u00BF\u2018-\u203A\u0152\u0153\u0160\u0161\u0178\u017D\u017E\u02C6\u02DC]/;
 
-/** The problems of the bytes themselves, before any cell is read. */
-function encodingProblem(bytes: Uint8Array): CenterFileProblem | undefined {
+/** The problems of the bytes themselves, before any cell is read (shared with the unit import). */
+export function encodingProblem(bytes: Uint8Array): { kind: "utf16" } | undefined {
   if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) return { kind: "utf16" };
   // Without its BOM, UTF-16 text shows as a NUL in every other byte of its ASCII letters.
   const sample = bytes.subarray(0, 512);
@@ -191,6 +191,32 @@ export function parseCenterFile(bytes: Uint8Array, options: CenterImportOptions 
   return { ok: true, rows, problems };
 }
 
+/**
+ * The commune a row names: by its code (names given too must agree with it: a code copied from the
+ * wrong line is caught), or by province and commune names. Shared with the unit import.
+ */
+export async function resolveImportCommune(geo: GeoService, r: { communeCode: string; provinceName: string; communeName: string }):
+  Promise<{ commune: { code: string; provinceCode: string } } | { problem: { column: string; reason: "unknown_commune" | "commune_mismatch" } }> {
+  if (r.communeCode !== "") {
+    const commune = await geo.getCommune(r.communeCode);
+    if (!commune) return { problem: { column: "commune_code", reason: "unknown_commune" } };
+    if (r.provinceName !== "") {
+      const province = await geo.findProvinces(r.provinceName);
+      if (province.exact?.code !== commune.provinceCode) return { problem: { column: "province", reason: "commune_mismatch" } };
+    }
+    if (r.communeName !== "") {
+      const named = await geo.searchCommunes(commune.provinceCode, r.communeName);
+      if (named.exact?.code !== commune.code) return { problem: { column: "commune", reason: "commune_mismatch" } };
+    }
+    return { commune };
+  }
+  const province = (await geo.findProvinces(r.provinceName)).exact;
+  if (!province) return { problem: { column: "province", reason: "unknown_commune" } };
+  const commune = (await geo.searchCommunes(province.code, r.communeName)).exact;
+  if (!commune) return { problem: { column: "commune", reason: "unknown_commune" } };
+  return { commune };
+}
+
 export class CenterImportService {
   constructor(
     private readonly prisma: PrismaClient,
@@ -213,7 +239,7 @@ export class CenterImportService {
     for (const r of parsed.rows) {
       // Every row's commune is checked, even on rows with other problems: one answer lists them all.
       if (!r.placeOk) continue;
-      const resolved = await this.resolveCommune(r);
+      const resolved = await resolveImportCommune(this.geo, r);
       if ("problem" in resolved) {
         problems.push({ row: r.row, ...resolved.problem });
         continue;
@@ -236,29 +262,6 @@ export class CenterImportService {
     if (problems.length > 0) return { ok: false, rows: problems.sort((a, b) => a.row - b.row) };
     const counts = await this.upsert(rows, by.id);
     return { ok: true, ...counts };
-  }
-
-  private async resolveCommune(r: { communeCode: string; provinceName: string; communeName: string }):
-    Promise<{ commune: { code: string; provinceCode: string } } | { problem: { column: string; reason: CenterRowReason } }> {
-    if (r.communeCode !== "") {
-      const commune = await this.geo.getCommune(r.communeCode);
-      if (!commune) return { problem: { column: "commune_code", reason: "unknown_commune" } };
-      // Names given too must agree with the code: a code copied from the wrong line is caught here.
-      if (r.provinceName !== "") {
-        const province = await this.geo.findProvinces(r.provinceName);
-        if (province.exact?.code !== commune.provinceCode) return { problem: { column: "province", reason: "commune_mismatch" } };
-      }
-      if (r.communeName !== "") {
-        const named = await this.geo.searchCommunes(commune.provinceCode, r.communeName);
-        if (named.exact?.code !== commune.code) return { problem: { column: "commune", reason: "commune_mismatch" } };
-      }
-      return { commune };
-    }
-    const province = (await this.geo.findProvinces(r.provinceName)).exact;
-    if (!province) return { problem: { column: "province", reason: "unknown_commune" } };
-    const commune = (await this.geo.searchCommunes(province.code, r.communeName)).exact;
-    if (!commune) return { problem: { column: "commune", reason: "unknown_commune" } };
-    return { commune };
   }
 
   /**
