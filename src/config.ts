@@ -65,6 +65,9 @@ const common = storage.extend({
   EMBEDDED_WORKER: booleanFromEnv.default(true),
   QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, "must be 1–32 characters of A–Z, a–z, 0–9, _ and -").default("khb-bull"),
   BROADCAST_APPROVAL_THRESHOLD: z.coerce.number().int().min(1).default(1000),
+  // Criteria kept as data, replaceable by a province's own (a mounted file in Docker).
+  LEARNING_UNIT_CHECKLIST_FILE: z.string().min(1).optional(),
+  LEARNING_FAMILY_CRITERIA_FILE: z.string().min(1).optional(),
   // Loopback unless told otherwise: a reverse proxy on the host terminates TLS (compose sets 0.0.0.0 inside its network).
   HTTP_HOST: z.string().default("127.0.0.1"),
 });
@@ -104,6 +107,8 @@ export interface Config {
   embeddedWorker: boolean;
   /** Broadcasts to more people than this (or to a whole province or more) need a second officer. */
   approvalThreshold: number;
+  /** Files replacing the default learning-unit checklist and learning-family criteria. */
+  criteriaFiles: { learningUnitChecklist?: string; learningFamilyCriteria?: string };
   /** Where /healthz and /metrics are served (the webhook too in webhook mode); null: HTTP_PORT=off in polling mode. */
   http: { host: string; port: number } | null;
   mode:
@@ -162,6 +167,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     queuePrefix: c.QUEUE_PREFIX,
     embeddedWorker: c.EMBEDDED_WORKER,
     approvalThreshold: c.BROADCAST_APPROVAL_THRESHOLD,
+    criteriaFiles: { learningUnitChecklist: c.LEARNING_UNIT_CHECKLIST_FILE, learningFamilyCriteria: c.LEARNING_FAMILY_CRITERIA_FILE },
     http: c.HTTP_PORT === null ? null : { host: c.HTTP_HOST, port: c.HTTP_PORT },
     mode:
       c.BOT_MODE === "webhook"

@@ -152,6 +152,7 @@ async function start(config: Config, logger: Logger): Promise<void> {
   const deps = createDeps({
     prisma: db.prisma, lane: db.lane, redis, i18n, logger, adminIds: config.adminIds, inviteTtlHours: config.inviteTtlHours, queues,
     approvalThreshold: config.approvalThreshold,
+    learningUnitChecklistFile: config.criteriaFiles.learningUnitChecklist, learningFamilyCriteriaFile: config.criteriaFiles.learningFamilyCriteria,
   });
   // After an erasure, the copies Redis's AOF and the database's files still hold are rewritten.
   const compactor = new ErasureCompactor({ redis, db, logger, tables: PERSONAL_TABLES });

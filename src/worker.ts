@@ -66,6 +66,7 @@ async function start(config: Config, logger: Logger): Promise<void> {
   const deps = createDeps({
     prisma: db.prisma, lane: db.lane, redis, i18n: await createI18n(), logger, adminIds: config.adminIds, queues,
     approvalThreshold: config.approvalThreshold,
+    learningUnitChecklistFile: config.criteriaFiles.learningUnitChecklist, learningFamilyCriteriaFile: config.criteriaFiles.learningFamilyCriteria,
   });
   const metrics = createMetrics();
   const workerRedis = createQueueRedis(connection, "worker", logger);

@@ -44,7 +44,7 @@ import { nominationStatusKind, scholarshipNoticeKind, scholarshipReminderKind } 
 import { ScholarshipReminders } from "../domain/scholarships/reminders.js";
 import { SCHOLARSHIPS_TOPIC } from "../domain/scholarships/model.js";
 import { ScholarshipListing } from "../domain/scholarships/listing.js";
-import { LearningGroups } from "../domain/units/families.js";
+import { LearningGroups, loadGroupCriteria } from "../domain/units/families.js";
 import { UnitImportService } from "../domain/units/unit-import.js";
 import { LearningUnitChecklist, LearningUnits, learningUnitDecisionKind } from "../domain/units/learning-units.js";
 import type { PrismaClient, QuizRound } from "../generated/prisma/client.js";
@@ -78,11 +78,12 @@ export interface DepsInput {
   now?: () => Date;
   /** The delivery engine's queues (opened by the caller: main, worker, tests). */
   queues: DeliveryQueues;
-  /** Broadcasts above this many recipients need a second officer's approval. */
   /** Broadcasts to more people than this need a second person's approval (default 1000). */
   approvalThreshold?: number;
   /** The learning-unit checklist file (default prisma/seed/learning-unit-checklist.json). */
   learningUnitChecklistFile?: string;
+  /** The learning-family criteria file (default prisma/seed/learning-family-criteria.json). */
+  learningFamilyCriteriaFile?: string;
 }
 
 /** A person's key in one of the bot's Redis storages, as a part of their personal data. */
@@ -117,7 +118,7 @@ export function createDeps(input: DepsInput): Deps {
   const nominations = new NominationService({ prisma: input.prisma, deliveries, now, logger: input.logger });
   for (const part of nominations.dataParts()) privacy.register(part);
   // Learning families (issue 11): leaving hands ownership over, so it runs before the user row's cascade.
-  const families = new LearningGroups({ prisma: input.prisma, now, logger: input.logger });
+  const families = new LearningGroups({ prisma: input.prisma, now, logger: input.logger, criteria: loadGroupCriteria(input.learningFamilyCriteriaFile) });
   for (const part of families.dataParts()) privacy.register(part);
   // Order matters for erasure: the records that point at the user row go before it (sign-ups
   // free their seats, promoting the next people waiting, before the user row's cascade).
