@@ -45,6 +45,9 @@ export const COMMANDS: ReadonlyArray<{ command: string; role: Role }> = [
   { command: "nominate", role: "officer" },
   { command: "scholarship_new", role: "officer" },
   { command: "scholarships_admin", role: "officer" },
+  { command: "myunits", role: "resident" },
+  { command: "unit_new", role: "officer" },
+  { command: "units", role: "officer" },
 ];
 
 /**

@@ -26,6 +26,7 @@ import type { I18n, Locale, TFunction } from "../i18n.js";
 import type { NearbyFinder, SessionCards } from "../domain/sessions/cards.js";
 import type { SessionSignups } from "../domain/sessions/signups.js";
 import type { ScholarshipListing } from "../domain/scholarships/listing.js";
+import type { UnitService } from "../domain/units/units.js";
 import type { Logger } from "../logger.js";
 import type { RedisJsonStorage } from "../infra/redis-storage.js";
 import type { AnsweredQueries } from "./middlewares/api.js";
@@ -79,6 +80,8 @@ export interface Services {
   nominations: NominationService;
   /** Officers' side of scholarship rounds: create, edit, close, extend, cancel, list. */
   scholarshipRounds: RoundService;
+  /** Units (issue 11): officers' units of their scope, join links, members and heads. */
+  units: UnitService;
 }
 
 /** Everything a handler needs, injected through the context (no singletons). */

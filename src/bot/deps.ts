@@ -44,6 +44,7 @@ import { nominationStatusKind, scholarshipNoticeKind, scholarshipReminderKind } 
 import { ScholarshipReminders } from "../domain/scholarships/reminders.js";
 import { SCHOLARSHIPS_TOPIC } from "../domain/scholarships/model.js";
 import { ScholarshipListing } from "../domain/scholarships/listing.js";
+import { UnitService } from "../domain/units/units.js";
 import type { PrismaClient, QuizRound } from "../generated/prisma/client.js";
 import type { I18n } from "../i18n.js";
 import { ChangedOnlyJsonStorage, RedisJsonStorage } from "../infra/redis-storage.js";
@@ -111,6 +112,9 @@ export function createDeps(input: DepsInput): Deps {
   // Scholarship nominations (issue 10): erased before the user row, whose cascade would take them unnamed.
   const nominations = new NominationService({ prisma: input.prisma, deliveries, now, logger: input.logger });
   for (const part of nominations.dataParts()) privacy.register(part);
+  // Units (issue 11): memberships go before the user row (whose cascade would take them unnamed).
+  const units = new UnitService({ prisma: input.prisma, now, logger: input.logger });
+  for (const part of units.dataParts()) privacy.register(part);
   // Order matters for erasure: the records that point at the user row go before it (sign-ups
   // free their seats, promoting the next people waiting, before the user row's cascade).
   for (const part of [...citizenDataParts(input.prisma), ...sessionSignups.dataParts(), ...scholarshipListing.dataParts(), ...userDataParts(input.prisma)]) privacy.register(part);
@@ -214,6 +218,7 @@ export function createDeps(input: DepsInput): Deps {
       scholarshipListing,
       nominations,
       scholarshipRounds: new RoundService({ prisma: input.prisma, deliveries, now, logger: input.logger }),
+      units,
     },
     i18n: input.i18n,
     logger: input.logger,

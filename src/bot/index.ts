@@ -22,6 +22,9 @@ import { scholarshipAdminFeature } from "./features/scholarship-admin.js";
 import { ROUND_NEW_FLOW, roundNewFlow } from "./flows/round-new.js";
 import { ROUND_EDIT_FLOW, roundEditFlow } from "./flows/round-edit.js";
 import { ROUND_EXTEND_FLOW, roundExtendFlow } from "./flows/round-extend.js";
+import { unitsFeature } from "./features/units.js";
+import { UNIT_NEW_FLOW, unitNewFlow } from "./flows/unit-new.js";
+import { UNIT_EDIT_FLOW, unitEditFlow } from "./flows/unit-edit.js";
 import { cancelFeature } from "./features/cancel.js";
 import { groupFeature } from "./features/group.js";
 import { helpFeature } from "./features/help.js";
@@ -104,6 +107,8 @@ export function createBot(token: string, deps: Deps, config?: BotConfig<BotConte
   dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(roundNewFlow), { id: ROUND_NEW_FLOW }));
   dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(roundEditFlow), { id: ROUND_EDIT_FLOW }));
   dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(roundExtendFlow), { id: ROUND_EXTEND_FLOW }));
+  dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(unitNewFlow), { id: UNIT_NEW_FLOW }));
+  dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(unitEditFlow), { id: UNIT_EDIT_FLOW }));
 
   // Every feature narrows itself (private chats, groups, updates without a chat) on its first line.
   const features = new Composer<BotContext>();
@@ -124,6 +129,7 @@ export function createBot(token: string, deps: Deps, config?: BotConfig<BotConte
   features.use(sessionAdminFeature);
   features.use(nominationsFeature);
   features.use(scholarshipAdminFeature);
+  features.use(unitsFeature);
   features.use(groupFeature);
   features.use(unhandledFeature);
   guarded.use(features);

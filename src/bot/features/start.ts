@@ -8,6 +8,8 @@ import { onButton } from "../helpers/buttons.js";
 import { describeScope } from "./scope.js";
 import { CHECKIN_PAYLOAD, SESSION_PAYLOAD, sendSessionCard, startCheckIn } from "./sessions.js";
 import { SCHOLARSHIP_PAYLOAD, openRoundCard } from "./scholarships.js";
+import { UNIT_JOIN_PAYLOAD } from "../../domain/units/model.js";
+import { openUnitJoin } from "./units.js";
 
 export const startFeature = new Composer<BotContext>();
 const dm = startFeature.chatType("private");
@@ -36,6 +38,8 @@ dm.command("start", async (ctx) => {
   if (round) return openRoundCard(ctx, Number(round[1]));
   const checkin = CHECKIN_PAYLOAD.exec(payload);
   if (checkin) return startCheckIn(ctx, checkin[1]!);
+  const unitJoin = UNIT_JOIN_PAYLOAD.exec(payload);
+  if (unitJoin) return openUnitJoin(ctx, unitJoin[1]!);
   if (payload !== "") ctx.logger.info({ payloadLength: payload.length }, "unknown /start payload");
   const id = String(ctx.from.id);
   if (ctx.deps.services.users.isBootstrapAdmin(id)) {

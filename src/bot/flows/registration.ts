@@ -11,6 +11,7 @@ import { needsGuardian } from "../../domain/citizens/inputs.js";
 import { formatDateTime } from "../format/dates.js";
 import { GUARDIAN_PAYLOAD_PREFIX } from "./guardian-consent.js";
 import { checkInText } from "../format/checkin.js";
+import { offerUnit } from "./unit-offer.js";
 
 export const REGISTRATION = "registration";
 
@@ -150,6 +151,8 @@ async function save(conversation: Convo, ctx: ConvContext, draft: RegistrationDr
       const result = await conversation.external((octx) => octx.deps.services.sessionSignups.checkIn(String(octx.from!.id), token));
       await ctx.reply(checkInText(ctx.t, ctx.locale, result));
     }
+    // The unit typed at registration, when it is a real unit: "join it?" (stores nothing without yes).
+    await offerUnit(conversation, ctx, draft);
     return true;
   }
   if ("already" in saved) {

@@ -5,6 +5,7 @@
  * with unitPlaceInScope itself, whatever the bot checked: a forged id of another commune's unit
  * changes nothing. Counts go up the chain (one query per figure); names stay inside the unit.
  */
+import QRCode from "qrcode";
 import { z } from "zod";
 import type { PrismaClient, Unit } from "../../generated/prisma/client.js";
 import type { Logger } from "../../logger.js";
@@ -16,6 +17,16 @@ import {
 } from "./model.js";
 
 export type UnitActor = Access & { id: string };
+
+/** The unit's join link: t.me/<bot>?start=u_<token>. */
+export function unitJoinLink(botUsername: string, token: string): string {
+  return `https://t.me/${botUsername}?start=u_${token}`;
+}
+
+/** The join poster's QR code as a PNG (as the sessions' check-in code: printable, error correction M). */
+export function unitQrPng(link: string): Promise<Buffer> {
+  return QRCode.toBuffer(link, { type: "png", errorCorrectionLevel: "M", margin: 2, width: 1000 });
+}
 
 const NS = "units";
 const E = (key: string) => `${NS}:errors.${key}`;
@@ -422,13 +433,18 @@ export class UnitService {
     return { ok: true, items, page, pages, total };
   }
 
+  /** A live unit's name (for echoing a pick; every action checks the unit again). */
+  async unitName(id: number): Promise<string | undefined> {
+    return (await this.liveUnit(id))?.name;
+  }
+
   // ── heads ────────────────────────────────────────────────────────────────────────────────────
 
   /** An officer of the unit's place makes a member a head (at most UNIT_LIMITS.headsMax). */
   async addHead(actor: UnitActor, unitId: number, userId: string): Promise<{ ok: true; changed: boolean; name: string } | UnitFailure> {
     const found = await this.managed(actor, unitId);
     if (!found.ok) return found;
-    const member = await this.member(unitId, userId);
+    const member = await this.memberRow(unitId, userId);
     if (!member) return fail("not_member");
     if (member.role === "head") return { ok: true, changed: false, name: member.name };
     return this.prisma.$transaction(async (tx) => {
@@ -453,7 +469,7 @@ export class UnitService {
       this.logger.warn({ unit: unitId, user: actor.id }, "refused a unit head removing another head");
       return fail("head_removing_head");
     }
-    const member = await this.member(unitId, userId);
+    const member = await this.memberRow(unitId, userId);
     if (!member) return fail("not_member");
     if (member.role !== "head") return { ok: true, changed: false, name: member.name };
     await this.prisma.$transaction([
@@ -504,7 +520,7 @@ export class UnitService {
   async removeMember(actor: UnitActor, unitId: number, userId: string): Promise<{ ok: true; removed: boolean; name?: string } | UnitFailure> {
     const found = await this.managedOrHead(actor, unitId);
     if (!found.ok) return found;
-    const member = await this.member(unitId, userId);
+    const member = await this.memberRow(unitId, userId);
     if (!member) return { ok: true, removed: false };
     if (!found.manage && member.role === "head" && userId !== actor.id) {
       this.logger.warn({ unit: unitId, user: actor.id }, "refused a unit head removing another head");
@@ -547,6 +563,13 @@ export class UnitService {
         ...(found.head ? { registered: r.user.citizen !== null } : {}),
       })),
     };
+  }
+
+  /** One member of a unit (name and role), for its heads and the officers of its place. */
+  async memberOf(actor: UnitActor, unitId: number, userId: string): Promise<{ ok: true; member: { name: string; role: string } | undefined } | UnitFailure> {
+    const found = await this.managedOrHead(actor, unitId);
+    if (!found.ok) return found;
+    return { ok: true, member: await this.memberRow(unitId, userId) };
   }
 
   /**
@@ -706,7 +729,7 @@ export class UnitService {
     return n;
   }
 
-  private async member(unitId: number, userId: string): Promise<{ role: string; name: string } | undefined> {
+  private async memberRow(unitId: number, userId: string): Promise<{ role: string; name: string } | undefined> {
     if (!/^\d{1,16}$/.test(userId)) return undefined;
     const m = await this.prisma.unitMember.findUnique({
       where: { unitId_userId: { unitId, userId: BigInt(userId) } },
