@@ -169,9 +169,8 @@ export async function askParent(conversation: Convo, ctx: ConvContext, opts: { b
         return { wait: true };
       }
       const id = Number(data);
-      const name = await conversation.external(async (o) => (await o.deps.services.units.parentChoices(await currentActor(o), {})).ok
-        ? (await o.deps.services.units.unitName(id)) : undefined);
-      return name ? { done: { id, name } } : { retry: "common:flow.invalid_choice" };
+      const picked = await conversation.external(async (o) => (await o.deps.services.units.parentCandidate(await currentActor(o), id)) ?? null);
+      return picked && picked.id !== opts.exceptId ? { done: picked } : { retry: "common:flow.invalid_choice" };
     },
   });
 }

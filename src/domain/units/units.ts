@@ -433,9 +433,11 @@ export class UnitService {
     return { ok: true, items, page, pages, total };
   }
 
-  /** A live unit's name (for echoing a pick; every action checks the unit again). */
-  async unitName(id: number): Promise<string | undefined> {
-    return (await this.liveUnit(id))?.name;
+  /** A unit picked as a parent, when it is live and in the caller's scope (saving checks it all again). */
+  async parentCandidate(actor: Access, id: number): Promise<{ id: number; name: string } | undefined> {
+    if (this.officerCheck(actor)) return undefined;
+    const unit = await this.liveUnit(id);
+    return unit && unitPlaceInScope(actor, unit) ? { id: unit.id, name: unit.name } : undefined;
   }
 
   // ── heads ────────────────────────────────────────────────────────────────────────────────────
