@@ -50,6 +50,9 @@ export const COMMANDS: ReadonlyArray<{ command: string; role: Role }> = [
   { command: "learning_unit", role: "resident" },
   { command: "learning_units", role: "officer" },
   { command: "importunits", role: "officer" },
+  { command: "myunits", role: "resident" },
+  { command: "unit_new", role: "officer" },
+  { command: "units", role: "officer" },
 ];
 
 /**

@@ -29,6 +29,7 @@ import type { NearbyFinder, SessionCards } from "../domain/sessions/cards.js";
 import type { SessionSignups } from "../domain/sessions/signups.js";
 import type { ScholarshipListing } from "../domain/scholarships/listing.js";
 import type { LearningGroups } from "../domain/units/families.js";
+import type { UnitService } from "../domain/units/units.js";
 import type { Logger } from "../logger.js";
 import type { RedisJsonStorage } from "../infra/redis-storage.js";
 import type { AnsweredQueries } from "./middlewares/api.js";
@@ -90,6 +91,8 @@ export interface Services {
   unitImport: UnitImportService;
   /** Đơn vị học tập: a unit's self-assessment, officers' decisions, the heads' notices. */
   learningUnits: LearningUnits;
+  /** Units (issue 11): officers' units of their scope, join links, members and heads. */
+  units: UnitService;
 }
 
 /** Everything a handler needs, injected through the context (no singletons). */

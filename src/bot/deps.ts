@@ -47,6 +47,7 @@ import { ScholarshipListing } from "../domain/scholarships/listing.js";
 import { LearningGroups, loadGroupCriteria } from "../domain/units/families.js";
 import { UnitImportService } from "../domain/units/unit-import.js";
 import { LearningUnitChecklist, LearningUnits, learningUnitDecisionKind } from "../domain/units/learning-units.js";
+import { UnitService } from "../domain/units/units.js";
 import type { PrismaClient, QuizRound } from "../generated/prisma/client.js";
 import type { I18n } from "../i18n.js";
 import { ChangedOnlyJsonStorage, RedisJsonStorage } from "../infra/redis-storage.js";
@@ -120,6 +121,9 @@ export function createDeps(input: DepsInput): Deps {
   // Learning families (issue 11): leaving hands ownership over, so it runs before the user row's cascade.
   const families = new LearningGroups({ prisma: input.prisma, now, logger: input.logger, criteria: loadGroupCriteria(input.learningFamilyCriteriaFile) });
   for (const part of families.dataParts()) privacy.register(part);
+  // Units (issue 11): memberships go before the user row (whose cascade would take them unnamed).
+  const units = new UnitService({ prisma: input.prisma, now, logger: input.logger });
+  for (const part of units.dataParts()) privacy.register(part);
   // Order matters for erasure: the records that point at the user row go before it (sign-ups
   // free their seats, promoting the next people waiting, before the user row's cascade).
   for (const part of [...citizenDataParts(input.prisma), ...sessionSignups.dataParts(), ...scholarshipListing.dataParts(), ...userDataParts(input.prisma)]) privacy.register(part);
@@ -230,6 +234,7 @@ export function createDeps(input: DepsInput): Deps {
       families,
       unitImport: new UnitImportService(input.prisma, geo, now),
       learningUnits,
+      units,
     },
     i18n: input.i18n,
     logger: input.logger,

@@ -28,6 +28,9 @@ import { createUnitImportFeature } from "./features/unit-import.js";
 import { learningUnitsFeature } from "./features/learning-units.js";
 import { LEARNING_UNIT_FLOW, learningUnitAssessmentFlow } from "./flows/learning-unit-assessment.js";
 import { LEARNING_UNIT_RETURN_FLOW, learningUnitReturnFlow } from "./flows/learning-unit-return.js";
+import { unitsFeature } from "./features/units.js";
+import { UNIT_NEW_FLOW, unitNewFlow } from "./flows/unit-new.js";
+import { UNIT_EDIT_FLOW, unitEditFlow } from "./flows/unit-edit.js";
 import { cancelFeature } from "./features/cancel.js";
 import { groupFeature } from "./features/group.js";
 import { helpFeature } from "./features/help.js";
@@ -113,6 +116,8 @@ export function createBot(token: string, deps: Deps, config?: BotConfig<BotConte
   dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(familyNewFlow), { id: FAMILY_NEW_FLOW }));
   dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(learningUnitAssessmentFlow), { id: LEARNING_UNIT_FLOW }));
   dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(learningUnitReturnFlow), { id: LEARNING_UNIT_RETURN_FLOW }));
+  dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(unitNewFlow), { id: UNIT_NEW_FLOW }));
+  dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(unitEditFlow), { id: UNIT_EDIT_FLOW }));
 
   // Every feature narrows itself (private chats, groups, updates without a chat) on its first line.
   const features = new Composer<BotContext>();
@@ -137,6 +142,7 @@ export function createBot(token: string, deps: Deps, config?: BotConfig<BotConte
   features.use(scholarshipAdminFeature);
   features.use(familiesFeature);
   features.use(learningUnitsFeature);
+  features.use(unitsFeature);
   features.use(groupFeature);
   features.use(unhandledFeature);
   guarded.use(features);

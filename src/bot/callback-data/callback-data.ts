@@ -4,6 +4,7 @@ import { AFFILIATIONS, GOALS } from "../../domain/citizens/inputs.js";
 import { AUDIENCE_ROLES, SENDER_BODIES } from "../../domain/broadcasts/audience.js";
 import { ORGANISER_BODIES, SESSION_TOPICS } from "../../domain/sessions/model.js";
 import { CIRCUMSTANCES, RELATIONSHIPS, ROUND_BODIES, SCHOOL_LEVELS } from "../../domain/scholarships/model.js";
+import { UNIT_BODIES, UNIT_KINDS } from "../../domain/units/model.js";
 
 const MAX_BYTES = 64;
 
@@ -196,4 +197,19 @@ export const cb = {
   ulUnit: codec("ulu", z.string().regex(/^\d{1,9}$/)),
   ulCheck: codec("ulc", z.union([z.string().regex(/^\d{1,2}$/), z.literal("send")])),
   ulDecide: codec("uld", z.string().regex(/^(p\.\d{1,3}|[var]\.\d{1,9})$/)),
+  // units (issue 11), the units part: officers' /units page (l.<page>) and an action on one unit
+  // ("<action>.<unit id>", then a field, a page or a member's Telegram id); heads open the member
+  // actions from /myunits. Every press re-reads role, scope and headship.
+  unit: codec("un", z.string().regex(/^(l\.\d{1,4}|(v|e|q|r|ro|d|do|h|m|t)\.\d{1,9}|f\.\d{1,9}\.(name|kind|body|parent|headcount)|(ha|ml)\.\d{1,9}\.\d{1,3}|(hp|hr|mr|mo)\.\d{1,9}\.\d{1,16})$/)),
+  // a unit's join link opened: join (the token, checked again on press) or not now
+  unitJoin: codec("unj", z.union([z.string().regex(/^[A-Za-z0-9_-]{24}$/), z.literal("no")])),
+  // /myunits: the list again, leave a unit (ask, then confirm)
+  myUnits: codec("unm", z.string().regex(/^(l|(lv|lo)\.\d{1,9})$/)),
+  // the registration's "join unit X?" (the unit id, matched again from the saved card on press) or no
+  unitOffer: codec("uno", z.union([z.string().regex(/^\d{1,9}$/), z.literal("no")])),
+  // the /unit_new and unit edit conversations: kind, body, parent (id, page, none), confirm
+  unKind: codec("unk", z.enum(UNIT_KINDS)),
+  unBody: codec("unb", z.enum(UNIT_BODIES)),
+  unParent: codec("unp", z.string().regex(/^(\d{1,9}|p\.\d{1,3}|none)$/)),
+  unConfirm: codec("unc", z.enum(["yes", "no"])),
 } as const;

@@ -10,6 +10,8 @@ import { CHECKIN_PAYLOAD, SESSION_PAYLOAD, sendSessionCard, startCheckIn } from 
 import { SCHOLARSHIP_PAYLOAD, openRoundCard } from "./scholarships.js";
 import { FAMILY_INVITE_PAYLOAD } from "../../domain/units/model.js";
 import { startFamilyJoin } from "./families.js";
+import { UNIT_JOIN_PAYLOAD } from "../../domain/units/model.js";
+import { openUnitJoin } from "./units.js";
 
 export const startFeature = new Composer<BotContext>();
 const dm = startFeature.chatType("private");
@@ -40,6 +42,8 @@ dm.command("start", async (ctx) => {
   if (checkin) return startCheckIn(ctx, checkin[1]!);
   const family = FAMILY_INVITE_PAYLOAD.exec(payload);
   if (family) return startFamilyJoin(ctx, family[1]!);
+  const unitJoin = UNIT_JOIN_PAYLOAD.exec(payload);
+  if (unitJoin) return openUnitJoin(ctx, unitJoin[1]!);
   if (payload !== "") ctx.logger.info({ payloadLength: payload.length }, "unknown /start payload");
   const id = String(ctx.from.id);
   if (ctx.deps.services.users.isBootstrapAdmin(id)) {

@@ -12,6 +12,7 @@ import { formatDateTime } from "../format/dates.js";
 import { GUARDIAN_PAYLOAD_PREFIX } from "./guardian-consent.js";
 import { checkInText } from "../format/checkin.js";
 import { joinResultText } from "../format/family.js";
+import { offerUnit } from "./unit-offer.js";
 
 export const REGISTRATION = "registration";
 
@@ -168,6 +169,8 @@ async function save(conversation: Convo, ctx: ConvContext, draft: RegistrationDr
       const joined = await conversation.external((octx) => octx.deps.services.families.join(String(octx.from!.id), token));
       await ctx.reply(joinResultText(ctx.t, joined, true));
     }
+    // The unit typed at registration, when it is a real unit: "join it?" (stores nothing without yes).
+    await offerUnit(conversation, ctx, draft);
     return true;
   }
   if ("already" in saved) {
