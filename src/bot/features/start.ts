@@ -8,9 +8,8 @@ import { onButton } from "../helpers/buttons.js";
 import { describeScope } from "./scope.js";
 import { CHECKIN_PAYLOAD, SESSION_PAYLOAD, sendSessionCard, startCheckIn } from "./sessions.js";
 import { SCHOLARSHIP_PAYLOAD, openRoundCard } from "./scholarships.js";
-import { FAMILY_INVITE_PAYLOAD } from "../../domain/units/model.js";
 import { startFamilyJoin } from "./families.js";
-import { UNIT_JOIN_PAYLOAD } from "../../domain/units/model.js";
+import { FAMILY_INVITE_PAYLOAD, UNIT_JOIN_PAYLOAD } from "../../domain/units/model.js";
 import { openUnitJoin } from "./units.js";
 
 export const startFeature = new Composer<BotContext>();
