@@ -34,7 +34,8 @@ const ALIASES: Record<string, Column> = {
   lng: "lon", long: "lon", longitude: "lon", kinh_do: "lon", "kinh_độ": "lon",
 };
 
-export type CenterFileProblem =
+/** What can be wrong with an imported file as a whole (centres, units). */
+export type ImportFileProblem =
   | TableProblem
   /** UTF-16 bytes (Excel's "Unicode text"): NULs between the letters. */
   | { kind: "utf16" }
@@ -44,6 +45,7 @@ export type CenterFileProblem =
   | { kind: "empty" }
   | { kind: "bad_header"; missing: string[]; unknown: string[]; duplicate: string[] }
   | { kind: "too_many_rows"; max: number; found: number };
+export type CenterFileProblem = ImportFileProblem;
 
 export type CenterRowReason =
   | CenterReason
@@ -314,12 +316,25 @@ const mb = (bytes: number) => String(Math.round((bytes / (1024 * 1024)) * 10) / 
 
 /** An unreadable file's answer (HTML), for the bot and the CLI alike. */
 export function describeFileProblem(t: Translate, p: CenterFileProblem): string {
-  const k = (key: string, o?: Record<string, unknown>) => t(`centers:import.errors.${key}`, o);
+  return describeImportFileProblem(t, p, "centers:import.errors", false);
+}
+
+/**
+ * An unreadable import file's answer (HTML) from the keys under `ns` (centres and units share the
+ * wording's shape); `xlsx`: the importer reads Excel files and has their own messages.
+ */
+export function describeImportFileProblem(t: Translate, p: ImportFileProblem, ns: string, xlsx: boolean): string {
+  const k = (key: string, o?: Record<string, unknown>) => t(`${ns}.${key}`, o);
   switch (p.kind) {
     case "not_utf8":
     case "utf16":
     case "empty":
       return k(p.kind);
+    case "xls_binary":
+    case "xlsx_unreadable":
+      return k(xlsx ? p.kind : "unreadable");
+    case "xlsx_too_large":
+      return xlsx ? k("xlsx_too_large", { rows: p.maxRows, columns: p.maxColumns }) : k("unreadable");
     case "mojibake":
     case "csv_unclosed_quote":
       return k(p.kind, { row: p.row });

@@ -8,8 +8,8 @@
  */
 import type { PrismaClient } from "../../generated/prisma/client.js";
 import type { GeoService } from "../geo/geo-service.js";
-import { sniffedKind, TABLE_READERS, TableReadError, type ImportFileKind, type TableProblem } from "../quizzes/table-readers.js";
-import { encodingProblem, MOJIBAKE, resolveImportCommune } from "../sessions/center-import.js";
+import { sniffedKind, TABLE_READERS, TableReadError, type ImportFileKind } from "../quizzes/table-readers.js";
+import { describeImportFileProblem, encodingProblem, MOJIBAKE, resolveImportCommune, type ImportFileProblem } from "../sessions/center-import.js";
 import type { Access } from "../users/user-service.js";
 import { bodyOfKind, newToken, UNIT_BODIES, UNIT_KINDS, UNIT_LIMITS, unitNameKey, unitPlaceInScope, type UnitBody, type UnitKind } from "./model.js";
 
@@ -62,16 +62,7 @@ const BODIES = byWord(BODY_WORDS);
 for (const k of UNIT_KINDS) if (KINDS.get(unitNameKey(k)) !== k) throw new Error(`no import words for the unit kind ${k}`);
 for (const b of UNIT_BODIES) if (BODIES.get(unitNameKey(b)) !== b) throw new Error(`no import words for the body ${b}`);
 
-export type UnitFileProblem =
-  | TableProblem
-  /** UTF-16 bytes (Excel's "Unicode text"): NULs between the letters. */
-  | { kind: "utf16" }
-  /** Valid UTF-8 whose Vietnamese letters were converted twice ("Äá»“n"). */
-  | { kind: "mojibake"; row: number }
-  | { kind: "too_big"; maxBytes: number }
-  | { kind: "empty" }
-  | { kind: "bad_header"; missing: string[]; unknown: string[]; duplicate: string[] }
-  | { kind: "too_many_rows"; max: number; found: number };
+export type UnitFileProblem = ImportFileProblem;
 
 export type UnitRowReason =
   | "required"
@@ -520,40 +511,10 @@ export function unitTemplateRows(example: { communeCode: string; province: strin
 
 type Translate = (key: string, options?: Record<string, unknown>) => string;
 
-const mb = (bytes: number) => String(Math.round((bytes / (1024 * 1024)) * 10) / 10);
 
 /** An unreadable file's answer (HTML). */
 export function describeUnitFileProblem(t: Translate, p: UnitFileProblem): string {
-  const k = (key: string, o?: Record<string, unknown>) => t(`unit-import:errors.${key}`, o);
-  switch (p.kind) {
-    case "not_utf8":
-    case "utf16":
-    case "empty":
-    case "xls_binary":
-    case "xlsx_unreadable":
-      return k(p.kind);
-    case "xlsx_too_large":
-      return k("xlsx_too_large", { rows: p.maxRows, columns: p.maxColumns });
-    case "mojibake":
-    case "csv_unclosed_quote":
-      return k(p.kind, { row: p.row });
-    case "too_big":
-      return k("too_big", { size: mb(p.maxBytes) });
-    case "too_many_rows":
-      return k("too_many_rows", { max: p.max, found: p.found });
-    case "bad_header": {
-      const list = (names: string[]) => names.map((n) => `«${n}»`).join(", ");
-      return [
-        k("bad_header"),
-        ...(p.missing.length ? [k("header_missing", { columns: list(p.missing) })] : []),
-        ...(p.unknown.length ? [k("header_unknown", { columns: list(p.unknown) })] : []),
-        ...(p.duplicate.length ? [k("header_duplicate", { columns: list(p.duplicate) })] : []),
-        k("see_template"),
-      ].join("\n");
-    }
-    default:
-      return k("unreadable");
-  }
+  return describeImportFileProblem(t, p, "unit-import:errors", true);
 }
 
 export const unitRowReasonText = (t: Translate, p: UnitRowProblem) =>
