@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it, vi } from "vitest";
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../..");
 const dirs: string[] = [];
@@ -94,7 +94,8 @@ describe.skipIf(process.env.TEST_DB_LANE === "postgres")("npm run try: the bot i
     await s.waitFor(/Type to the bot; numbers press buttons; \/quit to stop/, 0, 120_000);
     // The bot's own log goes to a file whose path is shown, not to the terminal.
     expect(s.output).toContain(`its log: ${path.join(dir, "bot.log")}`);
-    expect(readFileSync(path.join(dir, "bot.log"), "utf8")).toMatch(/"msg":"bot started"/);
+    // The bot may print its prompt before its "started" line reaches the file: wait for the line.
+    await vi.waitFor(() => expect(readFileSync(path.join(dir, "bot.log"), "utf8")).toMatch(/"msg":"bot started"/), { timeout: 10_000, interval: 100 });
     expect(s.output).not.toMatch(/"level":/);
     // It started its own redis-server inside the try data directory.
     expect(processesIn(path.join(dir, "redis"))).toHaveLength(1);
