@@ -1,7 +1,7 @@
 /**
  * The figures a programme is judged by, for a scope: one statement for the units (members,
- * registered learning citizens, association members, learning-unit status, per unit), one for the
- * families; communes and totals are sums of those rows, so the scoreboard, the charts, the digest
+ * registered learning citizens, association members — counters kept by database triggers —, the
+ * learning-unit status), one for the families (their counters too); communes and totals are sums of those rows, so the scoreboard, the charts, the digest
  * and the yearly report can never disagree. Counts only: no name leaves this module.
  */
 import type { PrismaClient } from "../../generated/prisma/client.js";
@@ -110,31 +110,21 @@ export class TargetFigures {
                  UNION ALL SELECT c.id, s.depth + 1 FROM units c JOIN sub s ON c.parent_id = s.id WHERE s.depth < ${UNIT_LIMITS.depthMax * 2}
                ) SELECT DISTINCT units.* FROM units JOIN sub ON sub.id = units.id) u`;
     }
+    // The counters are kept by triggers (migration 20261128230000_target_counters): one row per unit.
     const rows = await this.d.prisma.$queryRawUnsafe<Array<{
       id: number; name: string; commune_code: string; parent_id: number | null; headcount: number;
-      learning_unit: boolean; members: number | null; registered: number | null; association_members: number | null;
+      learning_unit: boolean; members: number; registered: number; association_members: number;
     }>>(
-      `WITH scoped AS (
-         SELECT u.id, u.name, u.commune_code, u.parent_id, u.headcount, u.learning_status = 'approved' AS learning_unit
-           FROM ${from}
-          WHERE u.deleted_at IS NULL AND u.province_code = $1 AND u.body = ANY($2::text[]) ${where}
-       ), counts AS (
-         SELECT um.unit_id, count(*)::int AS members, count(lc.user_id)::int AS registered,
-                (count(*) FILTER (WHERE us.association_member_since IS NOT NULL))::int AS association_members
-           FROM scoped s
-           JOIN unit_members um ON um.unit_id = s.id
-           JOIN users us ON us.telegram_id = um.user_id
-           LEFT JOIN learning_citizens lc ON lc.user_id = um.user_id
-          GROUP BY um.unit_id
-       )
-       SELECT s.*, c.members, c.registered, c.association_members
-         FROM scoped s LEFT JOIN counts c ON c.unit_id = s.id
-        ORDER BY s.id`,
+      `SELECT u.id, u.name, u.commune_code, u.parent_id, u.headcount, u.learning_status = 'approved' AS learning_unit,
+              u.members_count AS members, u.registered_count AS registered, u.association_count AS association_members
+         FROM ${from}
+        WHERE u.deleted_at IS NULL AND u.province_code = $1 AND u.body = ANY($2::text[]) ${where}
+        ORDER BY u.id`,
       ...params,
     );
     return rows.map((r) => ({
       id: r.id, name: r.name, communeCode: r.commune_code, parentId: r.parent_id, headcount: r.headcount,
-      members: r.members ?? 0, registered: r.registered ?? 0, associationMembers: r.association_members ?? 0, learningUnit: r.learning_unit,
+      members: r.members, registered: r.registered, associationMembers: r.association_members, learningUnit: r.learning_unit,
     }));
   }
 

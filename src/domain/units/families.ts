@@ -99,22 +99,20 @@ interface StatusRow {
 export function groupStatusSql(criteria: GroupCriteria, where = "TRUE"): string {
   const min = rule(criteria, "min_members");
   const conditions = [
-    min ? `count(m.user_id) >= ${min.min}` : "",
+    min ? `g.members_count >= ${min.min}` : "",
     // A card holder is registered whatever their age; a member without a card (erased since
     // joining) has no year of birth left and counts as an adult not registered.
-    rule(criteria, "adults_registered") ? "count(m.user_id) FILTER (WHERE c.id IS NULL) = 0" : "",
+    rule(criteria, "adults_registered") ? "g.unregistered_count = 0" : "",
     rule(criteria, "children_in_school") ? "g.children_in_school IS TRUE" : "",
   ].filter(Boolean);
+  // members_count and unregistered_count are kept by database triggers (migration
+  // 20261128230000_target_counters): a province's families are counted without reading their members.
   return `
     SELECT g.id, g.province_code, g.commune_code, g.children_in_school,
-           count(m.user_id)::int AS members,
-           (count(m.user_id) FILTER (WHERE c.id IS NULL))::int AS unregistered,
+           g.members_count AS members, g.unregistered_count AS unregistered,
            (${conditions.length ? conditions.join(" AND ") : "TRUE"}) AS met
       FROM learning_groups g
-      LEFT JOIN learning_group_members m ON m.group_id = g.id
-      LEFT JOIN learning_citizens c ON c.user_id = m.user_id
-     WHERE g.kind = $1 AND (${where})
-     GROUP BY g.id`;
+     WHERE g.kind = $1 AND (${where})`;
 }
 
 /** Same name as the brief's: the status statement of learning families. */
