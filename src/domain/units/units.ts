@@ -196,10 +196,13 @@ function scopeSql(access: Access, first: number): { sql: string; params: unknown
   return { sql: `u.province_code = $${first}`, params: [access.scope.provinceCode] };
 }
 
-/** Per-unit counts, for `u` (units) — members, registered learning citizens, heads: one lateral join. */
+/**
+ * Per-unit counts, for `u` (units): members and registered learning citizens from the counters the
+ * database triggers keep (migration 20261128230000_target_counters), heads from the (unit, role) index.
+ */
 const COUNTS_JOIN = `LEFT JOIN LATERAL (
-  SELECT count(*)::int AS members, count(lc.user_id)::int AS registered, (count(*) FILTER (WHERE um.role = 'head'))::int AS heads
-  FROM unit_members um LEFT JOIN learning_citizens lc ON lc.user_id = um.user_id WHERE um.unit_id = u.id
+  SELECT u.members_count AS members, u.registered_count AS registered,
+         (SELECT count(*)::int FROM unit_members um WHERE um.unit_id = u.id AND um.role = 'head') AS heads
 ) n ON TRUE`;
 
 const clampPage = (page: number | undefined, pages: number) => Math.min(Math.max(0, Math.trunc(page ?? 0)), pages - 1);
