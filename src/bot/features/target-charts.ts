@@ -6,7 +6,9 @@
  */
 import { InputFile } from "grammy";
 import { communeFigure, unitFigure, type ProgrammeView, type Scoreboard, type TargetFigures } from "../../domain/targets/figures.js";
-import { BAR_LIMIT, renderProgressLine, renderTargetBars, type BarDatum, type ChartText } from "../../domain/targets/charts.js";
+import {
+  BAR_LIMIT, renderProgressLine, renderTargetBars, type BarDatum, type ChartText, type ProgressLineInput, type TargetBarsInput,
+} from "../../domain/targets/charts.js";
 import { ratio, targetFor, worstFirst, type Figure, type ScoreScope, type TargetMetric } from "../../domain/targets/model.js";
 import { snapshotScopeKey, type TargetSnapshots } from "../../domain/targets/snapshots.js";
 import { formatPercent } from "../../domain/units/model.js";
@@ -59,11 +61,15 @@ export function barRows(board: Scoreboard, scope: ScoreScope, metric: TargetMetr
   return { by: byCommune ? "communes" : "units", rows: worstFirst(rows.filter((r) => r.whole > 0)) };
 }
 
+export type TargetChartSpec =
+  | { kind: "bar"; input: TargetBarsInput; caption: string }
+  | { kind: "line"; input: ProgressLineInput; caption: string };
+
 /**
- * Draws one chart of a programme's figures as a PNG with its caption. No permission check here:
- * the caller (/targets) has already checked that the person may see this scope of this programme.
+ * What a chart shows (the renderer's input) and its caption, without drawing it. No permission
+ * check here: the caller (/targets) has already checked that the person may see this scope.
  */
-export async function targetChart(d: TargetChartDeps, args: TargetChartArgs): Promise<TargetChart> {
+export async function targetChartSpec(d: TargetChartDeps, args: TargetChartArgs): Promise<TargetChartSpec> {
   const { programme, scope, metric, locale, year } = args;
   const t = d.i18n.t(locale);
   const board = await d.figures.scoreboard(programme, scope, year);
@@ -75,28 +81,33 @@ export async function targetChart(d: TargetChartDeps, args: TargetChartArgs): Pr
     targetLabel: target === undefined ? "" : t("charts:target_label", { percent: target, ...plain }),
     empty: t("charts:empty"),
   };
-  const captionValues = { programme: programme.name, scope: where };
-  let png: Buffer;
-  let title: string;
-  const extra: string[] = [];
+  // The caption is HTML: i18next escapes the values.
+  const caption = (title: string, extra: string[]) => {
+    const text = [t("charts:caption", { title, programme: programme.name, scope: where }), ...extra].join("\n");
+    return text.length > CAPTION_MAX ? `${text.slice(0, CAPTION_MAX - 1)}…` : text;
+  };
   if (args.kind === "bar") {
     const { by, rows } = barRows(board, scope, metric);
-    title = t(`charts:title_bar_${by}`, { metric: metricName, year, ...plain });
+    const title = t(`charts:title_bar_${by}`, { metric: metricName, year, ...plain });
     const bars: BarDatum[] = rows.slice(0, BAR_LIMIT).map((r) => ({ label: r.name, value: ratio(r) * 100, valueLabel: formatPercent(r.part, r.whole, locale) }));
-    png = await renderTargetBars({ text: { ...base, title }, target, bars });
-    if (rows.length > BAR_LIMIT) extra.push(t(`charts:more_${by}`, { count: rows.length - BAR_LIMIT }));
-  } else {
-    const live = liveFigure(board, scope, metric);
-    const points = await d.snapshots.series(programme.id, snapshotScopeKey(scope), metric, year, live);
-    title = t("charts:title_line", { metric: metricName, year, ...plain });
-    png = await renderProgressLine({
-      text: { ...base, title, empty: t("charts:empty_line") }, target, locale, year, series: [{ name: metricName, points }],
-    });
-    if (scope.kind === "unit" && board.units.length > 1) extra.push(t("charts:unit_own_only"));
+    const extra = rows.length > BAR_LIMIT ? [t(`charts:more_${by}`, { count: rows.length - BAR_LIMIT })] : [];
+    return { kind: "bar", input: { text: { ...base, title }, target, bars }, caption: caption(title, extra) };
   }
-  // The caption is HTML: i18next escapes the values.
-  const caption = [t("charts:caption", { title, ...captionValues }), ...extra].join("\n");
-  return { png, caption: caption.length > CAPTION_MAX ? `${caption.slice(0, CAPTION_MAX - 1)}…` : caption };
+  const points = await d.snapshots.series(programme.id, snapshotScopeKey(scope), metric, year, liveFigure(board, scope, metric));
+  const title = t("charts:title_line", { metric: metricName, year, ...plain });
+  const extra = scope.kind === "unit" && board.units.length > 1 ? [t("charts:unit_own_only")] : [];
+  return {
+    kind: "line",
+    input: { text: { ...base, title, empty: t("charts:empty_line") }, target, locale, year, series: [{ name: metricName, points }] },
+    caption: caption(title, extra),
+  };
+}
+
+/** Draws one chart of a programme's figures as a PNG with its caption. No permission check: as targetChartSpec. */
+export async function targetChart(d: TargetChartDeps, args: TargetChartArgs): Promise<TargetChart> {
+  const spec = await targetChartSpec(d, args);
+  const png = spec.kind === "bar" ? await renderTargetBars(spec.input) : await renderProgressLine(spec.input);
+  return { png, caption: spec.caption };
 }
 
 /** Today's figure of the scope as the snapshots key it: totals, a commune, or a unit's own counts. */
