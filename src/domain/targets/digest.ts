@@ -60,7 +60,7 @@ export function parseDigestRef(ref: string): string | undefined {
   return /^digest\.(\d{4}-W\d{2})$/.exec(ref)?.[1];
 }
 
-/** Monday 8:00 (Vietnam) of the week of `at`: when that week's digest goes. */
+/** Monday 8:00 (Vietnam) of the week: when its digest goes. */
 export function digestTime(week: IsoWeek): Date {
   const [y, m, d] = week.monday.split("-").map(Number) as [number, number, number];
   return fromVnWallTime(y, m, d, DIGEST_HOUR, 0);
@@ -202,7 +202,7 @@ export function metricLine(t: TFunction, locale: Locale, f: MetricFigure, before
   return `• ${parts.join(" · ")}`;
 }
 
-/** "targets_digest" (ref digestRef): the week's figures to an officer or a unit head, at render time. */
+/** "target_digest" (ref digestRef): the week's figures to an officer or a unit head, as they stand when it is sent. */
 export function targetDigestKind(d: TargetDigestKindDeps): DeliveryKind {
   return {
     kind: TARGET_DIGEST_KIND,
