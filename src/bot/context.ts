@@ -30,6 +30,9 @@ import type { SessionSignups } from "../domain/sessions/signups.js";
 import type { ScholarshipListing } from "../domain/scholarships/listing.js";
 import type { LearningGroups } from "../domain/units/families.js";
 import type { UnitService } from "../domain/units/units.js";
+import type { TargetFigures } from "../domain/targets/figures.js";
+import type { TargetSnapshots } from "../domain/targets/snapshots.js";
+import type { TargetDigest } from "../domain/targets/digest.js";
 import type { Logger } from "../logger.js";
 import type { RedisJsonStorage } from "../infra/redis-storage.js";
 import type { AnsweredQueries } from "./middlewares/api.js";
@@ -93,6 +96,12 @@ export interface Services {
   learningUnits: LearningUnits;
   /** Units (issue 11): officers' units of their scope, join links, members and heads. */
   units: UnitService;
+  /** Every figure of a programme's targets (the scoreboard, charts, digest and report read it). */
+  targetFigures: TargetFigures;
+  /** Daily figures of live programmes (progress lines, week-on-week change). */
+  targetSnapshots: TargetSnapshots;
+  /** The weekly targets digest (Monday 8:00): its tick queues the week's rows. */
+  targetDigest: TargetDigest;
 }
 
 /** Everything a handler needs, injected through the context (no singletons). */

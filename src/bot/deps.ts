@@ -48,6 +48,9 @@ import { LearningGroups, loadGroupCriteria } from "../domain/units/families.js";
 import { UnitImportService } from "../domain/units/unit-import.js";
 import { LearningUnitChecklist, LearningUnits, learningUnitDecisionKind } from "../domain/units/learning-units.js";
 import { UnitService } from "../domain/units/units.js";
+import { TargetFigures } from "../domain/targets/figures.js";
+import { TargetSnapshots } from "../domain/targets/snapshots.js";
+import { TARGET_DIGEST_TOPIC, TargetDigest, targetDigestKind } from "../domain/targets/digest.js";
 import type { PrismaClient, QuizRound } from "../generated/prisma/client.js";
 import type { I18n } from "../i18n.js";
 import { ChangedOnlyJsonStorage, RedisJsonStorage } from "../infra/redis-storage.js";
@@ -207,6 +210,15 @@ export function createDeps(input: DepsInput): Deps {
   const learningUnits = new LearningUnits({ prisma: input.prisma, deliveries, checklist: new LearningUnitChecklist(input.learningUnitChecklistFile, input.logger), now });
   deliveryKinds.register(learningUnitDecisionKind({ prisma: input.prisma, i18n: input.i18n }));
   for (const part of learningUnits.dataParts()) privacy.register(part);
+  // Targets (issue 11): the figures, their daily snapshots (hourly: the day's last value wins) and
+  // the weekly digest to officers and unit heads (Monday 8:00; the tick queues the week's rows once).
+  const targetFigures = new TargetFigures({ prisma: input.prisma, families });
+  const targetSnapshots = new TargetSnapshots({ prisma: input.prisma, figures: targetFigures, now });
+  periodic.register({ name: "target snapshots", everyMs: 3_600_000, run: () => targetSnapshots.take() });
+  const targetDigest = new TargetDigest({ prisma: input.prisma, deliveries, now });
+  deliveryKinds.register(targetDigestKind({ prisma: input.prisma, figures: targetFigures, snapshots: targetSnapshots, i18n: input.i18n, mute: broadcastDeps.callbacks.mute }));
+  periodic.register({ name: "target digest", everyMs: 120_000, run: () => targetDigest.tick() });
+  topics.register({ key: TARGET_DIGEST_TOPIC, labelKey: "digest:settings_topic", group: "targets" });
   return {
     services: {
       geo,
@@ -235,6 +247,9 @@ export function createDeps(input: DepsInput): Deps {
       unitImport: new UnitImportService(input.prisma, geo, now),
       learningUnits,
       units,
+      targetFigures,
+      targetSnapshots,
+      targetDigest,
     },
     i18n: input.i18n,
     logger: input.logger,

@@ -6,13 +6,13 @@
  * database; callers pass the figures and the localised texts.
  */
 import { createRequire } from "node:module";
-import type { Spec } from "vega";
+import type { Mark, Spec } from "vega";
 import { formatPercent } from "../units/model.js";
 
 export interface ChartText {
   title: string;
   subtitle?: string;
-  /** e.g. "Chỉ tiêu 80%" */
+  /** e.g. "Chỉ tiêu 80%" (unused without a target) */
   targetLabel: string;
   /** Shown when there is no data. */
   empty: string;
@@ -28,8 +28,8 @@ export interface BarDatum {
 
 export interface TargetBarsInput {
   text: ChartText;
-  /** percent */
-  target: number;
+  /** percent; undefined: the programme sets none, so no target line and one colour for every bar */
+  target?: number;
   /** Worst first as given (not re-sorted); at most BAR_LIMIT (the caller cuts). */
   bars: BarDatum[];
 }
@@ -43,8 +43,8 @@ export interface LinePoint {
 
 export interface ProgressLineInput {
   text: ChartText;
-  /** percent */
-  target: number;
+  /** percent; undefined: no target line */
+  target?: number;
   locale: "vi" | "en";
   year: number;
   series: Array<{ name: string; points: LinePoint[] }>;
@@ -67,6 +67,8 @@ const GRID = "#e5e7eb";
 const BELOW_TARGET = "#e76f51";
 const AT_TARGET = "#2a9d8f";
 const TARGET_RULE = "#374151";
+/** Bars with no target to be measured against. */
+const NO_TARGET = "#1d4ed8";
 const SERIES_COLOURS = ["#1d4ed8", "#c2410c", "#047857", "#7c3aed", "#be123c", "#0e7490", "#4d7c0f", "#a16207"];
 
 /** Each bar row: its label on one line, the bar under it. */
@@ -196,13 +198,14 @@ function finite(value: number): number {
 /** The bar chart as an SVG string (what `renderTargetBars` rasterises). */
 export async function targetBarsSvg(input: TargetBarsInput): Promise<string> {
   if (input.bars.length === 0) return toSvg(emptySpec(input.text));
-  const target = finite(input.target);
+  const target = input.target === undefined ? undefined : finite(input.target);
   const rows = input.bars.slice(0, BAR_LIMIT).map((bar, index) => {
     const value = Math.max(0, finite(bar.value));
-    return { key: index, label: truncateLabel(bar.label), value, valueLabel: bar.valueLabel, colour: value >= target ? AT_TARGET : BELOW_TARGET };
+    const colour = target === undefined ? NO_TARGET : value >= target ? AT_TARGET : BELOW_TARGET;
+    return { key: index, label: truncateLabel(bar.label), value, valueLabel: bar.valueLabel, colour };
   });
   // Room past 100% for a bar that overshoots and for its value label.
-  const max = Math.max(100, target, ...rows.map((row) => row.value));
+  const max = Math.max(100, target ?? 0, ...rows.map((row) => row.value));
   const height = rows.length * ROW_HEIGHT;
   return toSvg({
     ...frame(input.text, height),
@@ -213,34 +216,7 @@ export async function targetBarsSvg(input: TargetBarsInput): Promise<string> {
     ],
     axes: [percentAxis("bottom", "x", max)],
     marks: [
-      {
-        type: "rule",
-        encode: {
-          enter: {
-            x: { scale: "x", value: target },
-            y: { value: -4 },
-            y2: { signal: "height" },
-            stroke: { value: TARGET_RULE },
-            strokeWidth: { value: 2 },
-            strokeDash: { value: [6, 4] },
-          },
-        },
-      },
-      {
-        type: "text",
-        encode: {
-          enter: {
-            x: { scale: "x", value: target },
-            y: { value: -8 },
-            align: { value: target > max * 0.8 ? "right" : "center" },
-            baseline: { value: "bottom" },
-            text: { value: input.text.targetLabel },
-            fontSize: { value: 14 },
-            fontWeight: { value: "bold" },
-            fill: { value: TARGET_RULE },
-          },
-        },
-      },
+      ...(target === undefined ? [] : targetBarMarks(target, max, input.text.targetLabel)),
       {
         type: "rect",
         from: { data: "bars" },
@@ -287,6 +263,40 @@ export async function targetBarsSvg(input: TargetBarsInput): Promise<string> {
   });
 }
 
+/** The dashed vertical target line of the bar chart and its label. */
+function targetBarMarks(target: number, max: number, label: string): Mark[] {
+  return [
+    {
+      type: "rule",
+      encode: {
+        enter: {
+          x: { scale: "x", value: target },
+          y: { value: -4 },
+          y2: { signal: "height" },
+          stroke: { value: TARGET_RULE },
+          strokeWidth: { value: 2 },
+          strokeDash: { value: [6, 4] },
+        },
+      },
+    },
+    {
+      type: "text",
+      encode: {
+        enter: {
+          x: { scale: "x", value: target },
+          y: { value: -8 },
+          align: { value: target > max * 0.8 ? "right" : "center" },
+          baseline: { value: "bottom" },
+          text: { value: label },
+          fontSize: { value: 14 },
+          fontWeight: { value: "bold" },
+          fill: { value: TARGET_RULE },
+        },
+      },
+    },
+  ];
+}
+
 const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
 
 /** Milliseconds at UTC midnight of a calendar day: the chart's time axis is the calendar, not an instant. */
@@ -308,8 +318,8 @@ export async function progressLineSvg(input: ProgressLineInput): Promise<string>
       .sort((a, b) => a.t - b.t),
   );
   if (points.length === 0) return toSvg(emptySpec(input.text));
-  const target = finite(input.target);
-  const max = Math.max(100, target, ...points.map((point) => point.value));
+  const target = input.target === undefined ? undefined : finite(input.target);
+  const max = Math.max(100, target ?? 0, ...points.map((point) => point.value));
   // With one series its latest figure stands at the line's end; with several those labels would
   // collide where the lines meet, so each name in the legend carries its latest figure instead.
   const latest = new Map<number, string>();
@@ -353,34 +363,7 @@ export async function progressLineSvg(input: ProgressLineInput): Promise<string>
         }
       : {}),
     marks: [
-      {
-        type: "rule",
-        encode: {
-          enter: {
-            x: { value: 0 },
-            x2: { signal: "width" },
-            y: { scale: "y", value: target },
-            stroke: { value: TARGET_RULE },
-            strokeWidth: { value: 2 },
-            strokeDash: { value: [6, 4] },
-          },
-        },
-      },
-      {
-        type: "text",
-        encode: {
-          enter: {
-            x: { signal: "width" },
-            y: { scale: "y", value: target, offset: -6 },
-            align: { value: "right" },
-            baseline: { value: "bottom" },
-            text: { value: input.text.targetLabel },
-            fontSize: { value: 14 },
-            fontWeight: { value: "bold" },
-            fill: { value: TARGET_RULE },
-          },
-        },
-      },
+      ...(target === undefined ? [] : targetLineMarks(target, input.text.targetLabel)),
       {
         type: "group",
         from: { facet: { name: "one", data: "points", groupby: ["order", "series"] } },
@@ -433,6 +416,40 @@ export async function progressLineSvg(input: ProgressLineInput): Promise<string>
       },
     ],
   });
+}
+
+/** The dashed horizontal target line of the progress chart and its label. */
+function targetLineMarks(target: number, label: string): Mark[] {
+  return [
+    {
+      type: "rule",
+      encode: {
+        enter: {
+          x: { value: 0 },
+          x2: { signal: "width" },
+          y: { scale: "y", value: target },
+          stroke: { value: TARGET_RULE },
+          strokeWidth: { value: 2 },
+          strokeDash: { value: [6, 4] },
+        },
+      },
+    },
+    {
+      type: "text",
+      encode: {
+        enter: {
+          x: { signal: "width" },
+          y: { scale: "y", value: target, offset: -6 },
+          align: { value: "right" },
+          baseline: { value: "bottom" },
+          text: { value: label },
+          fontSize: { value: 14 },
+          fontWeight: { value: "bold" },
+          fill: { value: TARGET_RULE },
+        },
+      },
+    },
+  ];
 }
 
 /** Horizontal bars against a vertical target line, as a PNG 1000 px wide; taller with more bars. */
