@@ -30,6 +30,10 @@ import type { SessionSignups } from "../domain/sessions/signups.js";
 import type { ScholarshipListing } from "../domain/scholarships/listing.js";
 import type { LearningGroups } from "../domain/units/families.js";
 import type { UnitService } from "../domain/units/units.js";
+import type { AssociationMembership } from "../domain/targets/association-member.js";
+import type { TargetFigures } from "../domain/targets/figures.js";
+import type { UnitNudges } from "../domain/targets/nudge.js";
+import type { ProgrammeService } from "../domain/targets/programmes.js";
 import type { Logger } from "../logger.js";
 import type { RedisJsonStorage } from "../infra/redis-storage.js";
 import type { AnsweredQueries } from "./middlewares/api.js";
@@ -93,6 +97,14 @@ export interface Services {
   learningUnits: LearningUnits;
   /** Units (issue 11): officers' units of their scope, join links, members and heads. */
   units: UnitService;
+  /** Coordination programmes (issue 11): programmes, their targets, who follows them, who may see which scoreboard. */
+  programmes: ProgrammeService;
+  /** Every figure a target is judged by (scoreboard, charts, digest, report). */
+  targetFigures: TargetFigures;
+  /** A unit head's nudge to the members not registered yet (through the delivery engine). */
+  unitNudges: UnitNudges;
+  /** The person's own "I am an association member" (the programmes' "members" target). */
+  associationMembership: AssociationMembership;
 }
 
 /** Everything a handler needs, injected through the context (no singletons). */

@@ -48,6 +48,10 @@ import { LearningGroups, loadGroupCriteria } from "../domain/units/families.js";
 import { UnitImportService } from "../domain/units/unit-import.js";
 import { LearningUnitChecklist, LearningUnits, learningUnitDecisionKind } from "../domain/units/learning-units.js";
 import { UnitService } from "../domain/units/units.js";
+import { AssociationMembership } from "../domain/targets/association-member.js";
+import { TargetFigures } from "../domain/targets/figures.js";
+import { UNIT_NUDGES_TOPIC, UnitNudges, unitNudgeKind } from "../domain/targets/nudge.js";
+import { ProgrammeService } from "../domain/targets/programmes.js";
 import type { PrismaClient, QuizRound } from "../generated/prisma/client.js";
 import type { I18n } from "../i18n.js";
 import { ChangedOnlyJsonStorage, RedisJsonStorage } from "../infra/redis-storage.js";
@@ -124,6 +128,9 @@ export function createDeps(input: DepsInput): Deps {
   // Units (issue 11): memberships go before the user row (whose cascade would take them unnamed).
   const units = new UnitService({ prisma: input.prisma, now, logger: input.logger });
   for (const part of units.dataParts()) privacy.register(part);
+  // Programmes (issue 11): follow rows go before the user row (whose cascade would take them unnamed).
+  const programmes = new ProgrammeService({ prisma: input.prisma, now, logger: input.logger });
+  for (const part of programmes.dataParts()) privacy.register(part);
   // Order matters for erasure: the records that point at the user row go before it (sign-ups
   // free their seats, promoting the next people waiting, before the user row's cascade).
   for (const part of [...citizenDataParts(input.prisma), ...sessionSignups.dataParts(), ...scholarshipListing.dataParts(), ...userDataParts(input.prisma)]) privacy.register(part);
@@ -207,6 +214,9 @@ export function createDeps(input: DepsInput): Deps {
   const learningUnits = new LearningUnits({ prisma: input.prisma, deliveries, checklist: new LearningUnitChecklist(input.learningUnitChecklistFile, input.logger), now });
   deliveryKinds.register(learningUnitDecisionKind({ prisma: input.prisma, i18n: input.i18n }));
   for (const part of learningUnits.dataParts()) privacy.register(part);
+  // Programmes and targets (issue 11): a unit head's nudge to the members not registered yet.
+  deliveryKinds.register(unitNudgeKind({ prisma: input.prisma, i18n: input.i18n, registerButton: () => cb.register.pack("start"), mute: broadcastDeps.callbacks.mute }));
+  topics.register({ key: UNIT_NUDGES_TOPIC, labelKey: "targets:nudge.settings_topic", group: "units" });
   return {
     services: {
       geo,
@@ -235,6 +245,10 @@ export function createDeps(input: DepsInput): Deps {
       unitImport: new UnitImportService(input.prisma, geo, now),
       learningUnits,
       units,
+      programmes,
+      targetFigures: new TargetFigures({ prisma: input.prisma, families }),
+      unitNudges: new UnitNudges({ prisma: input.prisma, deliveries, now, logger: input.logger }),
+      associationMembership: new AssociationMembership({ prisma: input.prisma, now }),
     },
     i18n: input.i18n,
     logger: input.logger,
