@@ -31,10 +31,10 @@ export interface NudgePreview {
 }
 
 const isoNoZ = (d: Date) => d.toISOString().replace("Z", "");
-/** ref: "<unit id>:<epoch seconds>": one nudge of one unit. */
-export const nudgeRef = (unitId: number, at: Date) => `${unitId}:${Math.floor(at.getTime() / 1000)}`;
+/** ref: "<unit id>.<epoch seconds>": one nudge of one unit. */
+export const nudgeRef = (unitId: number, at: Date) => `${unitId}.${Math.floor(at.getTime() / 1000)}`;
 function parseRef(ref: string): { unitId: number } | undefined {
-  const m = /^(\d{1,9}):\d{1,12}$/.exec(ref);
+  const m = /^(\d{1,9})\.\d{1,12}$/.exec(ref);
   return m ? { unitId: Number(m[1]) } : undefined;
 }
 
