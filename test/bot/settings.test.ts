@@ -22,6 +22,8 @@ const SETTINGS_VI = [
   "✅ Nhắc lịch buổi học",
   "",
   "✅ Nhắc học bổng",
+  "",
+  "✅ Lời nhắc đăng ký từ đơn vị",
 ].join("\n");
 
 const mutedOf = async (id: number) => (await h.db.prisma.topicMute.findMany({ where: { userId: BigInt(id) }, orderBy: { topic: "asc" } })).map((m) => m.topic);
@@ -59,6 +61,7 @@ describe("/settings", () => {
       "🔕 Tắt câu hỏi mỗi ngày",
       "🔕 Tắt nhắc lịch buổi học",
       "🔕 Tắt nhắc học bổng",
+      "🔕 Tắt lời nhắc đăng ký từ đơn vị",
     ]);
     expect((await u.send("/help"))[0]).toContain("/settings – Bật, tắt các loại thông báo");
   });
