@@ -53,6 +53,10 @@ export const COMMANDS: ReadonlyArray<{ command: string; role: Role }> = [
   { command: "myunits", role: "resident" },
   { command: "unit_new", role: "officer" },
   { command: "units", role: "officer" },
+  // Programmes and targets (issue 11): a unit's heads see their unit's scoreboard without a role.
+  { command: "targets", role: "resident" },
+  { command: "programmes", role: "officer" },
+  { command: "programme_new", role: "officer" },
 ];
 
 /**

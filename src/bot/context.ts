@@ -33,6 +33,9 @@ import type { UnitService } from "../domain/units/units.js";
 import type { TargetFigures } from "../domain/targets/figures.js";
 import type { TargetSnapshots } from "../domain/targets/snapshots.js";
 import type { TargetDigest } from "../domain/targets/digest.js";
+import type { AssociationMembership } from "../domain/targets/association-member.js";
+import type { UnitNudges } from "../domain/targets/nudge.js";
+import type { ProgrammeService } from "../domain/targets/programmes.js";
 import type { Logger } from "../logger.js";
 import type { RedisJsonStorage } from "../infra/redis-storage.js";
 import type { AnsweredQueries } from "./middlewares/api.js";
@@ -102,6 +105,12 @@ export interface Services {
   targetSnapshots: TargetSnapshots;
   /** The weekly targets digest (Monday 8:00): its tick queues the week's rows. */
   targetDigest: TargetDigest;
+  /** Coordination programmes (issue 11): programmes, their targets, who follows them, who may see which scoreboard. */
+  programmes: ProgrammeService;
+  /** A unit head's nudge to the members not registered yet (through the delivery engine). */
+  unitNudges: UnitNudges;
+  /** The person's own "I am an association member" (the programmes' "members" target). */
+  associationMembership: AssociationMembership;
 }
 
 /** Everything a handler needs, injected through the context (no singletons). */

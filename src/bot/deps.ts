@@ -51,6 +51,9 @@ import { UnitService } from "../domain/units/units.js";
 import { TargetFigures } from "../domain/targets/figures.js";
 import { TargetSnapshots } from "../domain/targets/snapshots.js";
 import { TARGET_DIGEST_TOPIC, TargetDigest, targetDigestKind } from "../domain/targets/digest.js";
+import { AssociationMembership } from "../domain/targets/association-member.js";
+import { UNIT_NUDGES_TOPIC, UnitNudges, unitNudgeKind } from "../domain/targets/nudge.js";
+import { ProgrammeService } from "../domain/targets/programmes.js";
 import type { PrismaClient, QuizRound } from "../generated/prisma/client.js";
 import type { I18n } from "../i18n.js";
 import { ChangedOnlyJsonStorage, RedisJsonStorage } from "../infra/redis-storage.js";
@@ -127,6 +130,9 @@ export function createDeps(input: DepsInput): Deps {
   // Units (issue 11): memberships go before the user row (whose cascade would take them unnamed).
   const units = new UnitService({ prisma: input.prisma, now, logger: input.logger });
   for (const part of units.dataParts()) privacy.register(part);
+  // Programmes (issue 11): follow rows go before the user row (whose cascade would take them unnamed).
+  const programmes = new ProgrammeService({ prisma: input.prisma, now, logger: input.logger });
+  for (const part of programmes.dataParts()) privacy.register(part);
   // Order matters for erasure: the records that point at the user row go before it (sign-ups
   // free their seats, promoting the next people waiting, before the user row's cascade).
   for (const part of [...citizenDataParts(input.prisma), ...sessionSignups.dataParts(), ...scholarshipListing.dataParts(), ...userDataParts(input.prisma)]) privacy.register(part);
@@ -219,6 +225,9 @@ export function createDeps(input: DepsInput): Deps {
   deliveryKinds.register(targetDigestKind({ prisma: input.prisma, figures: targetFigures, snapshots: targetSnapshots, i18n: input.i18n, mute: broadcastDeps.callbacks.mute }));
   periodic.register({ name: "target digest", everyMs: 120_000, run: () => targetDigest.tick() });
   topics.register({ key: TARGET_DIGEST_TOPIC, labelKey: "digest:settings_topic", group: "targets" });
+  // Programmes and targets (issue 11): a unit head's nudge to the members not registered yet.
+  deliveryKinds.register(unitNudgeKind({ prisma: input.prisma, i18n: input.i18n, registerButton: () => cb.register.pack("start"), mute: broadcastDeps.callbacks.mute }));
+  topics.register({ key: UNIT_NUDGES_TOPIC, labelKey: "targets:nudge.settings_topic", group: "units" });
   return {
     services: {
       geo,
@@ -250,6 +259,9 @@ export function createDeps(input: DepsInput): Deps {
       targetFigures,
       targetSnapshots,
       targetDigest,
+      programmes,
+      unitNudges: new UnitNudges({ prisma: input.prisma, deliveries, now, logger: input.logger }),
+      associationMembership: new AssociationMembership({ prisma: input.prisma, now }),
     },
     i18n: input.i18n,
     logger: input.logger,

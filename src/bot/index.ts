@@ -31,6 +31,10 @@ import { LEARNING_UNIT_RETURN_FLOW, learningUnitReturnFlow } from "./flows/learn
 import { unitsFeature } from "./features/units.js";
 import { UNIT_NEW_FLOW, unitNewFlow } from "./flows/unit-new.js";
 import { UNIT_EDIT_FLOW, unitEditFlow } from "./flows/unit-edit.js";
+import { programmesFeature } from "./features/programmes.js";
+import { targetsFeature } from "./features/targets.js";
+import { PROGRAMME_NEW_FLOW, programmeNewFlow } from "./flows/programme-new.js";
+import { PROGRAMME_EDIT_FLOW, programmeEditFlow } from "./flows/programme-edit.js";
 import { cancelFeature } from "./features/cancel.js";
 import { groupFeature } from "./features/group.js";
 import { helpFeature } from "./features/help.js";
@@ -118,6 +122,8 @@ export function createBot(token: string, deps: Deps, config?: BotConfig<BotConte
   dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(learningUnitReturnFlow), { id: LEARNING_UNIT_RETURN_FLOW }));
   dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(unitNewFlow), { id: UNIT_NEW_FLOW }));
   dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(unitEditFlow), { id: UNIT_EDIT_FLOW }));
+  dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(programmeNewFlow), { id: PROGRAMME_NEW_FLOW }));
+  dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(programmeEditFlow), { id: PROGRAMME_EDIT_FLOW }));
 
   // Every feature narrows itself (private chats, groups, updates without a chat) on its first line.
   const features = new Composer<BotContext>();
@@ -143,6 +149,8 @@ export function createBot(token: string, deps: Deps, config?: BotConfig<BotConte
   features.use(familiesFeature);
   features.use(learningUnitsFeature);
   features.use(unitsFeature);
+  features.use(programmesFeature);
+  features.use(targetsFeature);
   features.use(groupFeature);
   features.use(unhandledFeature);
   guarded.use(features);

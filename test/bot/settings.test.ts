@@ -24,6 +24,8 @@ const SETTINGS_VI = [
   "✅ Nhắc học bổng",
   "",
   "✅ Bản tin chỉ tiêu hằng tuần",
+  "",
+  "✅ Lời nhắc đăng ký từ đơn vị",
 ].join("\n");
 
 const mutedOf = async (id: number) => (await h.db.prisma.topicMute.findMany({ where: { userId: BigInt(id) }, orderBy: { topic: "asc" } })).map((m) => m.topic);
@@ -62,6 +64,7 @@ describe("/settings", () => {
       "🔕 Tắt nhắc lịch buổi học",
       "🔕 Tắt nhắc học bổng",
       "🔕 Tắt bản tin chỉ tiêu hằng tuần",
+      "🔕 Tắt lời nhắc đăng ký từ đơn vị",
     ]);
     expect((await u.send("/help"))[0]).toContain("/settings – Bật, tắt các loại thông báo");
   });

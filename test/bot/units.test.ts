@@ -250,7 +250,7 @@ describe("heads", () => {
 
     // The second head: /myunits → manage → members: the names of those not registered.
     await second.send("/myunits");
-    expect(second.buttons()).toEqual(["🏢 Quản lý 1", "🚪 Rời 1"]);
+    expect(second.buttons()).toEqual(["🏢 Quản lý 1", "🚪 Rời 1", "👤 Chưa đăng ký · 1", "🎗 Tôi là hội viên Hội Khuyến học"]);
     await second.press("Quản lý 1");
     const members = (await second.press("🙋 Thành viên")).join("\n");
     expect(members).toContain("⏳ Chưa đăng ký Công dân học tập (2 người, tên Telegram):\n• Giàng Thị Ba\n• Lầu A Bốn");
@@ -325,7 +325,7 @@ describe("joining", () => {
     await h.deps.services.units.join(String(person.id), b.joinToken, "Sình");
     const list = (await person.send("/myunits")).join("\n");
     expect(list).toBe(`🏢 Đơn vị của bạn\n1. Doanh nghiệp Chè Tà Xùa – ${label(p.c1)}, ${p.province.name.replace(/^Thành phố /, "TP. ")}\n2. Trường Mầm non Hoa Ban – ${label(p.c2)}, ${p.province.name.replace(/^Thành phố /, "TP. ")}`);
-    expect(person.buttons()).toEqual(["🚪 Rời 1", "🚪 Rời 2"]);
+    expect(person.buttons()).toEqual(["🚪 Rời 1", "🚪 Rời 2", "🎗 Tôi là hội viên Hội Khuyến học"]);
     expect(await person.press("🚪 Rời 1")).toEqual(["Rời đơn vị «Doanh nghiệp Chè Tà Xùa»? Người phụ trách đơn vị sẽ không còn thấy bạn trong danh sách thành viên."]);
     expect(await person.press("🚪 Rời đơn vị")).toEqual(["Bạn đã rời đơn vị «Doanh nghiệp Chè Tà Xùa»."]);
     expect(await h.deps.services.units.mine(String(person.id))).toMatchObject([{ id: b.id }]);

@@ -5,6 +5,10 @@ import { AUDIENCE_ROLES, SENDER_BODIES } from "../../domain/broadcasts/audience.
 import { ORGANISER_BODIES, SESSION_TOPICS } from "../../domain/sessions/model.js";
 import { CIRCUMSTANCES, RELATIONSHIPS, ROUND_BODIES, SCHOOL_LEVELS } from "../../domain/scholarships/model.js";
 import { UNIT_BODIES, UNIT_KINDS } from "../../domain/units/model.js";
+import { isTargetMetric, TARGET_METRICS, type ScoreScope, type TargetMetric } from "../../domain/targets/model.js";
+
+const SCOPE_TOKEN = "(p|c\\d{5}|u\\d{1,9})";
+const METRIC_TOKEN = `(${TARGET_METRICS.join("|")})`;
 
 const MAX_BYTES = 64;
 
@@ -212,4 +216,59 @@ export const cb = {
   unBody: codec("unb", z.enum(UNIT_BODIES)),
   unParent: codec("unp", z.string().regex(/^(\d{1,9}|p\.\d{1,3}|none)$/)),
   unConfirm: codec("unc", z.enum(["yes", "no"])),
+  // programmes and targets (issue 11), the programmes part. /programmes: the list (l), a card
+  // (v.<id>), edit menu (e.<id>) and a field (f.<id>.<field>), follow / unfollow (fo, uf), delete
+  // (d ask, do confirm). Every press re-reads role and scope.
+  programme: codec("pg", z.string().regex(/^(l|(v|e|fo|uf|d|do)\.\d{1,9}|f\.\d{1,9}\.(name|bodies|period|targets|year))$/)),
+  // the /programme_new and edit conversations: a body toggled or done, a metric's target skipped, confirm
+  pgBody: codec("pgb", z.union([z.enum(UNIT_BODIES), z.literal("done")])),
+  pgSkip: codec("pgs", z.literal("skip")),
+  pgMetric: codec("pgm", z.enum(TARGET_METRICS)),
+  pgConfirm: codec("pgc", z.enum(["yes", "no"])),
+  // /targets: pick a programme (l), a scoreboard (v.<programme>.<scope>), by unit / by commune of a
+  // metric a page at a time (u|c.<programme>.<scope>.<metric>.<page>), a unit's unregistered names
+  // (r.<programme>.<unit>), the nudge's confirm (n.…) and send (ny.…). Scope: p, c<commune>, u<unit>.
+  targets: codec("tg", z.string().regex(new RegExp(`^(l|v\\.\\d{1,9}\\.${SCOPE_TOKEN}|[uc]\\.\\d{1,9}\\.${SCOPE_TOKEN}\\.${METRIC_TOKEN}\\.\\d{1,3}|(r|n|ny)\\.\\d{1,9}\\.\\d{1,9})$`))),
+  // the scoreboard's "📊 Biểu đồ" (the charts part handles it): programme, scope, metric, bar|line —
+  // build and read it with packTargetChart / unpackTargetChart below.
+  targetChart: codec("tgc", z.string().regex(new RegExp(`^\\d{1,9}\\.${SCOPE_TOKEN}\\.${METRIC_TOKEN}\\.(bar|line)$`))),
+  // /myunits: "I am an association member" (ask), set (on) or clear (off)
+  associationMember: codec("pgam", z.enum(["ask", "on", "off"])),
 } as const;
+
+/** A scoreboard scope in callback data: "p" the programme, "c<commune code>", "u<unit id>". */
+export type ScopeToken = "p" | `c${string}` | `u${string}`;
+
+export function packScope(scope: ScoreScope): ScopeToken {
+  if (scope.kind === "programme") return "p";
+  return scope.kind === "commune" ? `c${scope.communeCode}` : `u${scope.unitId}`;
+}
+
+export function unpackScope(token: string): ScoreScope | undefined {
+  if (token === "p") return { kind: "programme" };
+  if (/^c\d{5}$/.test(token)) return { kind: "commune", communeCode: token.slice(1) };
+  if (/^u\d{1,9}$/.test(token)) return { kind: "unit", unitId: Number(token.slice(1)) };
+  return undefined;
+}
+
+export interface TargetChartRequest {
+  programmeId: number;
+  scope: ScoreScope;
+  metric: TargetMetric;
+  chart: "bar" | "line";
+}
+
+/** "tgc:<programme>.<scope>.<metric>.<bar|line>" (at most 50 bytes). */
+export function packTargetChart(r: TargetChartRequest): string {
+  return cb.targetChart.pack(`${r.programmeId}.${packScope(r.scope)}.${r.metric}.${r.chart}`);
+}
+
+/** The request behind a chart button, or undefined for forged data (the handler re-checks the scope). */
+export function unpackTargetChart(data: string | undefined): TargetChartRequest | undefined {
+  const value = cb.targetChart.unpack(data);
+  if (!value) return undefined;
+  const [id, scope, metric, chart] = value.split(".") as [string, string, string, string];
+  const s = unpackScope(scope);
+  if (!s || !isTargetMetric(metric) || (chart !== "bar" && chart !== "line")) return undefined;
+  return { programmeId: Number(id), scope: s, metric, chart };
+}

@@ -4,7 +4,7 @@
  * progress over the year from the daily snapshots. The figures are the scoreboard's (TargetFigures),
  * so a chart can never disagree with /targets.
  */
-import { InputFile } from "grammy";
+import { InlineKeyboard, InputFile } from "grammy";
 import { communeFigure, unitFigure, type ProgrammeView, type Scoreboard, type TargetFigures } from "../../domain/targets/figures.js";
 import {
   BAR_LIMIT, renderProgressLine, renderTargetBars, type BarDatum, type ChartText, type ProgressLineInput, type TargetBarsInput,
@@ -134,7 +134,7 @@ const CHAT_ACTION_EVERY_MS = 4_000;
  * A failure is logged and answered with a localised "try again", never silence. Same contract as
  * targetChart: the caller has checked the scope.
  */
-export async function replyTargetChart(ctx: BotContext, args: TargetChartArgs): Promise<void> {
+export async function replyTargetChart(ctx: BotContext, args: TargetChartArgs, replyMarkup?: InlineKeyboard): Promise<void> {
   const action = () => ctx.replyWithChatAction("upload_photo").catch(() => undefined);
   void action();
   const timer = setInterval(() => void action(), CHAT_ACTION_EVERY_MS);
@@ -148,5 +148,5 @@ export async function replyTargetChart(ctx: BotContext, args: TargetChartArgs): 
   } finally {
     clearInterval(timer);
   }
-  await ctx.replyWithPhoto(new InputFile(chart.png, "chart.png"), { caption: chart.caption, parse_mode: "HTML" });
+  await ctx.replyWithPhoto(new InputFile(chart.png, "chart.png"), { caption: chart.caption, parse_mode: "HTML", ...(replyMarkup ? { reply_markup: replyMarkup } : {}) });
 }

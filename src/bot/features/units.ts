@@ -14,6 +14,8 @@ import {
 import { onButton, type ButtonContext } from "../helpers/buttons.js";
 import { editOrReply } from "../helpers/edit-or-reply.js";
 import { describeScope } from "./scope.js";
+import { associationMemberButton } from "./programmes.js";
+import { unitUnregisteredButton } from "./targets.js";
 
 /**
  * Units (issue 11): officers' /unit_new and /units (a unit's card: edit, join link and QR poster,
@@ -417,7 +419,9 @@ unitsFeature.use(onButton(cb.unitJoin, async (ctx, value) => {
 
 async function myUnitsScreen(ctx: BotContext): Promise<{ text: string; keyboard?: InlineKeyboard }> {
   const mine = await ctx.deps.services.units.mine(String(ctx.from!.id));
-  if (mine.length === 0) return { text: ctx.t(`${NS}:mine.empty`) };
+  // Programmes part: "I am an association member" (the programmes' "members" target) for everyone.
+  const member = await associationMemberButton(ctx);
+  if (mine.length === 0) return { text: ctx.t(`${NS}:mine.empty`), keyboard: new InlineKeyboard().text(member.text, member.data) };
   const kb = new InlineKeyboard();
   const lines = [ctx.t(`${NS}:mine.title`)];
   for (const [i, u] of mine.entries()) {
@@ -426,7 +430,12 @@ async function myUnitsScreen(ctx: BotContext): Promise<{ text: string; keyboard?
     }));
     if (u.role === "head") kb.text(ctx.t(`${NS}:mine.manage_button`, { n: i + 1 }), cb.unit.pack(`v.${u.id}`));
     kb.text(ctx.t(`${NS}:mine.leave_button`, { n: i + 1 }), cb.myUnits.pack(`lv.${u.id}`)).row();
+    if (u.role === "head") {
+      const unregistered = unitUnregisteredButton(ctx.t, i + 1, u.id);
+      kb.text(unregistered.text, unregistered.data).row();
+    }
   }
+  kb.text(member.text, member.data);
   return { text: lines.join("\n"), keyboard: kb };
 }
 

@@ -76,10 +76,13 @@ export function formatRegistrationNumber(provinceCode: string, year: number, seq
 /** $1 id, $2 locale, $3 role, $4 now, $5–$7 consent, $8 province, $9 year, $10–$19 fields. */
 const REGISTER_SQL = `
 WITH u AS (
-  INSERT INTO "users" ("telegram_id", "locale", "role", "created_at", "updated_at")
-  VALUES ($1::bigint, $2::text, $3::text::"Role", $4::timestamptz AT TIME ZONE 'UTC', $4::timestamptz AT TIME ZONE 'UTC')
+  INSERT INTO "users" ("telegram_id", "locale", "role", "created_at", "updated_at", "association_member_since")
+  VALUES ($1::bigint, $2::text, $3::text::"Role", $4::timestamptz AT TIME ZONE 'UTC', $4::timestamptz AT TIME ZONE 'UTC',
+    CASE WHEN $15::text = 'association_member' THEN $4::timestamptz AT TIME ZONE 'UTC' END)
   ON CONFLICT ("telegram_id") DO UPDATE SET
     "locale" = COALESCE(EXCLUDED."locale", "users"."locale"),
+    -- Registering as an association member declares the membership (programmes' "members" target); an earlier date stays.
+    "association_member_since" = COALESCE("users"."association_member_since", EXCLUDED."association_member_since"),
     "updated_at" = EXCLUDED."updated_at",
     "role" = CASE WHEN "users"."role" = 'resident' AND EXCLUDED."role" = 'member' THEN 'member'::"Role" ELSE "users"."role" END
   RETURNING "telegram_id"
@@ -213,6 +216,7 @@ export class CitizenService {
       const updated = await tx.learningCitizen.update({ where: { userId }, data });
       if (patch.field === "affiliation" && patch.affiliation === "association_member") {
         await tx.user.updateMany({ where: { id: userId, role: "resident" }, data: { role: "member" } });
+        await tx.user.updateMany({ where: { id: userId, associationMemberSince: null }, data: { associationMemberSince: new Date() } });
       }
       if (patch.field === "affiliation" && patch.affiliation !== "association_member") {
         await tx.user.updateMany({ where: { id: userId, role: "member" }, data: { role: "resident" } });
