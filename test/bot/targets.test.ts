@@ -98,6 +98,9 @@ describe("/targets", () => {
     // 1 association member of 16: 6,25% shown "6,3%"; 50% of 16 is 8 → 7 more.
     expect(board).toContain("Hội viên khuyến học: 1/16 người — 6,3% · chỉ tiêu 50% · còn 7 người");
     expect(board).toContain("Đơn vị học tập: 0/2 đơn vị — 0% · chưa đặt chỉ tiêu");
+    // No family in the province yet: nothing to count, neither a percentage nor "reached".
+    expect(board).toContain("Gia đình học tập: chưa có số liệu");
+    expect(board).not.toContain("0/0");
     expect(board).not.toContain("Trường C");
     expect(f.provincial.buttons()).toEqual(expect.arrayContaining(["🏢 CDHT: theo đơn vị", "🗺 CDHT: theo xã/phường", "📊 Biểu đồ"]));
     // Officers see counts, never the names: no "not registered" button.

@@ -79,6 +79,11 @@ async function boardScreen(ctx: BotContext, r: Resolved, entries: number): Promi
   const t = ctx.t;
   const lines = [t(`${NS}:board.title`, { programme: escapeHtml(r.programme.name), scope: await scopeLabel(ctx, r.programme, r.scope, r.unitName), year: y, ...raw }), ""];
   for (const m of sb.totals) {
+    // Nothing to count yet (no units, no families): no percentage and no "reached".
+    if (m.whole === 0) {
+      lines.push(t(`${NS}:board.line_empty`, { metric: metricLabel(t, m.metric), target: m.target === undefined ? "" : t(`${NS}:board.target`, { percent: m.target }), ...raw }));
+      continue;
+    }
     lines.push(t(`${NS}:board.line`, {
       metric: metricLabel(t, m.metric), part: formatCount(m.part, ctx.locale), whole: formatCount(m.whole, ctx.locale), what: countWord(t, m.metric, m.whole),
       percent: formatPercent(m.part, m.whole, ctx.locale),

@@ -21,7 +21,11 @@ const MAX_MOVES = 30;
  */
 async function askUnitCommune(conversation: Convo, ctx: ConvContext, access: UnitActor): Promise<CommuneDto> {
   const s = access.scope;
-  const prefix = (c: ConvContext) => c.t(`${NS}:new.place_prefix`);
+  // Where the unit is, not where the officer lives: the questions name the unit.
+  const questions = {
+    provinceQuestion: (c: ConvContext) => c.t(`${NS}:new.ask_province`),
+    communeQuestion: (c: ConvContext, province: string) => c.t(`${NS}:new.ask_commune`, { province }),
+  };
   if (access.role === "officer" && s.communeCode) {
     const own = await conversation.external((o) => o.deps.services.geo.getCommune(s.communeCode!));
     if (own) return own;
@@ -30,13 +34,13 @@ async function askUnitCommune(conversation: Convo, ctx: ConvContext, access: Uni
     const province = await conversation.external((o) => o.deps.services.geo.getProvince(s.provinceCode!));
     if (!province) return stopFlow(ctx);
     for (let tries = 0; tries < 5; tries++) {
-      const commune = await askCommune(conversation, ctx, province, { prefix });
+      const commune = await askCommune(conversation, ctx, province, questions);
       if (commune !== BACK) return commune;
       await ctx.reply(ctx.t(`${NS}:new.own_province_only`, { province: province.name }));
     }
     return stopFlow(ctx);
   }
-  const place = await askPlace(conversation, ctx, { prefix });
+  const place = await askPlace(conversation, ctx, questions);
   if (place === BACK) return stopFlow(ctx);
   return place.commune;
 }
