@@ -53,6 +53,8 @@ export const COMMANDS: ReadonlyArray<{ command: string; role: Role }> = [
   { command: "myunits", role: "resident" },
   { command: "unit_new", role: "officer" },
   { command: "units", role: "officer" },
+  { command: "report", role: "officer" },
+  { command: "report_schedule", role: "officer" },
 ];
 
 /**

@@ -30,6 +30,7 @@ import type { SessionSignups } from "../domain/sessions/signups.js";
 import type { ScholarshipListing } from "../domain/scholarships/listing.js";
 import type { LearningGroups } from "../domain/units/families.js";
 import type { UnitService } from "../domain/units/units.js";
+import type { ReportService } from "../domain/targets/report-service.js";
 import type { Logger } from "../logger.js";
 import type { RedisJsonStorage } from "../infra/redis-storage.js";
 import type { AnsweredQueries } from "./middlewares/api.js";
@@ -93,6 +94,8 @@ export interface Services {
   learningUnits: LearningUnits;
   /** Units (issue 11): officers' units of their scope, join links, members and heads. */
   units: UnitService;
+  /** The yearly report (issue 11, report part): scope by role, audited XLSX/PDF exports, scheduled reports. */
+  reports: ReportService;
 }
 
 /** Everything a handler needs, injected through the context (no singletons). */

@@ -48,6 +48,9 @@ import { LearningGroups, loadGroupCriteria } from "../domain/units/families.js";
 import { UnitImportService } from "../domain/units/unit-import.js";
 import { LearningUnitChecklist, LearningUnits, learningUnitDecisionKind } from "../domain/units/learning-units.js";
 import { UnitService } from "../domain/units/units.js";
+import { TargetFigures } from "../domain/targets/figures.js";
+import { ReportService } from "../domain/targets/report-service.js";
+import { programmeReportKind } from "../jobs/programme-report-kind.js";
 import type { PrismaClient, QuizRound } from "../generated/prisma/client.js";
 import type { I18n } from "../i18n.js";
 import { ChangedOnlyJsonStorage, RedisJsonStorage } from "../infra/redis-storage.js";
@@ -207,6 +210,10 @@ export function createDeps(input: DepsInput): Deps {
   const learningUnits = new LearningUnits({ prisma: input.prisma, deliveries, checklist: new LearningUnitChecklist(input.learningUnitChecklistFile, input.logger), now });
   deliveryKinds.register(learningUnitDecisionKind({ prisma: input.prisma, i18n: input.i18n }));
   for (const part of learningUnits.dataParts()) privacy.register(part);
+  // The yearly report (issue 11, report part): scheduled reports go to the programme's officers as an XLSX through the engine.
+  const reports = new ReportService({ prisma: input.prisma, figures: new TargetFigures({ prisma: input.prisma, families }), deliveries, now, logger: input.logger });
+  deliveryKinds.register(programmeReportKind({ reports, i18n: input.i18n }));
+  periodic.register({ name: "scheduled reports", everyMs: 60_000, run: () => reports.tick() });
   return {
     services: {
       geo,
@@ -235,6 +242,7 @@ export function createDeps(input: DepsInput): Deps {
       unitImport: new UnitImportService(input.prisma, geo, now),
       learningUnits,
       units,
+      reports,
     },
     i18n: input.i18n,
     logger: input.logger,

@@ -29,6 +29,7 @@ import { learningUnitsFeature } from "./features/learning-units.js";
 import { LEARNING_UNIT_FLOW, learningUnitAssessmentFlow } from "./flows/learning-unit-assessment.js";
 import { LEARNING_UNIT_RETURN_FLOW, learningUnitReturnFlow } from "./flows/learning-unit-return.js";
 import { unitsFeature } from "./features/units.js";
+import { reportFeature } from "./features/report.js";
 import { UNIT_NEW_FLOW, unitNewFlow } from "./flows/unit-new.js";
 import { UNIT_EDIT_FLOW, unitEditFlow } from "./flows/unit-edit.js";
 import { cancelFeature } from "./features/cancel.js";
@@ -143,6 +144,7 @@ export function createBot(token: string, deps: Deps, config?: BotConfig<BotConte
   features.use(familiesFeature);
   features.use(learningUnitsFeature);
   features.use(unitsFeature);
+  features.use(reportFeature);
   features.use(groupFeature);
   features.use(unhandledFeature);
   guarded.use(features);

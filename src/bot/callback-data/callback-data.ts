@@ -212,4 +212,8 @@ export const cb = {
   unBody: codec("unb", z.enum(UNIT_BODIES)),
   unParent: codec("unp", z.string().regex(/^(\d{1,9}|p\.\d{1,3}|none)$/)),
   unConfirm: codec("unc", z.enum(["yes", "no"])),
+  // the yearly report (issue 11, report part): the programme picked for /report (g.<programme>.<year>)
+  // or for /report_schedule (s.<programme>.<day number>.<year>), cancel a schedule (x.<schedule>).
+  // Every press checks role and scope again.
+  report: codec("rp", z.string().regex(/^(g\.\d{1,9}\.\d{4}|s\.\d{1,9}\.\d{1,6}\.\d{4}|x\.\d{1,9})$/)),
 } as const;

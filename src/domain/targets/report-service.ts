@@ -220,6 +220,11 @@ export class ReportService {
     return this.d.figures.programme(id);
   }
 
+  /** How many officers follow the programme (they get its scheduled reports). */
+  officerCount(programmeId: number): Promise<number> {
+    return this.d.prisma.programmeOfficer.count({ where: { programmeId } });
+  }
+
   /** A scheduled report's programme and year, for the delivery kind (one query for a batch). */
   async scheduled(ids: readonly number[]): Promise<Map<number, { programmeId: number; year: number; state: string }>> {
     const rows = await this.d.prisma.reportSchedule.findMany({ where: { id: { in: [...ids] } }, select: { id: true, programmeId: true, year: true, state: true } });
