@@ -70,6 +70,12 @@ reportFeature.use(onButton(cb.report, async (ctx, value) => {
     // A year pressed long after: still no later than this year.
     const year = parseReportYear(b!, ctx.deps.now());
     if (!year.ok) return say(ctx, yearProblem(ctx, year.reason));
+    const resolved = await ctx.deps.services.reports.resolve(actor, Number(a));
+    if (!resolved.ok) {
+      if (resolved.reason === "forbidden") ctx.logger.warn({ programme: Number(a), user: ctx.from.id }, "refused a programme outside the officer's province");
+      await ctx.answerCallbackQuery({ text: refusal(ctx, resolved.reason), show_alert: true });
+      return;
+    }
     await ctx.answerCallbackQuery({ text: ctx.t(`${NS}:bot.building_short`) });
     return sendReport(ctx, actor, Number(a), year.year);
   }
@@ -86,7 +92,10 @@ reportFeature.use(onButton(cb.report, async (ctx, value) => {
 
 function pickKeyboard(ctx: BotContext, programmes: readonly ProgrammeChoice[], data: (p: ProgrammeChoice) => string): InlineKeyboard {
   const keyboard = new InlineKeyboard();
-  for (const p of programmes.slice(0, 20)) keyboard.text(ctx.t(`${NS}:bot.programme_button`, { name: p.name.slice(0, 48), start: p.startYear, end: p.endYear, ...raw }), data(p)).row();
+  for (const p of programmes.slice(0, 20)) {
+    const name = p.name.length > 56 ? `${p.name.slice(0, 55)}…` : p.name;
+    keyboard.text(ctx.t(`${NS}:bot.programme_button`, { name, start: p.startYear, end: p.endYear, ...raw }), data(p)).row();
+  }
   return keyboard;
 }
 
