@@ -49,7 +49,7 @@ import { UnitImportService } from "../domain/units/unit-import.js";
 import { LearningUnitChecklist, LearningUnits, learningUnitDecisionKind } from "../domain/units/learning-units.js";
 import { UnitService } from "../domain/units/units.js";
 import { TargetFigures } from "../domain/targets/figures.js";
-import { ReportService } from "../domain/targets/report-service.js";
+import { ReportService, reportScheduleDataParts } from "../domain/targets/report-service.js";
 import { programmeReportKind } from "../jobs/programme-report-kind.js";
 import type { PrismaClient, QuizRound } from "../generated/prisma/client.js";
 import type { I18n } from "../i18n.js";
@@ -213,6 +213,7 @@ export function createDeps(input: DepsInput): Deps {
   // The yearly report (issue 11, report part): scheduled reports go to the programme's officers as an XLSX through the engine.
   const reports = new ReportService({ prisma: input.prisma, figures: new TargetFigures({ prisma: input.prisma, families }), deliveries, now, logger: input.logger });
   deliveryKinds.register(programmeReportKind({ reports, i18n: input.i18n }));
+  for (const part of reportScheduleDataParts(input.prisma)) privacy.register(part);
   periodic.register({ name: "scheduled reports", everyMs: 60_000, run: () => reports.tick() });
   return {
     services: {

@@ -2,7 +2,8 @@ import ExcelJS from "exceljs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TargetFigures } from "../../src/domain/targets/figures.js";
 import { reportPdf, reportXlsx } from "../../src/domain/targets/report-files.js";
-import { ReportService } from "../../src/domain/targets/report-service.js";
+import { ReportService, reportScheduleDataParts } from "../../src/domain/targets/report-service.js";
+import { fromVnWallTime } from "../../src/domain/time/vietnam-time.js";
 import { parseReportYear, REPORT_SECTIONS, YearlyReports } from "../../src/domain/targets/report.js";
 import { LearningGroups } from "../../src/domain/units/families.js";
 import { createI18n, type I18n } from "../../src/i18n.js";
@@ -208,6 +209,29 @@ describe("yearly report", () => {
     await db.prisma.programme.update({ where: { id: f.programmeId }, data: { deletedAt: FIXTURE_NOW } });
     expect(await service.programmesFor(province)).toEqual([]);
     expect(await service.resolve(province, f.programmeId)).toEqual({ ok: false, reason: "not_found" });
+  });
+
+  it("schedules a report once per programme, year and day; a province officer only; cancelled ones come back; the creator is erasable", async () => {
+    const f = await fixture();
+    const officer = { role: "officer" as const, scope: { provinceCode: f.provinceCode }, id: String(f.people.p2) };
+    const day = new Date(Date.UTC(2026, 11, 15));
+    const first = await service.schedule(officer, f.programmeId, 2026, day);
+    expect(first).toEqual({ ok: true, id: expect.any(Number), created: true, dueAt: fromVnWallTime(2026, 12, 15, 8, 0) });
+    expect(await service.schedule(officer, f.programmeId, 2026, day)).toEqual({ ...first, created: false });
+    expect(await service.schedule({ ...officer, scope: { provinceCode: f.provinceCode, communeCode: f.communeA.code } }, f.programmeId, 2026, day)).toEqual({ ok: false, reason: "commune_officer" });
+    expect(await service.schedule(officer, f.programmeId, 2027, day)).toEqual({ ok: false, reason: "year" });
+    expect((await service.schedules(officer)).map((s) => s.id)).toEqual([first.ok && first.id]);
+    const id = first.ok ? first.id : 0;
+    expect(await service.cancel(officer, id)).toMatchObject({ ok: true, schedule: { state: "cancelled" } });
+    expect(await service.cancel(officer, id)).toEqual({ ok: false, reason: "not_scheduled" });
+    expect(await service.schedule(officer, f.programmeId, 2026, day)).toEqual({ ok: true, id, created: true, dueAt: fromVnWallTime(2026, 12, 15, 8, 0) });
+    expect(await db.prisma.auditLog.count({ where: { actorId: BigInt(officer.id), action: { in: ["report_scheduled", "report_schedule_cancelled"] } } })).toBe(3);
+
+    const [part] = reportScheduleDataParts(db.prisma);
+    expect(await part!.export(officer.id)).toEqual([expect.objectContaining({ id, programmeId: f.programmeId, year: 2026, state: "scheduled" })]);
+    expect(await part!.erase(officer.id)).toBe(true);
+    expect((await db.prisma.reportSchedule.findUniqueOrThrow({ where: { id } })).createdById).toBeNull();
+    expect(await part!.exists(officer.id)).toBe(false);
   });
 
   it("takes a year from 2000 to this year (Vietnam's), this year when none is given", () => {

@@ -12,6 +12,7 @@ import { PendingReleases } from "../delivery/pending-releases.js";
 import type { DeliveryScheduler } from "../delivery/types.js";
 import { vnDayAt, type Day } from "../scholarships/model.js";
 import type { Access } from "../users/user-service.js";
+import { toPlainJson, type PersonalDataPart } from "../privacy/registry.js";
 import type { ProgrammeView, TargetFigures } from "./figures.js";
 import { reportPdf, reportXlsx } from "./report-files.js";
 import { REPORT_FIRST_YEAR, YearlyReports, type ReportScope, type YearlyReport } from "./report.js";
@@ -240,4 +241,24 @@ export class ReportService {
   private async audit(db: PrismaClient | Prisma.TransactionClient, actorId: string, action: string, detail: Record<string, unknown>): Promise<void> {
     await db.auditLog.create({ data: { actorId: BigInt(actorId), action, detail: detail as Prisma.InputJsonValue, at: this.d.now() } });
   }
+}
+
+/** Who scheduled a report (kept as a creator id; /mydata shows it, /deleteme drops it). */
+export function reportScheduleDataParts(prisma: PrismaClient): PersonalDataPart[] {
+  return [
+    {
+      key: "report_schedules",
+      label: "report:personal_data",
+      kind: "database",
+      export: async (id) => {
+        const rows = await prisma.reportSchedule.findMany({
+          where: { createdById: BigInt(id) }, orderBy: { id: "asc" },
+          select: { id: true, programmeId: true, year: true, dueAt: true, state: true, createdAt: true },
+        });
+        return rows.length ? toPlainJson(rows) : null;
+      },
+      exists: async (id) => (await prisma.reportSchedule.count({ where: { createdById: BigInt(id) } })) > 0,
+      erase: async (id, tx) => (await (tx ?? prisma).reportSchedule.updateMany({ where: { createdById: BigInt(id) }, data: { createdById: null } })).count > 0,
+    },
+  ];
 }
