@@ -57,6 +57,8 @@ export const COMMANDS: ReadonlyArray<{ command: string; role: Role }> = [
   { command: "targets", role: "resident" },
   { command: "programmes", role: "officer" },
   { command: "programme_new", role: "officer" },
+  { command: "report", role: "officer" },
+  { command: "report_schedule", role: "officer" },
 ];
 
 /**

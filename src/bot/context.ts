@@ -36,6 +36,7 @@ import type { TargetDigest } from "../domain/targets/digest.js";
 import type { AssociationMembership } from "../domain/targets/association-member.js";
 import type { UnitNudges } from "../domain/targets/nudge.js";
 import type { ProgrammeService } from "../domain/targets/programmes.js";
+import type { ReportService } from "../domain/targets/report-service.js";
 import type { Logger } from "../logger.js";
 import type { RedisJsonStorage } from "../infra/redis-storage.js";
 import type { AnsweredQueries } from "./middlewares/api.js";
@@ -111,6 +112,8 @@ export interface Services {
   unitNudges: UnitNudges;
   /** The person's own "I am an association member" (the programmes' "members" target). */
   associationMembership: AssociationMembership;
+  /** The yearly report (issue 11, report part): scope by role, audited XLSX/PDF exports, scheduled reports. */
+  reports: ReportService;
 }
 
 /** Everything a handler needs, injected through the context (no singletons). */

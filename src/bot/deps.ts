@@ -54,6 +54,8 @@ import { TARGET_DIGEST_TOPIC, TargetDigest, targetDigestKind } from "../domain/t
 import { AssociationMembership } from "../domain/targets/association-member.js";
 import { UNIT_NUDGES_TOPIC, UnitNudges, unitNudgeKind } from "../domain/targets/nudge.js";
 import { ProgrammeService } from "../domain/targets/programmes.js";
+import { ReportService, reportScheduleDataParts } from "../domain/targets/report-service.js";
+import { programmeReportKind } from "../jobs/programme-report-kind.js";
 import type { PrismaClient, QuizRound } from "../generated/prisma/client.js";
 import type { I18n } from "../i18n.js";
 import { ChangedOnlyJsonStorage, RedisJsonStorage } from "../infra/redis-storage.js";
@@ -228,6 +230,11 @@ export function createDeps(input: DepsInput): Deps {
   // Programmes and targets (issue 11): a unit head's nudge to the members not registered yet.
   deliveryKinds.register(unitNudgeKind({ prisma: input.prisma, i18n: input.i18n, registerButton: () => cb.register.pack("start"), mute: broadcastDeps.callbacks.mute }));
   topics.register({ key: UNIT_NUDGES_TOPIC, labelKey: "targets:nudge.settings_topic", group: "units" });
+  // The yearly report (issue 11, report part): scheduled reports go to the programme's officers as an XLSX through the engine.
+  const reports = new ReportService({ prisma: input.prisma, figures: targetFigures, deliveries, now, logger: input.logger });
+  deliveryKinds.register(programmeReportKind({ reports, i18n: input.i18n }));
+  for (const part of reportScheduleDataParts(input.prisma)) privacy.register(part);
+  periodic.register({ name: "scheduled reports", everyMs: 60_000, run: () => reports.tick() });
   return {
     services: {
       geo,
@@ -262,6 +269,7 @@ export function createDeps(input: DepsInput): Deps {
       programmes,
       unitNudges: new UnitNudges({ prisma: input.prisma, deliveries, now, logger: input.logger }),
       associationMembership: new AssociationMembership({ prisma: input.prisma, now }),
+      reports,
     },
     i18n: input.i18n,
     logger: input.logger,

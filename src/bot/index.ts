@@ -29,6 +29,7 @@ import { learningUnitsFeature } from "./features/learning-units.js";
 import { LEARNING_UNIT_FLOW, learningUnitAssessmentFlow } from "./flows/learning-unit-assessment.js";
 import { LEARNING_UNIT_RETURN_FLOW, learningUnitReturnFlow } from "./flows/learning-unit-return.js";
 import { unitsFeature } from "./features/units.js";
+import { reportFeature } from "./features/report.js";
 import { UNIT_NEW_FLOW, unitNewFlow } from "./flows/unit-new.js";
 import { UNIT_EDIT_FLOW, unitEditFlow } from "./flows/unit-edit.js";
 import { programmesFeature } from "./features/programmes.js";
@@ -151,6 +152,7 @@ export function createBot(token: string, deps: Deps, config?: BotConfig<BotConte
   features.use(unitsFeature);
   features.use(programmesFeature);
   features.use(targetsFeature);
+  features.use(reportFeature);
   features.use(groupFeature);
   features.use(unhandledFeature);
   guarded.use(features);

@@ -234,6 +234,10 @@ export const cb = {
   targetChart: codec("tgc", z.string().regex(new RegExp(`^\\d{1,9}\\.${SCOPE_TOKEN}\\.${METRIC_TOKEN}\\.(bar|line)$`))),
   // /myunits: "I am an association member" (ask), set (on) or clear (off)
   associationMember: codec("pgam", z.enum(["ask", "on", "off"])),
+  // the yearly report (issue 11, report part): the programme picked for /report (g.<programme>.<year>)
+  // or for /report_schedule (s.<programme>.<day number>.<year>), cancel a schedule (x.<schedule>).
+  // Every press checks role and scope again.
+  report: codec("rp", z.string().regex(/^(g\.\d{1,9}\.\d{4}|s\.\d{1,9}\.\d{1,6}\.\d{4}|x\.\d{1,9})$/)),
 } as const;
 
 /** A scoreboard scope in callback data: "p" the programme, "c<commune code>", "u<unit id>". */
