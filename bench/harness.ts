@@ -321,3 +321,18 @@ export async function makeBenchLane(scratch: string): Promise<BenchLane> {
   });
   return { withDb, databaseUrl, dataDir };
 }
+
+/**
+ * The bench's database: BENCH_LANE=pglite (default; a fresh PGlite under `scratch`) or postgres
+ * with BENCH_DATABASE_URL (an empty scratch database; the default lane when that URL is set).
+ */
+export async function openBenchDatabase(scratch: string): Promise<Database> {
+  const databaseUrl = process.env.BENCH_DATABASE_URL || undefined;
+  const lane = process.env.BENCH_LANE ?? (databaseUrl ? "postgres" : "pglite");
+  if (lane === "postgres") {
+    if (!databaseUrl) throw new Error("BENCH_LANE=postgres needs BENCH_DATABASE_URL (an empty scratch database)");
+    return openDatabase({ url: databaseUrl });
+  }
+  if (lane !== "pglite") throw new Error(`BENCH_LANE must be pglite or postgres, not ${lane}`);
+  return openDatabase({ pgliteDir: path.join(scratch, "data", "pglite") });
+}

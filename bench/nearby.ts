@@ -21,9 +21,8 @@ import { seedAdminUnits } from "../src/domain/geo/seed-admin-units.js";
 import { loadDemoCenters, prng } from "../src/domain/sessions/demo-centers.js";
 import { haversineKm, SESSION_TOPICS, type SessionTopic } from "../src/domain/sessions/model.js";
 import { NearbySessions, type NearbyPage } from "../src/domain/sessions/nearby.js";
-import { openDatabase, type Database } from "../src/infra/database.js";
 import { applyMigrations } from "../src/infra/migrate.js";
-import { percentile, ROOT } from "./harness.js";
+import { percentile, ROOT, openBenchDatabase } from "./harness.js";
 
 // The search runs in this process, so it runs with the heap flags `npm start` gives the bot (read
 // from package.json): with V8's default young generation, scavenges set the p99 (9 ms instead of 4).
@@ -44,16 +43,6 @@ const TOPIC_SHARE = 0.25;
 
 type Query = { lat: number; lon: number; topic?: SessionTopic };
 
-async function open(scratch: string): Promise<Database> {
-  const databaseUrl = process.env.BENCH_DATABASE_URL || undefined;
-  const lane = process.env.BENCH_LANE ?? (databaseUrl ? "postgres" : "pglite");
-  if (lane === "postgres") {
-    if (!databaseUrl) throw new Error("BENCH_LANE=postgres needs BENCH_DATABASE_URL (an empty scratch database)");
-    return openDatabase({ url: databaseUrl });
-  }
-  if (lane !== "pglite") throw new Error(`BENCH_LANE must be pglite or postgres, not ${lane}`);
-  return openDatabase({ pgliteDir: path.join(scratch, "data", "pglite") });
-}
 
 
 /** Points near a random commune's point (within ~3 km), the way residents are spread. */
@@ -73,7 +62,7 @@ function stats(ms: number[]): string {
 
 async function main(): Promise<void> {
   const scratch = mkdtempSync(path.join(tmpdir(), "khb-bench-nearby-"));
-  const db = await open(scratch);
+  const db = await openBenchDatabase(scratch);
   try {
     const lane = db.lane === "postgres" ? "PostgreSQL" : "PGlite";
     console.log(`lane: ${lane}; node ${process.execArgv.filter((a) => a.startsWith("--max-") || a === "--liftoff-only").join(" ")} (npm start's flags)`);

@@ -23,10 +23,9 @@ import { REPORT_SECTIONS, YearlyReports, currentVnYear, vnYearBounds } from "../
 import { LearningGroups } from "../src/domain/units/families.js";
 import type { PrismaClient } from "../src/generated/prisma/client.js";
 import { createI18n } from "../src/i18n.js";
-import { openDatabase, type Database } from "../src/infra/database.js";
 import { applyMigrations } from "../src/infra/migrate.js";
 import { createLogger } from "../src/logger.js";
-import { percentile } from "./harness.js";
+import { percentile, openBenchDatabase } from "./harness.js";
 import { generateProvince, type GeneratedProvince } from "./targets-data.js";
 
 const PEOPLE = Number(process.env.BENCH_PEOPLE ?? 100_000);
@@ -35,16 +34,6 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 50);
 const REPORT_RUNS = Number(process.env.BENCH_REPORT_RUNS ?? 3);
 const WARMUP = 5;
 
-async function open(scratch: string): Promise<Database> {
-  const databaseUrl = process.env.BENCH_DATABASE_URL || undefined;
-  const lane = process.env.BENCH_LANE ?? (databaseUrl ? "postgres" : "pglite");
-  if (lane === "postgres") {
-    if (!databaseUrl) throw new Error("BENCH_LANE=postgres needs BENCH_DATABASE_URL (an empty scratch database)");
-    return openDatabase({ url: databaseUrl });
-  }
-  if (lane !== "pglite") throw new Error(`BENCH_LANE must be pglite or postgres, not ${lane}`);
-  return openDatabase({ pgliteDir: path.join(scratch, "data", "pglite") });
-}
 
 /**
  * A year of what the report's other sections count, in the generated province: 3,000 sessions
@@ -119,7 +108,7 @@ const ms = (n: number) => `${n.toFixed(1)} ms`;
 
 async function main(): Promise<void> {
   const scratch = mkdtempSync(path.join(tmpdir(), "khb-bench-targets-"));
-  const db = await open(scratch);
+  const db = await openBenchDatabase(scratch);
   try {
     console.log(`lane: ${db.lane === "postgres" ? "PostgreSQL" : "PGlite"}; ${UNITS} units, ${PEOPLE.toLocaleString("en")} registered people`);
     await applyMigrations(db);

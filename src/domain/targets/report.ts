@@ -55,17 +55,8 @@ export interface RoundRow {
   awards: number;
 }
 
-export interface UnitRow {
-  id: number;
-  name: string;
-  communeCode: string;
-  parentId: number | null;
-  headcount: number;
-  members: number;
-  registered: number;
-  associationMembers: number;
-  learningUnit: boolean;
-}
+/** A unit of the report: exactly the scoreboard's row for it. */
+export type UnitRow = UnitFigures;
 
 export interface YearlyReport {
   programme: ProgrammeView;
