@@ -84,7 +84,7 @@ async function main(): Promise<void> {
     );
 
     const communes = await db.prisma.commune.findMany({ select: { lat: true, lon: true } });
-    const nearby = new NearbySessions(db.prisma, now);
+    const nearby = new NearbySessions(db.prisma, now, process.env.BENCH_NEARBY_PRISMA === "1" ? undefined : db.read);
 
     // Correctness first: pages must equal a full scan ordered by haversineKm, ties by id.
     const all = await db.prisma.$queryRawUnsafe<Array<{ id: number; lat: number; lon: number; topics: string[] }>>(

@@ -150,7 +150,7 @@ async function start(config: Config, logger: Logger): Promise<void> {
   const queues = openQueues(createQueueRedis(redisConnection, "queue"), config.queuePrefix);
   cleanups.push({ name: "delivery queues", run: () => queues.close() });
   const deps = createDeps({
-    prisma: db.prisma, lane: db.lane, redis, i18n, logger, adminIds: config.adminIds, inviteTtlHours: config.inviteTtlHours, queues,
+    prisma: db.prisma, read: db.read, lane: db.lane, redis, i18n, logger, adminIds: config.adminIds, inviteTtlHours: config.inviteTtlHours, queues,
     approvalThreshold: config.approvalThreshold,
     learningUnitChecklistFile: config.criteriaFiles.learningUnitChecklist, learningFamilyCriteriaFile: config.criteriaFiles.learningFamilyCriteria,
   });

@@ -74,6 +74,8 @@ export const CONVERSATION_TTL_SECONDS = 7 * 24 * 3600;
 
 export interface DepsInput {
   prisma: PrismaClient;
+  /** Database.read: the hottest reads straight through the driver (the nearby search); Prisma when absent. */
+  read?: <T>(sql: string) => Promise<T[]>;
   /**
    * The embedded PGlite runs every statement on this thread: hot paths gather a few milliseconds
    * of work into one statement there (default "postgres": no wait).
@@ -252,7 +254,7 @@ export function createDeps(input: DepsInput): Deps {
       contests,
       sessionSignups,
       sessionCards: new SessionCards(input.prisma),
-      nearby: new NearbySessions(input.prisma, now),
+      nearby: new NearbySessions(input.prisma, now, input.read),
       centers: new CenterService(input.prisma, now),
       centerImport: new CenterImportService(input.prisma, geo, now),
       sessionAdmin,

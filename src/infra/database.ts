@@ -18,6 +18,12 @@ export interface Database {
   lane: "pglite" | "postgres";
   prisma: PrismaClient;
   exec(sql: string): Promise<void>;
+  /**
+   * One read straight through the driver, for the hottest statements (the nearby search): skips
+   * the Prisma client's interpreter and result mapping. Rows come as the driver gives them (JSON
+   * parsed; bigint as the driver types it). It waits behind a PGlite transaction like any query.
+   */
+  read<T>(sql: string): Promise<T[]>;
   close(): Promise<void>;
 }
 
@@ -46,6 +52,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
       exec: async (sql) => {
         await pool.query(sql);
       },
+      read: async <T>(sql: string) => (await pool.query(sql)).rows as T[],
       close: async () => {
         await prisma.$disconnect();
         await pool.end();
@@ -67,6 +74,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     exec: async (sql) => {
       await db.exec(sql);
     },
+    read: async <T>(sql: string) => (await db.query<T>(sql)).rows,
     close: async () => {
       await prisma.$disconnect();
       await db.close();

@@ -14,7 +14,7 @@ let tokenSeq = 0;
 
 beforeAll(async () => {
   db = await openTestDatabase();
-  nearby = new NearbySessions(db.prisma, clock.now);
+  nearby = new NearbySessions(db.prisma, clock.now, db.read);
 });
 afterAll(() => db.close());
 // Each test builds its own centres: none of another test's may be nearer.

@@ -32,7 +32,7 @@ export async function buildPgliteDumps(dir: string): Promise<PgliteDumps> {
     await db.waitReady;
     await writeFile(files.empty, await dumpBytes(db));
     const prisma = new PrismaClient({ adapter: new PrismaPGlite(db) as unknown as PrismaPg });
-    await applyMigrations({ lane: "pglite", prisma, exec: async (sql) => void (await db.exec(sql)), close: async () => {} });
+    await applyMigrations({ lane: "pglite", prisma, exec: async (sql) => void (await db.exec(sql)), read: async <T>(sql: string) => (await db.query<T>(sql)).rows, close: async () => {} });
     await seedAdminUnits(prisma);
     await seedQuizBank(prisma);
     await prisma.$disconnect();

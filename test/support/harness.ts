@@ -79,7 +79,7 @@ export class Harness {
     // BullMQ keys live under their own prefix (BullMQ refuses ioredis' keyPrefix).
     const queuePrefix = `t-${redisPrefix.replace(/[^A-Za-z0-9]/g, "")}`;
     const queues = openQueues(createQueueRedis(inject("redisUrl"), "queue"), queuePrefix);
-    const deps = createDeps({ prisma: db.prisma, redis, i18n: await createI18n(), logger, adminIds: new Set(opts.adminIds ?? []), queues, now: opts.now, approvalThreshold: opts.approvalThreshold });
+    const deps = createDeps({ prisma: db.prisma, read: db.read, redis, i18n: await createI18n(), logger, adminIds: new Set(opts.adminIds ?? []), queues, now: opts.now, approvalThreshold: opts.approvalThreshold });
     const bot = createBot(
       DEFAULT_BOT_TOKEN,
       deps,

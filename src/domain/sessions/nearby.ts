@@ -118,10 +118,16 @@ export class NearbySessions {
   private index: CentreIndex | undefined;
   private building: Promise<CentreIndex> | undefined;
 
+  /** The page's one statement: straight through the driver when given (Database.read), else Prisma. */
+  private readonly readPage: (sql: string) => Promise<Array<{ version: string; sessions: unknown }>>;
+
   constructor(
     private readonly prisma: PrismaClient,
     private readonly now: () => Date,
-  ) {}
+    read?: <T>(sql: string) => Promise<T[]>,
+  ) {
+    this.readPage = read ?? ((sql) => this.prisma.$queryRawUnsafe(sql));
+  }
 
   /**
    * The nearest centres with upcoming sessions (of `topic` when given), by distance then id, from
@@ -152,7 +158,7 @@ export class NearbySessions {
           }
         }
       }
-      const [row] = await this.prisma.$queryRawUnsafe<Array<{ version: string; sessions: unknown }>>(pageSql(sessionIds));
+      const [row] = await this.readPage(pageSql(sessionIds));
       if (row && row.version !== index.version && attempt < 2) {
         // Centres or sessions changed since the index was read (here or in another process).
         await this.rebuild(now);
