@@ -74,8 +74,8 @@ export const CONVERSATION_TTL_SECONDS = 7 * 24 * 3600;
 
 export interface DepsInput {
   prisma: PrismaClient;
-  /** Database.read: the hottest reads straight through the driver (the nearby search); Prisma when absent. */
-  read?: <T>(sql: string) => Promise<T[]>;
+  /** Database.read: the hottest statements straight through the driver (the nearby search); Prisma when absent. */
+  read?: <T>(sql: string, params?: unknown[]) => Promise<T[]>;
   /**
    * The embedded PGlite runs every statement on this thread: hot paths gather a few milliseconds
    * of work into one statement there (default "postgres": no wait).

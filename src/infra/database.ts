@@ -19,11 +19,13 @@ export interface Database {
   prisma: PrismaClient;
   exec(sql: string): Promise<void>;
   /**
-   * One read straight through the driver, for the hottest statements (the nearby search): skips
-   * the Prisma client's interpreter and result mapping. Rows come as the driver gives them (JSON
-   * parsed; bigint as the driver types it). It waits behind a PGlite transaction like any query.
+   * One statement straight through the driver, for the hottest ones (the nearby search): skips
+   * the Prisma client's interpreter and result mapping.
+   * Rows come as the driver gives them (JSON parsed; bigint a number or a string; select times as
+   * epoch milliseconds, since drivers read a timestamp's zone differently). It waits behind a
+   * PGlite transaction like any query.
    */
-  read<T>(sql: string): Promise<T[]>;
+  read<T>(sql: string, params?: unknown[]): Promise<T[]>;
   close(): Promise<void>;
 }
 
@@ -52,7 +54,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
       exec: async (sql) => {
         await pool.query(sql);
       },
-      read: async <T>(sql: string) => (await pool.query(sql)).rows as T[],
+      read: async <T>(sql: string, params?: unknown[]) => (await pool.query(sql, params)).rows as T[],
       close: async () => {
         await prisma.$disconnect();
         await pool.end();
@@ -74,7 +76,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     exec: async (sql) => {
       await db.exec(sql);
     },
-    read: async <T>(sql: string) => (await db.query<T>(sql)).rows,
+    read: async <T>(sql: string, params?: unknown[]) => (await db.query<T>(sql, params)).rows,
     close: async () => {
       await prisma.$disconnect();
       await db.close();
