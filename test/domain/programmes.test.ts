@@ -86,6 +86,18 @@ describe("programme permissions", () => {
     expect(name.name).toBe("Phối hợp xây dựng xã hội học tập");
   });
 
+  it("a bootstrap admin with no user row yet follows what they create, and can unfollow and follow again", async () => {
+    const p = await place();
+    const a = admin();
+    expect(await db.prisma.user.findUnique({ where: { id: BigInt(a.id) } })).toBeNull();
+    const created = await create(a, input(p.province));
+    expect(await programmes.followers(created.id)).toEqual([a.id]);
+    expect(await programmes.follow(a, created.id, false)).toEqual({ ok: true, following: false });
+    expect(await programmes.followers(created.id)).toEqual([]);
+    expect(await programmes.follow(a, created.id, true)).toEqual({ ok: true, following: true });
+    expect(await programmes.followers(created.id)).toEqual([a.id]);
+  });
+
   it("scoreboard scopes: the province's officers any, a commune officer their commune, a unit head their unit of a participating body", async () => {
     const p = await place();
     const provincial = await officer(p.province);

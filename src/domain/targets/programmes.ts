@@ -190,14 +190,15 @@ export class ProgrammeService {
     if (!managesProvince(actor, v.provinceCode)) return this.refuse(actor, "create");
     if (!(await this.d.prisma.province.findUnique({ where: { code: v.provinceCode }, select: { code: true } }))) return fail("invalid", [{ key: E("province") }]);
     const now = this.d.now();
-    // A bootstrap admin (ADMIN_TELEGRAM_IDS) may have no user row to follow with.
-    const known = await this.d.prisma.user.findUnique({ where: { id: BigInt(actor.id) }, select: { id: true } });
     const p = await this.d.prisma.$transaction(async (tx) => {
+      // A bootstrap admin (ADMIN_TELEGRAM_IDS) may have no user row yet: the follow needs one (the
+      // role still comes from the configuration).
+      await tx.user.upsert({ where: { id: BigInt(actor.id) }, create: { id: BigInt(actor.id) }, update: {} });
       const row = await tx.programme.create({
         data: {
           name: v.name, provinceCode: v.provinceCode, bodies: v.bodies, startYear: v.startYear, endYear: v.endYear, createdById: BigInt(actor.id),
           targets: { create: v.targets.map((t) => ({ metric: t.metric, year: t.year, percent: t.percent })) },
-          ...(known ? { officers: { create: { userId: BigInt(actor.id), addedAt: now } } } : {}),
+          officers: { create: { userId: BigInt(actor.id), addedAt: now } },
         },
         select: SELECT,
       });
@@ -287,8 +288,8 @@ export class ProgrammeService {
     if (!found.ok) return found;
     const userId = BigInt(actor.id);
     if (on) {
-      const known = await this.d.prisma.user.findUnique({ where: { id: userId }, select: { id: true } });
-      if (!known) return fail("forbidden");
+      // A bootstrap admin may have no user row yet (see create).
+      await this.d.prisma.user.upsert({ where: { id: userId }, create: { id: userId }, update: {} });
       await this.d.prisma.programmeOfficer.upsert({
         where: { programmeId_userId: { programmeId: id, userId } }, create: { programmeId: id, userId, addedAt: this.d.now() }, update: {},
       });
