@@ -322,8 +322,13 @@ class TryChat {
     switch (call.method) {
       case "sendMessage":
       case "sendDocument":
+      case "sendPhoto":
       case "sendPoll":
         if (!ours) return;
+        if (call.method === "sendPhoto") {
+          const photo = call.payload.photo;
+          this.pendingPhoto = typeof photo === "string" && photo.startsWith("attach://") ? call.payload[photo.slice("attach://".length)] : photo;
+        }
         this.sentIds.push(message.message_id);
         this.trackReplyKeyboard(call.payload.reply_markup);
         return this.print(this.renderMessage("🤖 ", message));
@@ -357,6 +362,7 @@ class TryChat {
     const text = message.text ?? message.caption;
     const entities: MessageEntity[] = message.entities ?? message.caption_entities ?? [];
     if (message.document !== undefined) lines.push(this.saveDocument(message));
+    if (message.photo !== undefined && prefix === "🤖 ") lines.push(this.savePhoto(message));
     if (message.poll !== undefined) {
       lines.push(`[poll] ${message.poll.question}`);
       message.poll.options.forEach((option, i) => lines.push(`  ${i + 1}. ${option.text}`));
@@ -369,6 +375,20 @@ class TryChat {
       lines.push(...renderButtonRows(this.replyKeyboard.keyboard, this.color).map((row, i) => `${i === 0 ? "keyboard:" : "         "} ${row}`));
     }
     return indentLines(prefix, "   ", lines);
+  }
+
+  /** The upload of the sendPhoto being shown (the fake keeps no photo bytes after decoding them). */
+  private pendingPhoto: unknown;
+
+  private savePhoto(message: Message): string {
+    const largest = message.photo!.at(-1)!;
+    const upload = this.pendingPhoto as { filename?: string; content?: Buffer } | undefined;
+    this.pendingPhoto = undefined;
+    if (!upload || !Buffer.isBuffer(upload.content)) return `[photo ${largest.width}×${largest.height}]`;
+    mkdirSync(this.filesDir, { recursive: true });
+    const file = path.join(this.filesDir, safeFileName(`${message.message_id}-${upload.filename ?? "photo.png"}`));
+    writeFileSync(file, upload.content);
+    return `[photo ${largest.width}×${largest.height}] saved as ${shown(file)}`;
   }
 
   private saveDocument(message: Message): string {
