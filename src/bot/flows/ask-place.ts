@@ -116,3 +116,38 @@ export async function askCommune(conversation: Convo, ctx: ConvContext, province
     },
   });
 }
+
+/** Times a province officer may press the commune step's Back before a scoped question stops. */
+const SCOPED_TRIES = 5;
+
+/**
+ * The commune of something an officer adds in their scope (a centre, a unit): a commune officer's
+ * own commune without asking; a province officer picks one of their province (Back there is
+ * answered with `ownProvinceOnly`); an admin any province and commune. The service checks the
+ * scope again when it stores.
+ */
+export async function askCommuneInScope(
+  conversation: Convo,
+  ctx: ConvContext,
+  access: { role: string; scope: { provinceCode?: string; communeCode?: string } },
+  opts: PlaceOptions & { ownProvinceOnly(c: ConvContext, province: string): string },
+): Promise<CommuneDto> {
+  const s = access.scope;
+  if (access.role === "officer" && s.communeCode) {
+    const own = await conversation.external((o) => o.deps.services.geo.getCommune(s.communeCode!));
+    if (own) return own;
+  }
+  if (access.role === "officer" && s.provinceCode) {
+    const province = await conversation.external((o) => o.deps.services.geo.getProvince(s.provinceCode!));
+    if (!province) return stopFlow(ctx);
+    for (let tries = 0; tries < SCOPED_TRIES; tries++) {
+      const commune = await askCommune(conversation, ctx, province, opts);
+      if (commune !== BACK) return commune;
+      await ctx.reply(opts.ownProvinceOnly(ctx, province.name));
+    }
+    return stopFlow(ctx);
+  }
+  const place = await askPlace(conversation, ctx, opts);
+  if (place === BACK) return stopFlow(ctx);
+  return place.commune;
+}

@@ -9,8 +9,8 @@ import { escapeHtml, type TFunction } from "../../i18n.js";
 import { cb } from "../callback-data/callback-data.js";
 import type { BotContext, ConvContext, Convo } from "../context.js";
 import { describeScope } from "../features/scope.js";
-import { askCommune, askPlace } from "./ask-place.js";
-import { askButtons, BACK, echoLine, runStep, stopFlow } from "./engine.js";
+import { askCommuneInScope } from "./ask-place.js";
+import { askButtons, echoLine, runStep, stopFlow } from "./engine.js";
 
 export const CENTER_NEW_FLOW = "center-new";
 export const CENTER_EDIT_FLOW = "center-edit";
@@ -51,26 +51,11 @@ const currentActor = async (o: BotContext, me: string): Promise<CenterActor> => 
  * The commune of a centre: a commune officer's own commune without asking; a province officer
  * picks one of their province; an admin any province and commune (the registration's forgiving search).
  */
-async function askCenterCommune(conversation: Convo, ctx: ConvContext, access: Access): Promise<CommuneDto> {
-  const s = access.scope;
-  const prefix = (c: ConvContext) => c.t("centers:new.place_prefix");
-  if (access.role === "officer" && s.communeCode) {
-    const own = await conversation.external((o) => o.deps.services.geo.getCommune(s.communeCode!));
-    if (own) return own;
-  }
-  if (access.role === "officer" && s.provinceCode) {
-    const province = await conversation.external((o) => o.deps.services.geo.getProvince(s.provinceCode!));
-    if (!province) return stopFlow(ctx);
-    for (let tries = 0; tries < MAX_TRIES; tries++) {
-      const commune = await askCommune(conversation, ctx, province, { prefix });
-      if (commune !== BACK) return commune;
-      await ctx.reply(ctx.t("centers:new.own_province_only", { province: province.name }));
-    }
-    return stopFlow(ctx);
-  }
-  const place = await askPlace(conversation, ctx, { prefix });
-  if (place === BACK) return stopFlow(ctx);
-  return place.commune;
+function askCenterCommune(conversation: Convo, ctx: ConvContext, access: Access): Promise<CommuneDto> {
+  return askCommuneInScope(conversation, ctx, access, {
+    prefix: (c) => c.t("centers:new.place_prefix"),
+    ownProvinceOnly: (c, province) => c.t("centers:new.own_province_only", { province }),
+  });
 }
 
 /** A name or an address, cleaned (NFC, spaces) and checked with the service's own rule. */

@@ -5,7 +5,7 @@ import type { UnitActor } from "../../domain/units/units.js";
 import { cb } from "../callback-data/callback-data.js";
 import type { ConvContext, Convo } from "../context.js";
 import { describeScope } from "../features/scope.js";
-import { askCommune, askPlace } from "./ask-place.js";
+import { askCommuneInScope } from "./ask-place.js";
 import { askButtons, BACK, stopFlow } from "./engine.js";
 import {
   NS, askHeadcount, askParent, askUnitKind, askUnitName, currentActor, failureText, NOT_ASKED, placeLabel, raw, unitCardText, type ParentChoice,
@@ -19,30 +19,13 @@ const MAX_MOVES = 30;
  * The unit's commune: a commune officer's own without asking; a province officer picks one of
  * their province; an admin any province and commune. The service checks the scope again.
  */
-async function askUnitCommune(conversation: Convo, ctx: ConvContext, access: UnitActor): Promise<CommuneDto> {
-  const s = access.scope;
+function askUnitCommune(conversation: Convo, ctx: ConvContext, access: UnitActor): Promise<CommuneDto> {
   // Where the unit is, not where the officer lives: the questions name the unit.
-  const questions = {
-    provinceQuestion: (c: ConvContext) => c.t(`${NS}:new.ask_province`),
-    communeQuestion: (c: ConvContext, province: string) => c.t(`${NS}:new.ask_commune`, { province }),
-  };
-  if (access.role === "officer" && s.communeCode) {
-    const own = await conversation.external((o) => o.deps.services.geo.getCommune(s.communeCode!));
-    if (own) return own;
-  }
-  if (access.role === "officer" && s.provinceCode) {
-    const province = await conversation.external((o) => o.deps.services.geo.getProvince(s.provinceCode!));
-    if (!province) return stopFlow(ctx);
-    for (let tries = 0; tries < 5; tries++) {
-      const commune = await askCommune(conversation, ctx, province, questions);
-      if (commune !== BACK) return commune;
-      await ctx.reply(ctx.t(`${NS}:new.own_province_only`, { province: province.name }));
-    }
-    return stopFlow(ctx);
-  }
-  const place = await askPlace(conversation, ctx, questions);
-  if (place === BACK) return stopFlow(ctx);
-  return place.commune;
+  return askCommuneInScope(conversation, ctx, access, {
+    provinceQuestion: (c) => c.t(`${NS}:new.ask_province`),
+    communeQuestion: (c, province) => c.t(`${NS}:new.ask_commune`, { province }),
+    ownProvinceOnly: (c, province) => c.t(`${NS}:new.own_province_only`, { province }),
+  });
 }
 
 /**

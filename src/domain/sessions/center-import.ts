@@ -219,6 +219,52 @@ export async function resolveImportCommune(geo: GeoService, r: { communeCode: st
   return { commune };
 }
 
+/**
+ * The rows of an import whose place checks out, each with its commune. Every row's commune is
+ * resolved (each distinct place once) and checked against the importer's scope, even on rows with
+ * other problems, so one answer lists them all; rows with other problems (`ok` false) are checked
+ * but not returned. A row with the same commune and `key` as an earlier one is a duplicate of it.
+ * Shared with the unit import.
+ */
+export async function placeImportRows<R extends { row: number; placeOk: boolean; ok: boolean; communeCode: string; provinceName: string; communeName: string }, D extends string>(
+  geo: GeoService,
+  rows: readonly R[],
+  o: { inScope(place: { provinceCode: string; communeCode: string }): boolean; key(r: R): string; duplicate: D },
+): Promise<{
+  placed: Array<{ r: R; commune: { code: string; provinceCode: string } }>;
+  problems: Array<{ row: number; column: string; reason: "unknown_commune" | "commune_mismatch" | "out_of_scope" | D; limit?: number }>;
+}> {
+  const placed: Array<{ r: R; commune: { code: string; provinceCode: string } }> = [];
+  const problems: Array<{ row: number; column: string; reason: "unknown_commune" | "commune_mismatch" | "out_of_scope" | D; limit?: number }> = [];
+  const places = new Map<string, Awaited<ReturnType<typeof resolveImportCommune>>>();
+  const seen = new Map<string, number>();
+  for (const r of rows) {
+    if (!r.placeOk) continue;
+    const placeKey = `${r.communeCode}\n${r.provinceName}\n${r.communeName}`;
+    let resolved = places.get(placeKey);
+    if (!resolved) places.set(placeKey, (resolved = await resolveImportCommune(geo, r)));
+    if ("problem" in resolved) {
+      problems.push({ row: r.row, ...resolved.problem });
+      continue;
+    }
+    const { commune } = resolved;
+    if (!o.inScope({ provinceCode: commune.provinceCode, communeCode: commune.code })) {
+      problems.push({ row: r.row, column: r.communeCode ? "commune_code" : "commune", reason: "out_of_scope" });
+      continue;
+    }
+    if (!r.ok) continue;
+    const key = `${commune.code}\n${o.key(r)}`;
+    const first = seen.get(key);
+    if (first !== undefined) {
+      problems.push({ row: r.row, column: "name", reason: o.duplicate, limit: first });
+      continue;
+    }
+    seen.set(key, r.row);
+    placed.push({ r, commune });
+  }
+  return { placed, problems };
+}
+
 export class CenterImportService {
   constructor(
     private readonly prisma: PrismaClient,
@@ -235,32 +281,11 @@ export class CenterImportService {
     if (!scopeWhere(by)) return { ok: false, reason: "forbidden" };
     const parsed = parseCenterFile(bytes, options);
     if (!parsed.ok) return parsed;
-    const problems = [...parsed.problems];
-    const rows: CenterRow[] = [];
-    const seen = new Map<string, number>();
-    for (const r of parsed.rows) {
-      // Every row's commune is checked, even on rows with other problems: one answer lists them all.
-      if (!r.placeOk) continue;
-      const resolved = await resolveImportCommune(this.geo, r);
-      if ("problem" in resolved) {
-        problems.push({ row: r.row, ...resolved.problem });
-        continue;
-      }
-      const { commune } = resolved;
-      if (!placeInScope(by, { provinceCode: commune.provinceCode, communeCode: commune.code })) {
-        problems.push({ row: r.row, column: r.communeCode ? "commune_code" : "commune", reason: "out_of_scope" });
-        continue;
-      }
-      if (!r.ok) continue;
-      const key = `${commune.code}\n${r.name}`;
-      const first = seen.get(key);
-      if (first !== undefined) {
-        problems.push({ row: r.row, column: "name", reason: "duplicate_row", limit: first });
-        continue;
-      }
-      seen.set(key, r.row);
-      rows.push({ row: r.row, provinceCode: commune.provinceCode, communeCode: commune.code, name: r.name, address: r.address, lat: r.lat, lon: r.lon });
-    }
+    const checked = await placeImportRows(this.geo, parsed.rows, { inScope: (place) => placeInScope(by, place), key: (r) => r.name, duplicate: "duplicate_row" });
+    const problems: CenterRowProblem[] = [...parsed.problems, ...checked.problems];
+    const rows: CenterRow[] = checked.placed.map(({ r, commune }) => (
+      { row: r.row, provinceCode: commune.provinceCode, communeCode: commune.code, name: r.name, address: r.address, lat: r.lat, lon: r.lon }
+    ));
     if (problems.length > 0) return { ok: false, rows: problems.sort((a, b) => a.row - b.row) };
     const counts = await this.upsert(rows, by.id);
     return { ok: true, ...counts };

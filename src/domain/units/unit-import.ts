@@ -9,7 +9,7 @@
 import type { PrismaClient } from "../../generated/prisma/client.js";
 import type { GeoService } from "../geo/geo-service.js";
 import { sniffedKind, TABLE_READERS, TableReadError, type ImportFileKind } from "../quizzes/table-readers.js";
-import { describeImportFileProblem, encodingProblem, MOJIBAKE, resolveImportCommune, type ImportFileProblem } from "../sessions/center-import.js";
+import { describeImportFileProblem, encodingProblem, MOJIBAKE, placeImportRows, type ImportFileProblem } from "../sessions/center-import.js";
 import type { Access } from "../users/user-service.js";
 import { bodyOfKind, newToken, UNIT_BODIES, UNIT_KINDS, UNIT_LIMITS, unitNameKey, unitPlaceInScope, type UnitBody, type UnitKind } from "./model.js";
 
@@ -279,38 +279,12 @@ export class UnitImportService {
     if (!UnitImportService.mayImport(by)) return { ok: false, reason: "forbidden" };
     const parsed = await parseUnitFile(bytes, fileKind, options);
     if (!parsed.ok) return parsed;
-    const problems = [...parsed.problems];
-    const rows: UnitRow[] = [];
-    const seen = new Map<string, number>();
-    const places = new Map<string, Awaited<ReturnType<typeof resolveImportCommune>>>();
-    for (const r of parsed.rows) {
-      // Every row's commune is checked, even on rows with other problems: one answer lists them all.
-      if (!r.placeOk) continue;
-      const placeKey = `${r.communeCode}\n${r.provinceName}\n${r.communeName}`;
-      let resolved = places.get(placeKey);
-      if (!resolved) places.set(placeKey, (resolved = await resolveImportCommune(this.geo, r)));
-      if ("problem" in resolved) {
-        problems.push({ row: r.row, ...resolved.problem });
-        continue;
-      }
-      const { commune } = resolved;
-      if (!unitPlaceInScope(by, { provinceCode: commune.provinceCode, communeCode: commune.code })) {
-        problems.push({ row: r.row, column: r.communeCode ? "commune_code" : "commune", reason: "out_of_scope" });
-        continue;
-      }
-      if (!r.ok) continue;
-      const key = `${commune.code}\n${r.nameKey}`;
-      const first = seen.get(key);
-      if (first !== undefined) {
-        problems.push({ row: r.row, column: "name", reason: "duplicate_name", limit: first });
-        continue;
-      }
-      seen.set(key, r.row);
-      rows.push({
-        row: r.row, provinceCode: commune.provinceCode, communeCode: commune.code, name: r.name, nameKey: r.nameKey,
-        kind: r.kind!, body: r.body!, headcount: r.headcount, parentName: r.parent,
-      });
-    }
+    const checked = await placeImportRows(this.geo, parsed.rows, { inScope: (place) => unitPlaceInScope(by, place), key: (r) => r.nameKey, duplicate: "duplicate_name" });
+    const problems: UnitRowProblem[] = [...parsed.problems, ...checked.problems];
+    const rows: UnitRow[] = checked.placed.map(({ r, commune }) => ({
+      row: r.row, provinceCode: commune.provinceCode, communeCode: commune.code, name: r.name, nameKey: r.nameKey,
+      kind: r.kind!, body: r.body!, headcount: r.headcount, parentName: r.parent,
+    }));
     // The tree is checked only on rows that are otherwise fine (a parent named on a bad row is not looked for).
     const stored = problems.length > 0 ? [] : await this.storedUnits([...new Set(rows.map((r) => r.provinceCode))]);
     if (problems.length === 0) problems.push(...checkAgainstStored(rows, stored), ...resolveTree(rows, stored));
