@@ -4,12 +4,11 @@ import { communeFigure, unitFigure, type Scoreboard } from "../../domain/targets
 import { METRIC_COUNTS, TARGET_METRICS, worstFirst, type ScoreScope, type TargetMetric } from "../../domain/targets/model.js";
 import type { ProgrammeDto, ScoreEntry } from "../../domain/targets/programmes.js";
 import { vnParts } from "../../domain/time/vietnam-time.js";
-import { formatPercent, gapTo } from "../../domain/units/model.js";
+import { formatCount, formatPercent, gapTo } from "../../domain/units/model.js";
 import { escapeHtml, type TFunction } from "../../i18n.js";
 import { cb, packScope, packTargetChart, unpackScope, unpackTargetChart } from "../callback-data/callback-data.js";
 import type { BotContext } from "../context.js";
 import { currentActor, metricLabel, provinceName } from "../flows/programme-steps.js";
-import { formatCount } from "../flows/unit-steps.js";
 import { onButton, type ButtonContext } from "../helpers/buttons.js";
 import { editOrReply } from "../helpers/edit-or-reply.js";
 import { replyTargetChart } from "./target-charts.js";

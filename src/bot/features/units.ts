@@ -1,5 +1,5 @@
 import { Composer, InlineKeyboard, InputFile } from "grammy";
-import { formatPercent, UNIT_LIMITS } from "../../domain/units/model.js";
+import { formatCount, formatPercent, UNIT_LIMITS } from "../../domain/units/model.js";
 import { unitJoinLink, unitQrPng, type UnitFailure, type UnitView } from "../../domain/units/units.js";
 import type { Access } from "../../domain/users/user-service.js";
 import { escapeHtml } from "../../i18n.js";
@@ -9,7 +9,7 @@ import { requireRole } from "../filters/roles.js";
 import { UNIT_EDIT_FIELDS, UNIT_EDIT_FLOW, type UnitEditField } from "../flows/unit-edit.js";
 import { UNIT_NEW_FLOW } from "../flows/unit-new.js";
 import {
-  NS, currentActor, failureText, formatCount, kindLabel, placeLabel, raw, short, unitCardKeyboard, unitCardText,
+  NS, currentActor, failureText, kindLabel, placeLabel, raw, short, unitCardKeyboard, unitCardText,
 } from "../flows/unit-steps.js";
 import { onButton, type ButtonContext } from "../helpers/buttons.js";
 import { editOrReply } from "../helpers/edit-or-reply.js";

@@ -1,5 +1,5 @@
 import { InlineKeyboard } from "grammy";
-import { UNIT_BODIES, UNIT_KINDS, UNIT_LIMITS, formatPercent, type UnitBody, type UnitKind } from "../../domain/units/model.js";
+import { UNIT_BODIES, UNIT_KINDS, UNIT_LIMITS, formatCount, formatPercent, type UnitBody, type UnitKind } from "../../domain/units/model.js";
 import { headcountTextSchema, unitNameSchema, type UnitActor, type UnitFailure } from "../../domain/units/units.js";
 import { escapeHtml, type TFunction } from "../../i18n.js";
 import { cb } from "../callback-data/callback-data.js";
@@ -16,8 +16,6 @@ export const short = (s: string) => (s.length > LABEL_MAX ? `${s.slice(0, LABEL_
 
 export const kindLabel = (t: TFunction, kind: string) => t(`${NS}:kinds.${kind}`, { defaultValue: kind });
 export const bodyLabel = (t: TFunction, body: string) => t(`${NS}:bodies.${body}`, { defaultValue: body });
-/** "1.200" the Vietnamese way, "1,200" in English. */
-export const formatCount = (n: number, locale: string) => n.toLocaleString(locale === "en" ? "en-US" : "vi-VN");
 
 /** The caller's role and scope, read again from the database (never from a flow's state or a button). */
 export async function currentActor(o: { deps: BotContext["deps"]; from?: { id: number } }): Promise<UnitActor> {

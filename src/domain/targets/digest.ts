@@ -17,7 +17,7 @@ import { DEFAULT_LOCALE, escapeHtml as h, isLocale, type I18n, type Locale, type
 import { PendingReleases } from "../delivery/pending-releases.js";
 import type { ClaimedDelivery, DeliveryKind, DeliveryScheduler, RenderOutcome } from "../delivery/types.js";
 import { fromVnWallTime } from "../time/vietnam-time.js";
-import { formatPercent } from "../units/model.js";
+import { formatCount, formatPercent } from "../units/model.js";
 import type { ProgrammeView, Scoreboard, TargetFigures } from "./figures.js";
 import { METRIC_COUNTS, type Figure, type MetricFigure, type TargetMetric } from "./model.js";
 import { addDays, snapshotKey, TOTAL_SCOPE_KEY, vnDay, type DayString, type TargetSnapshots } from "./snapshots.js";
@@ -170,10 +170,6 @@ async function loadRoles(prisma: PrismaClient, chatIds: readonly number[]): Prom
     else roles.heads.push({ programmeId: r.programme_id!, unitId: r.unit_id!, unitName: r.unit_name! });
   }
   return out;
-}
-
-function formatCount(n: number, locale: Locale): string {
-  return n.toLocaleString(locale === "en" ? "en-US" : "vi-VN");
 }
 
 /** "còn 37 người", "4 đơn vị" — the counted things of a metric, with the number. */

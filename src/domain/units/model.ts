@@ -91,6 +91,11 @@ export function formatPercent(part: number, whole: number, locale: string): stri
   return `${locale === "en" ? text : text.replace(".", ",")}%`;
 }
 
+/** A count the Vietnamese way, "1.200", or the English "1,200": the units', targets' and digest's numbers. */
+export function formatCount(n: number, locale: string): string {
+  return n.toLocaleString(locale === "en" ? "en-US" : "vi-VN");
+}
+
 /** How many more people reach `target` percent of `whole` (0 when reached): "còn 37 người". */
 export function gapTo(targetPercent: number, part: number, whole: number): number {
   return Math.max(0, Math.ceil((targetPercent * whole) / 100 - 1e-9) - part);
