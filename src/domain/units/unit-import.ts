@@ -296,9 +296,9 @@ export class UnitImportService {
   /** Every unit of these provinces (deleted ones too: their names are taken), with its member count: one query. */
   private async storedUnits(provinceCodes: string[]): Promise<StoredUnit[]> {
     if (provinceCodes.length === 0) return [];
+    // members_count is kept by the database's triggers (migration 20261128230000_target_counters).
     const rows = await this.prisma.$queryRawUnsafe<Array<Omit<StoredUnit, "members"> & { members: bigint | number }>>(
-      `SELECT u.id, u.province_code, u.commune_code, u.name_key, u.parent_id, (u.deleted_at IS NOT NULL) AS deleted,
-              (SELECT count(*) FROM unit_members m WHERE m.unit_id = u.id) AS members
+      `SELECT u.id, u.province_code, u.commune_code, u.name_key, u.parent_id, (u.deleted_at IS NOT NULL) AS deleted, u.members_count AS members
          FROM units u WHERE u.province_code = ANY($1::varchar[])`,
       provinceCodes,
     );

@@ -728,9 +728,8 @@ export class UnitService {
   }
 
   private async registeredCount(db: PrismaClient, unitId: number): Promise<number> {
-    const [{ n }] = await db.$queryRawUnsafe<[{ n: number }]>(
-      `SELECT count(*)::int AS n FROM unit_members um JOIN learning_citizens lc ON lc.user_id = um.user_id WHERE um.unit_id = $1`, unitId,
-    );
+    // Kept by the database's triggers (migration 20261128230000_target_counters).
+    const [{ n }] = await db.$queryRawUnsafe<[{ n: number }]>(`SELECT registered_count AS n FROM units WHERE id = $1`, unitId);
     return n;
   }
 
