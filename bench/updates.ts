@@ -23,7 +23,7 @@ import { readAdminUnits } from "../src/domain/geo/seed-admin-units.js";
 import { searchForm } from "../src/domain/geo/normalize.js";
 import { openDatabase } from "../src/infra/database.js";
 import { startFakeBotApiServer, type FakeBotApiServer } from "../test/support/telegram/index.js";
-import { procMemory, resetPeak } from "./proc-memory.js";
+import { procCpuMs, procMemory, resetPeak } from "./proc-memory.js";
 import {
   drive, percentile, registrationScript, repliesByStep, startBot, startTcpRedis, type RunResult, type Target, startReferenceProcess,
 } from "./harness.js";
@@ -39,6 +39,7 @@ async function startReference(api: FakeBotApiServer, redisUrl: string, repliesFi
 }
 
 const mb = (n: number) => Math.round(n);
+const medianOf = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 
 async function main(): Promise<void> {
   const scratch = mkdtempSync(path.join(tmpdir(), "khb-bench-"));
@@ -79,6 +80,9 @@ async function main(): Promise<void> {
   // Rounds alternate ours and the reference so machine noise hits both; the median round counts.
   const oursRuns: RunResult[] = [];
   const refRuns: RunResult[] = [];
+  // CPU milliseconds each bot process spent per update in each round (saturated).
+  const oursCpu: number[] = [];
+  const refCpu: number[] = [];
   // The fakes record every call; clearing them between runs keeps their memory (and GC pauses)
   // out of the figures. Rejections are counted before each clear.
   let rejected = 0;
@@ -90,8 +94,12 @@ async function main(): Promise<void> {
   for (let round = 0; round < ROUNDS; round++) {
     clear();
     const firstId = 20_000_000 + round * 1_000_000;
+    let cpu0 = procCpuMs(bot.pid);
     oursRuns.push(await drive(ours, oursFake, scripts, idBase + firstId));
+    oursCpu.push((procCpuMs(bot.pid) - cpu0) / oursRuns.at(-1)!.updates);
+    cpu0 = procCpuMs(reference.pid);
     refRuns.push(await drive(ref, refFake, scripts, firstId));
+    refCpu.push((procCpuMs(reference.pid) - cpu0) / refRuns.at(-1)!.updates);
   }
   const median = (runs: RunResult[]) => [...runs].sort((a, b) => a.updates / a.seconds - b.updates / b.seconds)[Math.floor(runs.length / 2)]!;
   const oursRun = median(oursRuns);
@@ -130,6 +138,8 @@ async function main(): Promise<void> {
     ref_updates_per_s: Math.round(refRate),
     ref_p99_ms: Number(percentile(refRun.latencies, 99).toFixed(2)),
     ratio: Number((oursRate / refRate).toFixed(3)),
+    cpu_ms_per_update: Number(medianOf(oursCpu).toFixed(2)),
+    ref_cpu_ms_per_update: Number(medianOf(refCpu).toFixed(2)),
     /** The bot process's peak RSS over its whole life (start-up or load, whichever is higher). */
     peak_rss_mb: mb(Math.max(idle.hwmMb, loaded.hwmMb)),
     load_peak_rss_mb: mb(loaded.hwmMb),

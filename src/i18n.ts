@@ -61,7 +61,7 @@ export async function createI18n(dir?: string): Promise<I18n> {
     t(locale) {
       let t = cache.get(locale);
       if (!t) {
-        t = memoisePlain(instance.getFixedT(locale));
+        t = memoiseTranslations(instance.getFixedT(locale));
         cache.set(locale, t);
       }
       return t;
@@ -70,19 +70,38 @@ export async function createI18n(dir?: string): Promise<I18n> {
 }
 
 /**
- * Strings without interpolation never change: look each up once. Conversations replay their
- * earlier steps on every update, so the same labels are asked for again and again.
+ * The same key with the same values always reads the same: look each up once. Conversations
+ * replay their earlier steps on every update, so the same questions ("Bước 3/7 …"), labels and
+ * echoes are asked for again and again (a tenth of the bot's CPU before this). Values must be
+ * plain strings, numbers or booleans to be remembered; the remembered texts are bounded.
  */
-function memoisePlain(t: TFunction): TFunction {
-  const plain = new Map<string, string>();
+export function memoiseTranslations(t: TFunction, max = 20_000): TFunction {
+  const texts = new Map<string, string>();
   const memo = ((key: string | string[], options?: unknown) => {
-    if (options !== undefined || typeof key !== "string") return (t as (k: unknown, o?: unknown) => string)(key, options);
-    let value = plain.get(key);
+    if (typeof key !== "string") return (t as (k: unknown, o?: unknown) => string)(key, options);
+    let cacheKey: string | undefined = key;
+    if (options !== undefined) cacheKey = plainOptionsKey(key, options);
+    if (cacheKey === undefined) return (t as (k: string, o?: unknown) => string)(key, options);
+    let value = texts.get(cacheKey);
     if (value === undefined) {
-      value = (t as (k: string) => string)(key);
-      plain.set(key, value);
+      value = (t as (k: string, o?: unknown) => string)(key, options);
+      if (typeof value !== "string") return value;
+      if (texts.size >= max) texts.clear();
+      texts.set(cacheKey, value);
     }
     return value;
   }) as unknown as TFunction;
   return memo;
+}
+
+/** `key` and the options' values as one string, or undefined when a value is not plain. */
+function plainOptionsKey(key: string, options: unknown): string | undefined {
+  if (options === null || typeof options !== "object" || Array.isArray(options)) return undefined;
+  let out = key;
+  for (const [name, value] of Object.entries(options)) {
+    const type = typeof value;
+    if (type !== "string" && type !== "number" && type !== "boolean") return undefined;
+    out += `\u0000${name}\u0001${type[0]}${String(value)}`;
+  }
+  return out;
 }

@@ -1,4 +1,5 @@
 import type { Redis } from "ioredis";
+import { ConversationStateStorage } from "./flows/slim-state.js";
 import { Ledger } from "../domain/delivery/ledger.js";
 import { DeliveryKinds } from "../domain/delivery/types.js";
 import { Deliveries } from "../jobs/delivery-scheduler.js";
@@ -118,7 +119,7 @@ export function createDeps(input: DepsInput): Deps {
   const deliveryKinds = new DeliveryKinds();
   const geo = new GeoService(input.prisma);
   const sessions = new ChangedOnlyJsonStorage<SessionData>(input.redis, SESSION_PREFIX);
-  const conversations = new RedisJsonStorage<unknown>(input.redis, CONVERSATION_PREFIX, CONVERSATION_TTL_SECONDS);
+  const conversations = new ConversationStateStorage(input.redis, CONVERSATION_PREFIX, CONVERSATION_TTL_SECONDS);
   const localeMemo = new LocaleMemo();
   const privacy = new PersonalDataRegistry(input.prisma);
   const guardianRequests = new GuardianRequests(input.redis);

@@ -14,14 +14,15 @@ export function minimiseUpdate(): MiddlewareFn<Context> {
     if (u.message) u.message = minimalMessage(u.message) as typeof u.message;
     if (u.edited_message) u.edited_message = identity(u.edited_message) as typeof u.edited_message;
     const query = u.callback_query;
-    if (query?.message) query.message = identity(query.message as Message) as typeof query.message;
+    // The bot's own message: its sender is the bot, which nothing reads.
+    if (query?.message) query.message = identity(query.message as Message, false) as typeof query.message;
     return next();
   };
 }
 
-function identity(m: Message): Message {
+function identity(m: Message, withSender = true): Message {
   const kept: Record<string, unknown> = { message_id: m.message_id, date: m.date, chat: m.chat };
-  if (m.from) kept.from = m.from;
+  if (m.from && withSender) kept.from = m.from;
   return kept as unknown as Message;
 }
 
