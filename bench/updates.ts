@@ -109,6 +109,9 @@ async function main(): Promise<void> {
   clear();
   const paced = await drive(ours, oursFake, scripts, idBase + 90_000_000, THINK_MS);
   clear();
+  // The same pace against the reference: the floor this machine, loopback HTTP and the fake set.
+  const refPaced = await drive(ref, refFake, scripts, 90_000_000, THINK_MS);
+  clear();
 
   const loaded = procMemory(bot.pid);
   const refPeak = procMemory(reference.pid).hwmMb;
@@ -135,6 +138,7 @@ async function main(): Promise<void> {
     paced_updates_per_s: Math.round(paced.updates / paced.seconds),
     paced_p50_ms: Number(percentile(paced.latencies, 50).toFixed(2)),
     paced_p99_ms: Number(percentile(paced.latencies, 99).toFixed(2)),
+    ref_paced_p99_ms: Number(percentile(refPaced.latencies, 99).toFixed(2)),
     ref_updates_per_s: Math.round(refRate),
     ref_p99_ms: Number(percentile(refRun.latencies, 99).toFixed(2)),
     ratio: Number((oursRate / refRate).toFixed(3)),

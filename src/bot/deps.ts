@@ -241,7 +241,7 @@ export function createDeps(input: DepsInput): Deps {
   return {
     services: {
       geo,
-      citizens: new CitizenService(input.prisma, geo),
+      citizens: new CitizenService(input.prisma, geo, input.read),
       guardianRequests,
       users,
       privacy,

@@ -52,6 +52,17 @@ describe("learning citizens", () => {
     expect([first.registrationNumber, next.registrationNumber]).toEqual(["CDHT-04-2026-000001", "CDHT-04-2026-000002"]);
   });
 
+  it("registers and refuses a second registration the same way straight through the driver (what the bot uses)", async () => {
+    const direct = new CitizenService(db.prisma, new GeoService(db.prisma), db.read);
+    expect(await direct.isRegistered("1901")).toBe(false);
+    const first = await direct.register("1901", draft({ provinceCode: "12", communeCode: "03388" }), now);
+    expect(first).toMatchObject({ registrationNumber: "CDHT-12-2026-000001", provinceName: "Lai Châu", goals: ["law", "digital"] });
+    expect(await direct.isRegistered("1901")).toBe(true);
+    await expect(direct.register("1901", draft({ provinceCode: "12", communeCode: "03388" }), now)).rejects.toBeInstanceOf(AlreadyRegisteredError);
+    expect(await db.prisma.consent.count({ where: { userId: 1901n } })).toBe(1);
+    expect(await db.prisma.learningCitizen.findUnique({ where: { userId: 1901n } })).toMatchObject({ fullName: "Nguyễn Thị Hoa", birthYear: 1985 });
+  });
+
   it("makes association members members, and changes one field keeping the number", async () => {
     const card = await citizens.register("1401", draft({ provinceCode: "11", communeCode: "03127", affiliation: "association_member" }), now);
     expect((await db.prisma.user.findUnique({ where: { id: 1401n } }))?.role).toBe("member");

@@ -104,10 +104,20 @@ FROM u, s
 RETURNING "registration_number"`;
 
 export class CitizenService {
+  /**
+   * `sql`: one statement straight through the driver (Database.read), for the two statements every
+   * registration runs; Prisma's interpreter costs more than either statement on the embedded
+   * database. Prisma when absent.
+   */
+  private readonly sql: <T>(sql: string, params: unknown[]) => Promise<T[]>;
+
   constructor(
     private readonly prisma: PrismaClient,
     private readonly geo: GeoService,
-  ) {}
+    read?: <T>(sql: string, params?: unknown[]) => Promise<T[]>,
+  ) {
+    this.sql = read ?? (<T>(q: string, params: unknown[]) => prisma.$queryRawUnsafe<T[]>(q, ...params));
+  }
 
   /**
    * Saves a registration with its consent and the person's user row in ONE statement (so it is
@@ -117,9 +127,8 @@ export class CitizenService {
    */
   async register(telegramId: string, draft: RegistrationDraft, now: Date, locale?: string): Promise<LearningCard> {
     const year = now.getUTCFullYear();
-    const rows = await this.prisma
-      .$queryRawUnsafe<{ registration_number: string }[]>(
-        REGISTER_SQL,
+    const rows = await this
+      .sql<{ registration_number: string }>(REGISTER_SQL, [
         telegramId,
         locale ?? null,
         draft.affiliation === "association_member" ? "member" : "resident",
@@ -139,7 +148,7 @@ export class CitizenService {
         `{${draft.goals.join(",")}}`,
         draft.otherGoal ?? null,
         draft.phone ?? null,
-      )
+      ])
       .catch((e: unknown) => {
         if (isUniqueViolation(e)) throw new AlreadyRegisteredError();
         throw e;
@@ -155,8 +164,8 @@ export class CitizenService {
   }
 
   async isRegistered(telegramId: string): Promise<boolean> {
-    const row = await this.prisma.learningCitizen.findUnique({ where: { userId: BigInt(telegramId) }, select: { id: true } });
-    return row !== null;
+    const rows = await this.sql<{ one: number }>("SELECT 1 AS one FROM learning_citizens WHERE user_id = $1::bigint", [telegramId]);
+    return rows.length > 0;
   }
 
   async getCard(telegramId: string): Promise<LearningCard | undefined> {
@@ -267,5 +276,6 @@ export function isUniqueViolation(e: unknown): boolean {
   type Cause = { code?: unknown; originalCode?: unknown; kind?: unknown };
   const err = e as { code?: unknown; cause?: Cause; meta?: { driverAdapterError?: { cause?: Cause } } };
   const cause = err.meta?.driverAdapterError?.cause ?? err.cause;
-  return err.code === "P2002" || cause?.code === "23505" || cause?.originalCode === "23505" || cause?.kind === "UniqueConstraintViolation";
+  // P2002 through Prisma; 23505 from either driver directly (Database.read).
+  return err.code === "P2002" || err.code === "23505" || cause?.code === "23505" || cause?.originalCode === "23505" || cause?.kind === "UniqueConstraintViolation";
 }

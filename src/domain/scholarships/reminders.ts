@@ -9,6 +9,7 @@
  */
 import type { PrismaClient } from "../../generated/prisma/client.js";
 import { PendingReleases } from "../delivery/pending-releases.js";
+import { anyDue } from "../delivery/any-due.js";
 import type { DeliveryScheduler } from "../delivery/types.js";
 import {
   nominationsCloseAt, ROUND_REMINDER_SLOTS, roundReminderRef, SCHOLARSHIP_REMINDER_KIND, SCHOLARSHIPS_TOPIC, slotTime, vnDayAt,
@@ -94,6 +95,8 @@ export class ScholarshipReminders {
     const now = this.d.now();
     const until = new Date(now.getTime() + (this.d.lookaheadMs ?? 2_000));
     const limit = this.d.batch ?? 1_000;
+    // Nearly every tick finds nothing: one indexed look first, the locking transaction only when needed.
+    if (!(await anyDue(this.d.prisma, "scholarship_rounds", iso(until)))) return 0;
     const queued = await this.d.prisma.$transaction(async (tx) => {
       // Days as numbers since the epoch: DATE values come back differently from each driver.
       const due = await tx.$queryRawUnsafe<DueRound[]>(

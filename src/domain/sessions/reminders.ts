@@ -8,6 +8,7 @@
  */
 import type { PrismaClient } from "../../generated/prisma/client.js";
 import { PendingReleases } from "../delivery/pending-releases.js";
+import { anyDue } from "../delivery/any-due.js";
 import type { DeliveryScheduler } from "../delivery/types.js";
 import { REMINDER_SLOTS, reminderRef, SESSION_REMINDER_KIND, SESSIONS_TOPIC, type ReminderSlot } from "./model.js";
 
@@ -76,6 +77,8 @@ export class SessionReminders {
     const now = this.d.now();
     const until = new Date(now.getTime() + (this.d.lookaheadMs ?? 2_000));
     const limit = this.d.batch ?? 1_000;
+    // Nearly every tick finds nothing: one indexed look first, the locking transaction only when needed.
+    if (!(await anyDue(this.d.prisma, "learning_sessions", iso(until)))) return 0;
     const queued = await this.d.prisma.$transaction(async (tx) => {
       const due = await tx.$queryRawUnsafe<DueSession[]>(
         `SELECT id, (EXTRACT(EPOCH FROM starts_at) * 1000)::float8 AS starts_ms,
