@@ -164,6 +164,7 @@ async function main(): Promise<void> {
   console.log(`    ratio ours/reference: ${figures.ratio}   (goal ≥ 0.5)`);
   console.log(`  paced (each user pauses ${THINK_MS[0]}–${THINK_MS[1]} ms between steps, like a person):`);
   console.log(`    ours:      ${figures.paced_updates_per_s} updates/s   p50 ${figures.paced_p50_ms} ms   p99 ${figures.paced_p99_ms} ms   (goal p99 ≤ 50 ms)`);
+  console.log(`    reference: p50 ${percentile(refPaced.latencies, 50).toFixed(2)} ms   p99 ${figures.ref_paced_p99_ms} ms   (the same pace; this machine's floor)`);
   console.log(`  registrations stored: ${registered}/${expected}`);
   console.log(`  bot process memory (RSS): idle ${figures.idle_rss_mb} MB (with its wrappers ${figures.idle_tree_rss_mb} MB), start-up peak ${figures.start_peak_rss_mb} MB, peak under load ${figures.load_peak_rss_mb} MB`);
   console.log(`  reference process peak: ${figures.ref_peak_rss_mb} MB; calls Telegram would reject: ${rejected}; failed webhook posts: ours ${ours.failures}, reference ${ref.failures}`);

@@ -118,6 +118,11 @@ export interface QuizRoundsDeps {
   now: () => Date;
   /** How long answers and sent polls wait to share a statement (0: those of the same tick). */
   batchDelayMs?: number;
+  /**
+   * One statement straight through the driver (Database.read), for the two statements every answer
+   * runs; Prisma's interpreter costs more than a statement on the embedded database. Prisma when absent.
+   */
+  read?: <T>(sql: string, params?: unknown[]) => Promise<T[]>;
 }
 
 interface SentPoll { roundId: bigint; idx: number; pollId: string; messageId: number; perm: number[]; sentAt: Date }
@@ -129,7 +134,10 @@ export class QuizRounds {
   private readonly answerBatch: Batcher<PendingAnswer, AnswerOutcome>;
   private readonly sentBatch: Batcher<SentPoll, boolean>;
 
+  private readonly sql: <T>(sql: string, params: unknown[]) => Promise<T[]>;
+
   constructor(private readonly d: QuizRoundsDeps) {
+    this.sql = d.read ?? (<T>(q: string, params: unknown[]) => d.prisma.$queryRawUnsafe<T[]>(q, ...params));
     this.answerBatch = new Batcher((items) => this.answerMany(items), 200, d.batchDelayMs ?? 0);
     this.sentBatch = new Batcher((items) => this.markSentMany(items), 200, d.batchDelayMs ?? 0);
   }
@@ -234,7 +242,7 @@ export class QuizRounds {
   }
 
   private async markSentMany(items: readonly SentPoll[]): Promise<boolean[]> {
-    const rows = await this.d.prisma.$queryRawUnsafe<Array<{ k: number }>>(
+    const rows = await this.sql<{ k: number }>(
       `UPDATE quiz_rounds r SET poll_id = x.poll_id, poll_message_id = x.message_id,
               perm = ARRAY(SELECT jsonb_array_elements_text(x.perm)::int), poll_sent_at = x.sent_at,
               closes_at = CASE WHEN r.open_period > 0 THEN x.sent_at + make_interval(secs => r.open_period) ELSE r.closes_at END
@@ -242,15 +250,16 @@ export class QuizRounds {
               AS x(round_id, idx, poll_id, message_id, perm, sent_at, k)
         WHERE r.id = x.round_id AND r.current = x.idx AND r.state = 'active'
        RETURNING x.k`,
-      items.map((i) => i.roundId), items.map((i) => i.idx), items.map((i) => i.pollId), items.map((i) => i.messageId),
-      items.map((i) => JSON.stringify(i.perm)), items.map((i) => iso(i.sentAt)), items.map((_, k) => k),
+      // Ids as text: the drivers differ on BigInt parameters; the statement casts them.
+      [items.map((i) => String(i.roundId)), items.map((i) => i.idx), items.map((i) => i.pollId), items.map((i) => i.messageId),
+        items.map((i) => JSON.stringify(i.perm)), items.map((i) => iso(i.sentAt)), items.map((_, k) => k)],
     );
     const done = new Set(rows.map((r) => Number(r.k)));
     return items.map((_, k) => done.has(k));
   }
 
   private async answerMany(items: readonly PendingAnswer[]): Promise<AnswerOutcome[]> {
-    const rows = await this.d.prisma.$queryRawUnsafe<Array<{ r: QuizRoundJson[] | null; a: Array<{ round_id: string | number; idx: number; user_id: string | number; question_id: string; correct: boolean }> | null; u: QuizRoundJson[] | null }>>(
+    const rows = await this.sql<{ r: QuizRoundJson[] | null; a: Array<{ round_id: string | number; idx: number; user_id: string | number; question_id: string; correct: boolean }> | null; u: QuizRoundJson[] | null }>(
       `WITH x AS (
          SELECT * FROM unnest($1::text[], $2::bigint[], $3::int[], $4::timestamp[], $5::int[]) AS x(poll_id, voter, opt, at, k)
        ), r AS (
@@ -290,7 +299,7 @@ export class QuizRounds {
        SELECT (SELECT json_agg(r) FROM r) AS r,
               (SELECT json_agg(json_build_object('round_id', a.round_id, 'idx', a.idx, 'user_id', a.user_id, 'question_id', a.question_id, 'correct', a.correct)) FROM a) AS a,
               (SELECT json_agg(u) FROM u) AS u`,
-      items.map((i) => i.pollId), items.map((i) => BigInt(i.userId)), items.map((i) => i.option), items.map((i) => iso(i.at)), items.map((_, k) => k),
+      [items.map((i) => i.pollId), items.map((i) => String(i.userId)), items.map((i) => i.option), items.map((i) => iso(i.at)), items.map((_, k) => k)],
     );
     const row = rows[0];
     const before = new Map((row?.r ?? []).map((r) => [Number(r.k), r]));
