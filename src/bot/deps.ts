@@ -1,5 +1,6 @@
 import type { Redis } from "ioredis";
 import { ConversationStateStorage } from "./flows/slim-state.js";
+import type { DirectSql } from "../domain/direct-sql.js";
 import { Ledger } from "../domain/delivery/ledger.js";
 import { DeliveryKinds } from "../domain/delivery/types.js";
 import { Deliveries } from "../jobs/delivery-scheduler.js";
@@ -75,8 +76,8 @@ export const CONVERSATION_TTL_SECONDS = 7 * 24 * 3600;
 
 export interface DepsInput {
   prisma: PrismaClient;
-  /** Database.read: the hottest statements straight through the driver (the nearby search); Prisma when absent. */
-  read?: <T>(sql: string, params?: unknown[]) => Promise<T[]>;
+  /** Database.read: the hottest statements straight through the driver (see DirectSql); Prisma when absent. */
+  read?: DirectSql;
   /**
    * The embedded PGlite runs every statement on this thread: hot paths gather a few milliseconds
    * of work into one statement there (default "postgres": no wait).

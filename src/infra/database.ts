@@ -19,8 +19,8 @@ export interface Database {
   prisma: PrismaClient;
   exec(sql: string): Promise<void>;
   /**
-   * One statement straight through the driver, for the hottest ones (the nearby search): skips
-   * the Prisma client's interpreter and result mapping.
+   * One statement (a read or a write) straight through the driver, for the hottest ones (see
+   * DirectSql in src/domain/direct-sql.ts): skips the Prisma client's interpreter and result mapping.
    * Rows come as the driver gives them (JSON parsed; bigint a number or a string; select times as
    * epoch milliseconds, since drivers read a timestamp's zone differently). It waits behind a
    * PGlite transaction like any query.

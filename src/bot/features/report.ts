@@ -41,6 +41,19 @@ function refusal(ctx: BotContext, reason: ReportRefusal | "year" | "not_schedule
   return ctx.t(`${NS}:bot.refused.${reason}`, { first: REPORT_FIRST_YEAR });
 }
 
+/** A programme or schedule outside the officer's province is logged (a forged id or a stale button). */
+function warnIfForbidden(ctx: BotContext, reason: string, subject: { programme: number } | { schedule: number }): void {
+  if (reason !== "forbidden") return;
+  const what = "programme" in subject ? "a programme" : "a report schedule";
+  ctx.logger.warn({ ...subject, user: ctx.from!.id }, `refused ${what} outside the officer's province`);
+}
+
+/** A refused button: logged as above, and answered as an alert. */
+async function refuseButton(ctx: BotContext, reason: ReportRefusal | "not_scheduled", subject: { programme: number } | { schedule: number }): Promise<void> {
+  warnIfForbidden(ctx, reason, subject);
+  await ctx.answerCallbackQuery({ text: refusal(ctx, reason), show_alert: true });
+}
+
 function yearProblem(ctx: BotContext, reason: "format" | "too_early" | "future"): string {
   const thisYear = currentVnYear(ctx.deps.now());
   return `${ctx.t(`${NS}:bot.year.${reason}`, { first: REPORT_FIRST_YEAR, this_year: thisYear })}\n${ctx.t(`${NS}:bot.usage`, { this_year: thisYear })}`;
@@ -71,21 +84,13 @@ reportFeature.use(onButton(cb.report, async (ctx, value) => {
     const year = parseReportYear(b!, ctx.deps.now());
     if (!year.ok) return say(ctx, yearProblem(ctx, year.reason));
     const resolved = await ctx.deps.services.reports.resolve(actor, Number(a));
-    if (!resolved.ok) {
-      if (resolved.reason === "forbidden") ctx.logger.warn({ programme: Number(a), user: ctx.from.id }, "refused a programme outside the officer's province");
-      await ctx.answerCallbackQuery({ text: refusal(ctx, resolved.reason), show_alert: true });
-      return;
-    }
+    if (!resolved.ok) return refuseButton(ctx, resolved.reason, { programme: Number(a) });
     await ctx.answerCallbackQuery({ text: ctx.t(`${NS}:bot.building_short`) });
     return sendReport(ctx, actor, Number(a), year.year);
   }
   if (verb === "s") return schedule(ctx, actor, Number(a), new Date(Number(b) * 86_400_000), Number(c));
   const r = await ctx.deps.services.reports.cancel(actor, Number(a));
-  if (!r.ok) {
-    if (r.reason === "forbidden") ctx.logger.warn({ schedule: Number(a), user: ctx.from.id }, "refused a report schedule outside the officer's province");
-    await ctx.answerCallbackQuery({ text: refusal(ctx, r.reason), show_alert: true });
-    return;
-  }
+  if (!r.ok) return refuseButton(ctx, r.reason, { schedule: Number(a) });
   await ctx.answerCallbackQuery({ text: ctx.t(`${NS}:bot.cancelled_short`) });
   await ctx.reply(ctx.t(`${NS}:bot.cancelled`, { programme: escapeHtml(r.schedule.programmeName), year: r.schedule.year, at: formatDateTime(r.schedule.dueAt, ctx.locale), ...raw }));
 }));
@@ -102,7 +107,7 @@ function pickKeyboard(ctx: BotContext, programmes: readonly ProgrammeChoice[], d
 async function sendReport(ctx: BotContext, actor: ReportActor, programmeId: number, year: number): Promise<void> {
   const r = await ctx.deps.services.reports.export(actor, programmeId, year, ctx.t, ctx.locale);
   if (!r.ok) {
-    if (r.reason === "forbidden") ctx.logger.warn({ programme: programmeId, user: ctx.from!.id }, "refused a programme outside the officer's province");
+    warnIfForbidden(ctx, r.reason, { programme: programmeId });
     return say(ctx, refusal(ctx, r.reason));
   }
   const { report, xlsx, pdf } = r.files;
@@ -135,7 +140,7 @@ async function schedule(ctx: BotContext, actor: ReportActor, programmeId: number
   const services = ctx.deps.services.reports;
   const r = await services.schedule(actor, programmeId, year, day);
   if (!r.ok) {
-    if (r.reason === "forbidden") ctx.logger.warn({ programme: programmeId, user: ctx.from!.id }, "refused a programme outside the officer's province");
+    warnIfForbidden(ctx, r.reason, { programme: programmeId });
     return say(ctx, refusal(ctx, r.reason));
   }
   const programme = (await services.programme(programmeId))!;

@@ -1,4 +1,3 @@
-import type { Redis } from "ioredis";
 import { RedisJsonStorage } from "../../infra/redis-storage.js";
 
 /**
@@ -60,10 +59,6 @@ function slimRun(run: unknown): unknown {
 
 /** The conversations' Redis storage, writing the slimmed state. */
 export class ConversationStateStorage extends RedisJsonStorage<unknown> {
-  constructor(redis: Redis, prefix: string, ttlSeconds?: number) {
-    super(redis, prefix, ttlSeconds);
-  }
-
   override write(k: string, value: unknown): Promise<void> {
     return super.write(k, slimConversationState(value));
   }

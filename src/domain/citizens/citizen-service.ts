@@ -2,6 +2,7 @@ import type { LearningCitizen as LearningCitizenRow, PrismaClient } from "../../
 import type { GeoService } from "../geo/geo-service.js";
 import { CONSENT_KIND } from "../privacy/consent.js";
 import type { AffiliationKey, GoalKey } from "./inputs.js";
+import { directSql, type DirectSql } from "../direct-sql.js";
 
 /** Everything collected by the registration conversation; plain JSON (it lives in Redis). */
 export interface RegistrationDraft {
@@ -104,19 +105,15 @@ FROM u, s
 RETURNING "registration_number"`;
 
 export class CitizenService {
-  /**
-   * `sql`: one statement straight through the driver (Database.read), for the two statements every
-   * registration runs; Prisma's interpreter costs more than either statement on the embedded
-   * database. Prisma when absent.
-   */
-  private readonly sql: <T>(sql: string, params: unknown[]) => Promise<T[]>;
+  /** The registration's two statements (is the person registered; the one-statement INSERT). */
+  private readonly sql: DirectSql;
 
   constructor(
     private readonly prisma: PrismaClient,
     private readonly geo: GeoService,
-    read?: <T>(sql: string, params?: unknown[]) => Promise<T[]>,
+    read?: DirectSql,
   ) {
-    this.sql = read ?? (<T>(q: string, params: unknown[]) => prisma.$queryRawUnsafe<T[]>(q, ...params));
+    this.sql = directSql(prisma, read);
   }
 
   /**

@@ -9,6 +9,7 @@ import type { PrismaClient, QuizRound } from "../../generated/prisma/client.js";
 import type { DeliveryScheduler } from "../delivery/types.js";
 import { Batcher } from "../../jobs/batcher.js";
 import { QUIZ_LIMITS } from "./question-bank.js";
+import { directSql, type DirectSql } from "../direct-sql.js";
 
 export const ROUND_SIZE = 10;
 export const DEFAULT_OPEN_PERIOD = 30;
@@ -118,11 +119,8 @@ export interface QuizRoundsDeps {
   now: () => Date;
   /** How long answers and sent polls wait to share a statement (0: those of the same tick). */
   batchDelayMs?: number;
-  /**
-   * One statement straight through the driver (Database.read), for the two statements every answer
-   * runs; Prisma's interpreter costs more than a statement on the embedded database. Prisma when absent.
-   */
-  read?: <T>(sql: string, params?: unknown[]) => Promise<T[]>;
+  /** The driver, for the two statements every answer runs (see DirectSql); Prisma when absent. */
+  read?: DirectSql;
 }
 
 interface SentPoll { roundId: bigint; idx: number; pollId: string; messageId: number; perm: number[]; sentAt: Date }
@@ -134,10 +132,10 @@ export class QuizRounds {
   private readonly answerBatch: Batcher<PendingAnswer, AnswerOutcome>;
   private readonly sentBatch: Batcher<SentPoll, boolean>;
 
-  private readonly sql: <T>(sql: string, params: unknown[]) => Promise<T[]>;
+  private readonly sql: DirectSql;
 
   constructor(private readonly d: QuizRoundsDeps) {
-    this.sql = d.read ?? (<T>(q: string, params: unknown[]) => d.prisma.$queryRawUnsafe<T[]>(q, ...params));
+    this.sql = directSql(d.prisma, d.read);
     this.answerBatch = new Batcher((items) => this.answerMany(items), 200, d.batchDelayMs ?? 0);
     this.sentBatch = new Batcher((items) => this.markSentMany(items), 200, d.batchDelayMs ?? 0);
   }

@@ -13,6 +13,7 @@
  */
 import type { PrismaClient } from "../../generated/prisma/client.js";
 import { haversineKm, SESSION_LIMITS, SESSION_TOPICS, type SessionTopic } from "./model.js";
+import { directSql, type DirectSql } from "../direct-sql.js";
 
 export interface NearbySession {
   id: number;
@@ -118,15 +119,15 @@ export class NearbySessions {
   private index: CentreIndex | undefined;
   private building: Promise<CentreIndex> | undefined;
 
-  /** The page's one statement: straight through the driver when given (Database.read), else Prisma. */
-  private readonly readPage: (sql: string) => Promise<Array<{ version: string; sessions: unknown }>>;
+  /** The page's one statement (see DirectSql). */
+  private readonly sql: DirectSql;
 
   constructor(
     private readonly prisma: PrismaClient,
     private readonly now: () => Date,
-    read?: <T>(sql: string) => Promise<T[]>,
+    read?: DirectSql,
   ) {
-    this.readPage = read ?? ((sql) => this.prisma.$queryRawUnsafe(sql));
+    this.sql = directSql(prisma, read);
   }
 
   /**
@@ -158,7 +159,7 @@ export class NearbySessions {
           }
         }
       }
-      const [row] = await this.readPage(pageSql(sessionIds));
+      const [row] = await this.sql<{ version: string; sessions: unknown }>(pageSql(sessionIds));
       if (row && row.version !== index.version && attempt < 2) {
         // Centres or sessions changed since the index was read (here or in another process).
         await this.rebuild(now);
