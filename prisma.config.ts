@@ -17,6 +17,8 @@ export default defineConfig({
     if (url) return new PrismaPg({ connectionString: url });
     const dir = path.join(process.env.DATA_DIR ?? "./data", "pglite");
     mkdirSync(dir, { recursive: true });
+    // The bot reaches PGlite through pg and adapter-pg (src/infra/pglite-wire.ts); the CLI keeps
+    // pglite-prisma-adapter, because adapter-pg cannot read introspection's `name` columns (db pull).
     // pglite-prisma-adapter 0.6 pins an older @prisma/driver-adapter-utils: same protocol, other types.
     return new PrismaPGlite(new PGlite(dir)) as unknown as PrismaPg;
   },

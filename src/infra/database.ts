@@ -5,14 +5,16 @@ import path from "node:path";
 import { PGlite, type PGliteOptions } from "@electric-sql/pglite";
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
-import { PrismaPGlite } from "pglite-prisma-adapter";
 import { PrismaClient } from "../generated/prisma/client.js";
+import { statementCachingClient } from "./pg-statements.js";
+import { pglitePool } from "./pglite-wire.js";
 
 export type { PrismaClient };
 
 /**
  * An open database: the Prisma client for queries, plus raw `exec` for multi-statement SQL
- * (migrations), which neither driver adapter offers.
+ * (migrations), which the driver adapter does not offer. Both lanes use node-postgres and
+ * @prisma/adapter-pg; the embedded PGlite is reached over an in-process wire (pglite-wire.ts).
  */
 export interface Database {
   lane: "pglite" | "postgres";
@@ -21,9 +23,9 @@ export interface Database {
   /**
    * One statement (a read or a write) straight through the driver, for the hottest ones (see
    * DirectSql in src/domain/direct-sql.ts): skips the Prisma client's interpreter and result mapping.
-   * Rows come as the driver gives them (JSON parsed; bigint a number or a string; select times as
-   * epoch milliseconds, since drivers read a timestamp's zone differently). It waits behind a
-   * PGlite transaction like any query.
+   * Rows come as node-postgres gives them on both lanes (JSON parsed; bigint as a string; callers
+   * select times as epoch milliseconds). On PGlite it waits behind an open transaction like any
+   * statement.
    */
   read<T>(sql: string, params?: unknown[]): Promise<T[]>;
   close(): Promise<void>;
@@ -45,7 +47,7 @@ export interface DatabaseOptions {
 
 export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   if (opts.url) {
-    const pool = new pg.Pool({ connectionString: opts.url, max: 10 });
+    const pool = new pg.Pool({ connectionString: opts.url, max: 10, Client: statementCachingClient() });
     pool.on("error", (err) => opts.onIdleError?.(err));
     const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
     return {
@@ -68,18 +70,25 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     ...(opts.pgliteLoadDataDir ? { loadDataDir: opts.pgliteLoadDataDir } : {}),
   });
   await db.waitReady;
-  // pglite-prisma-adapter 0.6 pins an older @prisma/driver-adapter-utils: same protocol, other types.
-  const prisma = new PrismaClient({ adapter: new PrismaPGlite(db) as unknown as PrismaPg });
+  return pgliteDatabase(db, opts);
+}
+
+/** The Database over an open PGlite; `close` ends the PGlite too unless `keepOpen` (tests dump it after). */
+export function pgliteDatabase(db: PGlite, opts: Pick<DatabaseOptions, "onIdleError"> & { keepOpen?: boolean } = {}): Database {
+  const pool = pglitePool(db);
+  pool.on("error", (err) => opts.onIdleError?.(err));
+  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
   return {
     lane: "pglite",
     prisma,
     exec: async (sql) => {
-      await db.exec(sql);
+      await pool.query(sql);
     },
-    read: async <T>(sql: string, params?: unknown[]) => (await db.query<T>(sql, params)).rows,
+    read: async <T>(sql: string, params?: unknown[]) => (await pool.query(sql, params)).rows as T[],
     close: async () => {
       await prisma.$disconnect();
-      await db.close();
+      await pool.end();
+      if (!opts.keepOpen) await db.close();
     },
   };
 }

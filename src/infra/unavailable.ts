@@ -34,7 +34,8 @@ const MESSAGES = [
   /^timeout exceeded when trying to connect$/, // pg-pool
   /^Client has encountered a connection error and is not queryable$/, // pg
   /^Can't reach database server/, // Prisma
-  /^PGlite is closed$/, // the embedded database during shutdown
+  /^Cannot use a pool after calling end on the pool$/, // pg-pool, a query racing shutdown
+  /^PGlite is closed$/, // the embedded database itself, under its wire (pglite-wire.ts)
 ];
 
 function walk(err: unknown, depth: number): boolean {

@@ -35,10 +35,11 @@ describe("isStorageUnavailable", () => {
     }
   });
 
-  it("recognises a closed PGlite (a query racing shutdown)", async () => {
+  it("recognises a closed database (a query racing shutdown), through Prisma and through the driver", async () => {
     const db = await openDatabase({ pgliteDir: "memory://" });
     await db.close();
     expect(isStorageUnavailable(await errorOf(db.prisma.user.findFirst()))).toBe(true);
+    expect(isStorageUnavailable(await errorOf(db.read("SELECT 1")))).toBe(true);
   });
 
   it(`does not mistake a bug or bad data for an outage (${currentLane()})`, async () => {

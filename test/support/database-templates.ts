@@ -2,14 +2,11 @@ import { randomBytes } from "node:crypto";
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { PGlite } from "@electric-sql/pglite";
-import type { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
-import { PrismaPGlite } from "pglite-prisma-adapter";
 import { seedAdminUnits } from "../../src/domain/geo/seed-admin-units.js";
 import { seedQuizBank } from "../../src/domain/quizzes/seed-quiz-bank.js";
-import { openDatabase } from "../../src/infra/database.js";
+import { openDatabase, pgliteDatabase } from "../../src/infra/database.js";
 import { applyMigrations } from "../../src/infra/migrate.js";
-import { PrismaClient } from "../../src/generated/prisma/client.js";
 
 /**
  * Built once per run by the global setup, so a test file starts from a copy instead of spending
@@ -31,11 +28,11 @@ export async function buildPgliteDumps(dir: string): Promise<PgliteDumps> {
   try {
     await db.waitReady;
     await writeFile(files.empty, await dumpBytes(db));
-    const prisma = new PrismaClient({ adapter: new PrismaPGlite(db) as unknown as PrismaPg });
-    await applyMigrations({ lane: "pglite", prisma, exec: async (sql) => void (await db.exec(sql)), read: async <T>(sql: string) => (await db.query<T>(sql)).rows, close: async () => {} });
-    await seedAdminUnits(prisma);
-    await seedQuizBank(prisma);
-    await prisma.$disconnect();
+    const database = pgliteDatabase(db, { keepOpen: true });
+    await applyMigrations(database);
+    await seedAdminUnits(database.prisma);
+    await seedQuizBank(database.prisma);
+    await database.close();
     await writeFile(files.seeded, await dumpBytes(db));
   } finally {
     await db.close();

@@ -266,13 +266,13 @@ export async function citizenStats(prisma: PrismaClient, scope: { provinceCode?:
 /**
  * A unique-constraint violation, whichever way it arrives: Prisma's P2002, a raw query's P2010
  * wrapping the driver adapter's error, or that error itself. PostgreSQL's SQLSTATE is 23505;
- * adapter-pg names it UniqueConstraintViolation, pglite-prisma-adapter 0.6 passes the code.
+ * adapter-pg (both lanes) names it UniqueConstraintViolation.
  */
 export function isUniqueViolation(e: unknown): boolean {
   if (typeof e !== "object" || e === null) return false;
   type Cause = { code?: unknown; originalCode?: unknown; kind?: unknown };
   const err = e as { code?: unknown; cause?: Cause; meta?: { driverAdapterError?: { cause?: Cause } } };
   const cause = err.meta?.driverAdapterError?.cause ?? err.cause;
-  // P2002 through Prisma; 23505 from either driver directly (Database.read).
+  // P2002 through Prisma; 23505 from the driver directly (Database.read).
   return err.code === "P2002" || err.code === "23505" || cause?.code === "23505" || cause?.originalCode === "23505" || cause?.kind === "UniqueConstraintViolation";
 }
