@@ -6,7 +6,7 @@ import { PGlite, type PGliteOptions } from "@electric-sql/pglite";
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
 import { PrismaClient } from "../generated/prisma/client.js";
-import { statementCachingClient } from "./pg-statements.js";
+import { CUSTOM_PLANS, statementCachingClient } from "./pg-statements.js";
 import { pglitePool } from "./pglite-wire.js";
 
 export type { PrismaClient };
@@ -47,7 +47,10 @@ export interface DatabaseOptions {
 
 export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   if (opts.url) {
-    const pool = new pg.Pool({ connectionString: opts.url, max: 10, Client: statementCachingClient() });
+    const pool = new pg.Pool({
+      connectionString: opts.url, max: 10, Client: statementCachingClient(),
+      onConnect: async (client: pg.ClientBase) => void (await client.query(CUSTOM_PLANS)),
+    });
     pool.on("error", (err) => opts.onIdleError?.(err));
     const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
     return {

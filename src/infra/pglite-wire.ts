@@ -2,7 +2,7 @@ import { EventEmitter } from "node:events";
 import type { Duplex } from "node:stream";
 import type { PGlite } from "@electric-sql/pglite";
 import pg from "pg";
-import { statementCachingClient } from "./pg-statements.js";
+import { CUSTOM_PLANS, statementCachingClient } from "./pg-statements.js";
 
 /**
  * node-postgres connections to an open PGlite, over the in-process wire (PgliteWire below): one
@@ -16,7 +16,7 @@ export function pglitePool(db: PGlite, max = 10): pg.Pool {
     Client: statementCachingClient(), // planning is most of a hot statement's cost on PGlite
     // PGlite's startup leaves client_min_messages at debug3 (startup options are ignored): every
     // statement would answer with DEBUG notices. The pool runs this before lending the connection.
-    onConnect: async (client: pg.ClientBase) => void (await client.query("SET client_min_messages TO warning")),
+    onConnect: async (client: pg.ClientBase) => void (await client.query(`SET client_min_messages TO warning; ${CUSTOM_PLANS}`)),
   });
 }
 
