@@ -51,20 +51,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
       connectionString: opts.url, max: 10, Client: statementCachingClient(),
       onConnect: async (client: pg.ClientBase) => void (await client.query(CUSTOM_PLANS)),
     });
-    pool.on("error", (err) => opts.onIdleError?.(err));
-    const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
-    return {
-      lane: "postgres",
-      prisma,
-      exec: async (sql) => {
-        await pool.query(sql);
-      },
-      read: async <T>(sql: string, params?: unknown[]) => (await pool.query(sql, params)).rows as T[],
-      close: async () => {
-        await prisma.$disconnect();
-        await pool.end();
-      },
-    };
+    return overPool("postgres", pool, opts);
   }
   const dir = opts.pgliteDir ?? "./data/pglite";
   if (!dir.startsWith("memory://")) mkdirSync(path.resolve(dir), { recursive: true });
@@ -78,11 +65,15 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
 
 /** The Database over an open PGlite; `close` ends the PGlite too unless `keepOpen` (tests dump it after). */
 export function pgliteDatabase(db: PGlite, opts: Pick<DatabaseOptions, "onIdleError"> & { keepOpen?: boolean } = {}): Database {
-  const pool = pglitePool(db);
+  return overPool("pglite", pglitePool(db), opts, opts.keepOpen ? undefined : () => db.close());
+}
+
+/** Prisma (adapter-pg), `exec` and `read` over a lane's node-postgres pool. */
+function overPool(lane: Database["lane"], pool: pg.Pool, opts: Pick<DatabaseOptions, "onIdleError">, afterEnd?: () => Promise<void>): Database {
   pool.on("error", (err) => opts.onIdleError?.(err));
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
   return {
-    lane: "pglite",
+    lane,
     prisma,
     exec: async (sql) => {
       await pool.query(sql);
@@ -91,7 +82,7 @@ export function pgliteDatabase(db: PGlite, opts: Pick<DatabaseOptions, "onIdleEr
     close: async () => {
       await prisma.$disconnect();
       await pool.end();
-      if (!opts.keepOpen) await db.close();
+      await afterEnd?.();
     },
   };
 }

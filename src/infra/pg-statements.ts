@@ -31,18 +31,12 @@ const SEEN_MAX = 2_000;
 
 let connections = 0;
 
-export interface StatementCache {
-  seen: Map<string, number>;
-}
-
-export function statementCache(): StatementCache {
-  return { seen: new Map() };
-}
-
 type QueryConfig = { text?: unknown; name?: unknown; values?: unknown[]; submit?: unknown };
 
-/** A pg.Client class that names its repeated statements (see above); one cache per pool. */
-export function statementCachingClient(cache: StatementCache = statementCache()): typeof pg.Client {
+/** A pg.Client class that names its repeated statements (see above); one per pool. */
+export function statementCachingClient(): typeof pg.Client {
+  /** How often the pool's connections have run each text. */
+  const seen = new Map<string, number>();
   class StatementCachingClient extends pg.Client {
     private readonly names = new Map<string, string>();
     private readonly prefix = `khb${(connections++).toString(36)}_`;
@@ -65,9 +59,9 @@ export function statementCachingClient(cache: StatementCache = statementCache())
     private nameFor(text: string): string | undefined {
       const known = this.names.get(text);
       if (known) return known;
-      const n = (cache.seen.get(text) ?? 0) + 1;
-      if (cache.seen.size >= SEEN_MAX && n === 1) cache.seen.clear();
-      cache.seen.set(text, n);
+      const n = (seen.get(text) ?? 0) + 1;
+      if (seen.size >= SEEN_MAX && n === 1) seen.clear();
+      seen.set(text, n);
       if (n < PROMOTE_AFTER || this.names.size >= PER_CONNECTION) return undefined;
       const name = `${this.prefix}${this.names.size}`;
       this.names.set(text, name);

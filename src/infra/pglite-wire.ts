@@ -9,10 +9,10 @@ import { CUSTOM_PLANS, statementCachingClient } from "./pg-statements.js";
  * driver and one Prisma adapter for both lanes. Pooled connections never idle out, since each
  * opening is a startup exchange.
  */
-export function pglitePool(db: PGlite, max = 10): pg.Pool {
+export function pglitePool(db: PGlite): pg.Pool {
   const wire = new PgliteWire(db);
   return new pg.Pool({
-    max, idleTimeoutMillis: 0, user: "postgres", password: "postgres", database: "template1", stream: () => wire.stream() as unknown as Duplex,
+    max: 10, idleTimeoutMillis: 0, user: "postgres", password: "postgres", database: "template1", stream: () => wire.stream() as unknown as Duplex,
     Client: statementCachingClient(), // planning is most of a hot statement's cost on PGlite
     // PGlite's startup leaves client_min_messages at debug3 (startup options are ignored): every
     // statement would answer with DEBUG notices. The pool runs this before lending the connection.
@@ -34,9 +34,10 @@ export function pglitePool(db: PGlite, max = 10): pg.Pool {
  * PGlite has one backend, so the connections take turns by batch (a batch ends with Sync or a
  * simple Query, so the unnamed statement and portal never mix). A connection whose batch leaves the
  * backend anything but idle (a transaction open, a startup waiting for its password) owns it until
- * its ReadyForQuery says idle again; the others wait, as they would for PGlite's own transaction lock. A connection that goes away inside a transaction is
- * rolled back. Session settings (`SET` outside a transaction) would be shared: the project uses only
- * `SET LOCAL`.
+ * its ReadyForQuery says idle again; the others wait, as they would for PGlite's own transaction
+ * lock. A connection that goes away inside a transaction is rolled back. Session settings (`SET`
+ * outside a transaction) are shared: the pool sets the same ones on every connection, and the
+ * project's statements use only `SET LOCAL`.
  */
 export class PgliteWire {
   private readonly queue: Batch[] = [];

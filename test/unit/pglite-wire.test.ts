@@ -36,6 +36,17 @@ async function connect(): Promise<pg.Client> {
 
 const tick = () => new Promise((r) => setTimeout(r, 20));
 
+/** b counts t's rows while a holds the backend; resolves to what b saw once a lets go. */
+async function countAfter(b: pg.Client, release: () => Promise<unknown>): Promise<unknown> {
+  let seen: unknown;
+  const waiting = b.query("SELECT count(*)::int AS n FROM t").then((r) => (seen = r.rows));
+  await tick();
+  expect(seen).toBeUndefined(); // b would otherwise run inside a's open transaction
+  await release();
+  await waiting;
+  return seen;
+}
+
 describe("PGlite behind node-postgres (PgliteWire)", () => {
   it("runs parameterised statements and returns rows with PostgreSQL's types", async () => {
     const c = await connect();
@@ -87,13 +98,10 @@ describe("PGlite behind node-postgres (PgliteWire)", () => {
     const b = await connect();
     await a.query("BEGIN");
     await a.query("INSERT INTO t VALUES (1, 'from a')");
-    let seen: unknown;
-    const waiting = b.query("SELECT count(*)::int AS n FROM t").then((r) => (seen = r.rows));
-    await tick();
-    expect(seen).toBeUndefined(); // b would otherwise run inside a's open transaction
-    await a.query("INSERT INTO t VALUES (2, 'from a')");
-    await a.query("COMMIT");
-    await waiting;
+    const seen = await countAfter(b, async () => {
+      await a.query("INSERT INTO t VALUES (2, 'from a')");
+      await a.query("COMMIT");
+    });
     expect(seen).toEqual([{ n: 2 }]);
   });
 
@@ -102,13 +110,7 @@ describe("PGlite behind node-postgres (PgliteWire)", () => {
     const b = await connect();
     await a.query("BEGIN");
     await a.query("SELECT 1/0").catch(() => {});
-    let seen: unknown;
-    const waiting = b.query("SELECT count(*)::int AS n FROM t").then((r) => (seen = r.rows));
-    await tick();
-    expect(seen).toBeUndefined();
-    await a.query("ROLLBACK");
-    await waiting;
-    expect(seen).toEqual([{ n: 0 }]);
+    expect(await countAfter(b, () => a.query("ROLLBACK"))).toEqual([{ n: 0 }]);
   });
 
   it("a connection that goes away inside a transaction is rolled back and frees the backend", async () => {
