@@ -208,8 +208,10 @@ export class DeliveryWorker {
     await this.slots.acquire();
     try {
       if (this.closing) return false;
+      let chatSlot: string;
       for (;;) {
-        const wait = await this.pacer.take(chatId);
+        const { wait, slot } = await this.pacer.take(chatId);
+        chatSlot = slot;
         if (wait === 0) break;
         if (wait > MAX_INLINE_WAIT_MS) {
           // The job running now may itself be this row's: a fresh id, or the add would be a no-op.
@@ -231,13 +233,13 @@ export class DeliveryWorker {
       if (!kind) return this.finish(row, { id, state: "failed", error: `unknown delivery kind ${row.kind}` });
       const rendered = await this.renderer(kind).push(row);
       if ("skip" in rendered) return this.finish(row, { id, state: "cancelled", error: rendered.skip });
-      return await this.deliver(row, rendered);
+      return await this.deliver(row, rendered, chatSlot);
     } finally {
       this.slots.release();
     }
   }
 
-  private async deliver(row: ClaimedRow, message: Exclude<RenderOutcome, { skip: string }>): Promise<true> {
+  private async deliver(row: ClaimedRow, message: Exclude<RenderOutcome, { skip: string }>, chatSlot: string): Promise<true> {
     const { id } = row;
     for (;;) {
       const slot = await this.rate.take();
@@ -251,7 +253,10 @@ export class DeliveryWorker {
       try {
         const payload: Record<string, unknown> = { ...message.payload, chat_id: row.chatId };
         if (this.o.paidBroadcast) payload.allow_paid_broadcast = true;
-        const sent = (await this.env.call(message.method, payload).finally(() => void this.rate.settle(slot).catch(() => {}))) as { message_id: number };
+        const sent = (await this.env.call(message.method, payload).finally(() => {
+          void this.rate.settle(slot).catch(() => {});
+          void this.pacer.settle(row.chatId, chatSlot).catch(() => {});
+        })) as { message_id: number };
         this.o.observer?.lateness(Math.max(0, (this.o.now().getTime() - row.dueAt.getTime()) / 1000));
         if (row.ambiguous) this.o.observer?.outcome(row.kind, "ambiguous");
         await this.afterSent(row, sent as SentDelivery["result"]);

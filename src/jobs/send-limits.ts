@@ -44,11 +44,25 @@ export class ChatPacer {
     this.redis = withScripts(redis);
   }
 
-  /** 0: send now (the slot is taken); otherwise wait this many milliseconds and ask again. */
-  async take(chatId: number, nowMs = Date.now()): Promise<number> {
+  /** wait 0: send now (`slot` is taken); otherwise wait this many milliseconds and ask again. */
+  async take(chatId: number, nowMs = Date.now()): Promise<{ wait: number; slot: string }> {
     // Private chats have positive ids, groups and channels negative ones.
     const limit = chatId > 0 ? PRIVATE_CHAT_LIMIT : GROUP_CHAT_LIMIT;
-    return this.redis.khbTake(`${this.prefix}:pace:${chatId}`, nowMs, limit.windowMs, limit.max, member(nowMs));
+    const slot = member(nowMs);
+    return { wait: await this.redis.khbTake(this.key(chatId), nowMs, limit.windowMs, limit.max, slot), slot };
+  }
+
+  /**
+   * Telegram answered the send of this slot: count it from now on, as GlobalRate does. A slot is
+   * taken before the row is claimed and rendered, which take longer for some rows than others;
+   * counted from the take alone, two sends could reach Telegram less than a second apart.
+   */
+  async settle(chatId: number, slot: string): Promise<void> {
+    await this.redis.zadd(this.key(chatId), "XX", Date.now(), slot);
+  }
+
+  private key(chatId: number): string {
+    return `${this.prefix}:pace:${chatId}`;
   }
 }
 
