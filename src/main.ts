@@ -25,6 +25,7 @@ import { startDelivery } from "./jobs/start-delivery.js";
 import { createMetrics } from "./infra/metrics.js";
 import { closeServer, createStatusServer, listen } from "./server/status.js";
 import { createWebhookServer, WEBHOOK_MAX_CONNECTIONS, WEBHOOK_PATH } from "./server/webhook.js";
+import { botApiFetch } from "./infra/http-fetch.js";
 
 /**
  * Tables that hold personal data: vacuumed after erasures. Not the delivery ledger: it grows with
@@ -161,7 +162,7 @@ async function start(config: Config, logger: Logger): Promise<void> {
   cleanups.push({ name: "erasure compaction", run: () => compactor.flush().then(() => compactor.close()) });
   const metrics = createMetrics();
   const health = createHealthCheck(redis, db);
-  const bot = createBot(config.botToken, deps, { client: { apiRoot: config.botApiRoot } }, { metrics });
+  const bot = createBot(config.botToken, deps, { client: { apiRoot: config.botApiRoot, fetch: botApiFetch } }, { metrics });
   bot.catch((err) => logger.error({ err: err.error, update_id: err.ctx.update.update_id }, "unhandled bot error"));
 
   // Network errors are retried without end by auto-retry; at start-up that would be a silent hang.
@@ -182,7 +183,7 @@ async function start(config: Config, logger: Logger): Promise<void> {
     const workerRedis = createQueueRedis(redisConnection, "worker", logger);
     const worker = await startDelivery({
       deps, prisma: db.prisma, workerRedis, prefix: config.queuePrefix,
-      api: new Api(config.botToken, { apiRoot: config.botApiRoot }),
+      api: new Api(config.botToken, { apiRoot: config.botApiRoot, fetch: botApiFetch }),
       delivery: config.delivery, logger, metrics, lane: db.lane,
     });
     // Closed before the queues and Redis (cleanups run in reverse): in-flight sends are recorded first.

@@ -17,6 +17,7 @@ import { openQueues } from "./jobs/queues.js";
 import { startDelivery } from "./jobs/start-delivery.js";
 import { createLogger, type Logger } from "./logger.js";
 import { closeServer, createStatusServer, listen } from "./server/status.js";
+import { botApiFetch } from "./infra/http-fetch.js";
 
 function fail(line: string): never {
   process.stderr.write(line + "\n");
@@ -72,7 +73,7 @@ async function start(config: Config, logger: Logger): Promise<void> {
   const workerRedis = createQueueRedis(connection, "worker", logger);
   const worker = await startDelivery({
     deps, prisma: db.prisma, workerRedis, prefix: config.queuePrefix,
-    api: new Api(config.botToken, { apiRoot: config.botApiRoot }), delivery: config.delivery, logger, metrics,
+    api: new Api(config.botToken, { apiRoot: config.botApiRoot, fetch: botApiFetch }), delivery: config.delivery, logger, metrics,
   });
   cleanups.push({ name: "delivery worker", run: () => worker.close().finally(() => workerRedis.disconnect()) });
   if (config.http) {
