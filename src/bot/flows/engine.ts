@@ -91,10 +91,35 @@ async function tidy(edit: Promise<unknown>): Promise<void> {
   });
 }
 
+/**
+ * Calls whose order on screen does not matter (answering the button press, editing an answered
+ * question) run beside the next question instead of before it: a button step then waits for one
+ * Telegram round trip, not three. The calls are started in the same order on every replay, so the
+ * conversation's log stays deterministic; the conversation waits for them before it stores its
+ * state. A failure is logged: a press already answered, an edit already shown, the flow goes on.
+ */
+const alongside = new WeakMap<Convo, Promise<void>>();
+
+function beside(conversation: Convo, c: ConvContext, call: Promise<unknown>): void {
+  const done = call.then(
+    () => undefined,
+    (err: unknown) => c.logger.warn({ err }, "a call beside the flow failed (button answer or tidying edit)"),
+  );
+  const earlier = alongside.get(conversation);
+  alongside.set(conversation, earlier ? Promise.all([earlier, done]).then(() => undefined) : done);
+}
+
+async function besideDone(conversation: Convo): Promise<void> {
+  const pending = alongside.get(conversation);
+  alongside.delete(conversation);
+  await pending;
+}
+
 /** Runs one step to its answer, or BACK. */
 export async function runStep<T>(conversation: Convo, ctx: ConvContext, step: Step<T>): Promise<T | Back> {
   const kb = markup(step as Step<unknown>, ctx);
   const asked = await ctx.reply(step.question(ctx), { reply_markup: kb });
+  await besideDone(conversation);
   const replyKeyboard = kb instanceof Keyboard;
   const shown: Message[] = [];
   const codecs = step.codecs ?? [];
@@ -103,14 +128,15 @@ export async function runStep<T>(conversation: Convo, ctx: ConvContext, step: St
 
   const settle = async (c: ConvContext, echo: string | undefined) => {
     const chat = c.chat!.id;
+    // A new message must come before the next question: it is awaited. Edits go beside it.
     if (replyKeyboard) {
       if (echo) await c.reply(echo, { reply_markup: { remove_keyboard: true } });
     } else if (echo) {
-      await tidy(c.api.editMessageText(chat, asked.message_id, echo));
+      beside(conversation, c, tidy(c.api.editMessageText(chat, asked.message_id, echo)));
     } else if (kb) {
-      await tidy(c.api.editMessageReplyMarkup(chat, asked.message_id));
+      beside(conversation, c, tidy(c.api.editMessageReplyMarkup(chat, asked.message_id)));
     }
-    for (const m of shown) await tidy(c.api.editMessageReplyMarkup(chat, m.message_id));
+    for (const m of shown) beside(conversation, c, tidy(c.api.editMessageReplyMarkup(chat, m.message_id)));
   };
 
   for (;;) {
@@ -129,7 +155,7 @@ export async function runStep<T>(conversation: Convo, ctx: ConvContext, step: St
           await c.answerCallbackQuery({ text: c.t("common:errors.stale_button") });
           continue;
         }
-        await c.answerCallbackQuery();
+        beside(conversation, c, c.answerCallbackQuery());
         await settle(c, undefined);
         return BACK;
       }
@@ -139,7 +165,7 @@ export async function runStep<T>(conversation: Convo, ctx: ConvContext, step: St
         await c.answerCallbackQuery({ text: c.t("common:errors.invalid_button") });
         continue;
       }
-      await c.answerCallbackQuery();
+      beside(conversation, c, c.answerCallbackQuery());
     }
     if (++received > MAX_UPDATES_PER_STEP || total > MAX_UPDATES_PER_FLOW) await stopFlow(c);
     if (c.editedMessage) {

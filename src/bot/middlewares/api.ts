@@ -42,11 +42,24 @@ export class AnsweredQueries {
   }
 }
 
+/**
+ * Counts a query as answered from the moment the answer is sent, not when Telegram confirms it: a
+ * flow answers a press beside its next question, and an error meanwhile must not answer it twice.
+ * An answer that fails is taken back.
+ */
 export function recordAnswers(answered: AnsweredQueries): Transformer {
   return async (prev, method, payload, signal) => {
-    const result = await prev(method, payload, signal);
-    if (method === "answerCallbackQuery" && result.ok) answered.add(String((payload as { callback_query_id: string }).callback_query_id));
-    return result;
+    const id = method === "answerCallbackQuery" ? String((payload as { callback_query_id: string }).callback_query_id) : undefined;
+    if (id === undefined) return prev(method, payload, signal);
+    answered.add(id);
+    try {
+      const result = await prev(method, payload, signal);
+      if (!result.ok) answered.take(id);
+      return result;
+    } catch (err) {
+      answered.take(id);
+      throw err;
+    }
   };
 }
 
