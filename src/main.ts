@@ -7,14 +7,12 @@ import { setBotProfile, setChatMenu, setCommandMenus } from "./bot/commands.js";
 import { createDeps } from "./bot/deps.js";
 import { createBot } from "./bot/index.js";
 import { ConfigError, parseConfig, type Config } from "./config.js";
-import { seedAdminUnits } from "./domain/geo/seed-admin-units.js";
-import { seedQuizBank } from "./domain/quizzes/seed-quiz-bank.js";
 import { createI18n } from "./i18n.js";
 import { openDatabase, type Database } from "./infra/database.js";
 import { DataDirInUseError, lockDataDir } from "./infra/data-lock.js";
 import { ErasureCompactor } from "./infra/erasure-compaction.js";
 import { createHealthCheck } from "./infra/health.js";
-import { applyMigrations } from "./infra/migrate.js";
+import { prepareDatabase, prepareInChild } from "./infra/prepare-database.js";
 import {
   createRedis, RedisNotInstalledError, RedisSocketPathTooLongError, startLocalRedis, type LocalRedis, type Redis, type RedisConnection,
 } from "./infra/redis.js";
@@ -134,17 +132,24 @@ async function start(config: Config, logger: Logger): Promise<void> {
   }
   const redis: Redis = createRedis(redisConnection, { outageLog: logger });
   cleanups.push({ name: "redis", run: () => redis.quit().catch(() => redis.disconnect()) });
+  if (config.autoMigrate && !config.databaseUrl) {
+    // The embedded database is created and migrated in a child process, so the memory that takes
+    // is given back when it ends (see prepareInChild).
+    const preparing = prepareInChild(path.join(config.dataDir, "pglite"));
+    const stopPreparing = { name: "database preparation", run: async () => preparing.stop() };
+    cleanups.push(stopPreparing);
+    const prepared = await preparing.done;
+    cleanups.splice(cleanups.indexOf(stopPreparing), 1);
+    logger.info({ lane: "pglite", ...prepared }, "database ready");
+  }
   const db: Database = await openDatabase({
     url: config.databaseUrl,
     pgliteDir: path.join(config.dataDir, "pglite"),
     onIdleError: (err) => logger.warn({ err }, "idle database connection lost; the pool replaces it"),
   });
   cleanups.push({ name: "database", run: () => db.close() });
-  if (config.autoMigrate) {
-    const applied = await applyMigrations(db);
-    const seeded = await seedAdminUnits(db.prisma);
-    const quizBank = await seedQuizBank(db.prisma);
-    logger.info({ lane: db.lane, applied, adminUnits: seeded, quizBank }, "database ready");
+  if (config.autoMigrate && config.databaseUrl) {
+    logger.info({ lane: db.lane, ...(await prepareDatabase(db)) }, "database ready");
   }
 
   const i18n = await createI18n();

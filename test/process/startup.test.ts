@@ -1,9 +1,9 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { BotProcess, stopAllBotProcesses } from "../support/bot-process.js";
+import { BotProcess, botEnv, stopAllBotProcesses } from "../support/bot-process.js";
 import { DEFAULT_BOT_TOKEN, startFakeBotApiServer } from "../support/telegram/index.js";
 
 const dirs: string[] = [];
@@ -53,5 +53,61 @@ describe("start-up without what the bot needs", () => {
     const p = BotProcess.start({ BOT_TOKEN: DEFAULT_BOT_TOKEN, DATA_DIR: tmp(), BOT_MODE: "webhook" });
     expect(await p.exited()).toBe(1);
     expect(p.text()).toMatch(/Invalid configuration:\n.*WEBHOOK_URL/);
+  });
+});
+
+describe("the embedded database is prepared in a process of its own", () => {
+  /** Live processes preparing the PGlite database in `dir` (zombies excluded). */
+  const preparing = (dir: string) =>
+    spawnSync("ps", ["-eo", "stat=,args="], { encoding: "utf8" }).stdout.split("\n")
+      .filter((line) => line.includes("prepare-pglite") && line.includes(dir) && !line.trimStart().startsWith("Z"));
+
+  it("a first start creates and migrates it in a child that is gone once the bot runs; a restart finds nothing to do", async () => {
+    const server = await startFakeBotApiServer();
+    try {
+      const dir = tmp();
+      const env = botEnv(server, { DATA_DIR: dir });
+      const first = BotProcess.start(env);
+      await first.waitForOutput(/"msg":"bot started"/);
+      const ready = JSON.parse(first.text().split("\n").find((l) => l.includes('"msg":"database ready"'))!) as { applied: string[]; adminUnits: string; quizBank: string };
+      expect(ready.applied).toEqual(readdirSync(path.resolve("prisma/migrations"), { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort());
+      expect([ready.adminUnits, ready.quizBank]).toEqual(["loaded", "loaded"]);
+      expect(preparing(dir)).toEqual([]);
+      await first.stop();
+
+      const second = BotProcess.start(env);
+      await second.waitForOutput(/"msg":"bot started"/);
+      expect(second.text()).toMatch(/"applied":\[\],"adminUnits":"unchanged","quizBank":"unchanged"/);
+      await second.stop();
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("a bot killed while it prepares leaves no preparing process behind, and starts again", async () => {
+    const server = await startFakeBotApiServer();
+    try {
+      const dir = tmp();
+      const env = botEnv(server, { DATA_DIR: dir });
+      const bot = BotProcess.start(env);
+      const deadline = Date.now() + 60_000;
+      // Killed once the child has begun writing the cluster: mid-way, not before it started.
+      while (preparing(dir).length === 0 || !existsSync(path.join(dir, "pglite.creating", "base"))) {
+        expect(Date.now()).toBeLessThan(deadline);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await bot.kill();
+      // Gone within moments, not once it would have finished (that takes seconds).
+      const gone = Date.now() + 3_000;
+      while (preparing(dir).length > 0 && Date.now() < gone) await new Promise((r) => setTimeout(r, 100));
+      expect(preparing(dir)).toEqual([]);
+
+      const again = BotProcess.start(env);
+      await again.waitForOutput(/"msg":"bot started"/);
+      expect(again.text()).toMatch(/"msg":"database ready"/);
+      await again.stop();
+    } finally {
+      await server.close();
+    }
   });
 });
