@@ -1,6 +1,6 @@
 import { conversations, createConversation } from "@grammyjs/conversations";
 import { sequentialize } from "@grammyjs/runner";
-import { Bot, Composer, session, type BotConfig } from "grammy";
+import { Bot, Composer, session, type BotConfig, type MiddlewareFn } from "grammy";
 import type { BotContext, ConvContext, Deps, SessionData } from "./context.js";
 import { adminFeature } from "./features/admin.js";
 import { broadcastsFeature } from "./features/broadcasts.js";
@@ -63,6 +63,7 @@ import { countUpdates } from "./middlewares/metrics.js";
 import { answerEveryQuery, conversationPlugins, i18nMiddleware, injectDeps } from "./middlewares/inject.js";
 import { minimiseUpdate } from "./middlewares/minimise-update.js";
 import { sessionKey } from "./session-key.js";
+import { RedisJsonStorage } from "../infra/redis-storage.js";
 import type { Metrics } from "../infra/metrics.js";
 
 /**
@@ -73,6 +74,28 @@ export interface CreateBotOptions {
   flood?: FloodOptions;
   /** Counts updates handled and failed (khb_updates_total). */
   metrics?: Metrics;
+}
+
+/** Updates the conversations see: in private chats, what can answer a question. */
+function reachesDialogue(ctx: BotContext): boolean {
+  return ctx.chat?.type === "private" && Boolean(ctx.message ?? ctx.editedMessage ?? ctx.callbackQuery);
+}
+
+/**
+ * The session and, for updates that reach the conversations, their state: read in one Redis round
+ * trip instead of two in a row. Runs under the chat's sequentialize, so nothing writes them between.
+ */
+function readStateTogether(deps: Deps): MiddlewareFn<BotContext> {
+  return async (ctx, next) => {
+    const key = sessionKey(ctx);
+    if (key === undefined || !reachesDialogue(ctx)) return next();
+    const forget = RedisJsonStorage.readTogether([[deps.sessions as RedisJsonStorage<unknown>, key], [deps.conversations, key]]);
+    try {
+      await next();
+    } finally {
+      forget();
+    }
+  };
 }
 
 export function createBot(token: string, deps: Deps, config?: BotConfig<BotContext>, options: CreateBotOptions = {}): Bot<BotContext> {
@@ -89,11 +112,12 @@ export function createBot(token: string, deps: Deps, config?: BotConfig<BotConte
   const guarded = bot.errorBoundary((err) => reportFailure(err.ctx, err.error));
   // One key for ordering, session and conversations: a chat's updates never race each other.
   guarded.use(sequentialize(sessionKey));
+  guarded.use(readStateTogether(deps));
   guarded.use(session<SessionData, BotContext>({ initial: () => ({}), storage: deps.sessions, getSessionKey: sessionKey }));
   guarded.use(i18nMiddleware());
 
   // Conversations live in private chats and take only what can answer a question.
-  const dialogue = guarded.filter((ctx) => ctx.chat?.type === "private" && Boolean(ctx.message ?? ctx.editedMessage ?? ctx.callbackQuery));
+  const dialogue = guarded.filter(reachesDialogue);
   dialogue.use(
     conversations<BotContext, ConvContext>({
       storage: { type: "key", version: FLOW_VERSION, getStorageKey: sessionKey, adapter: deps.conversations as never },
