@@ -162,7 +162,7 @@ export function createDeps(input: DepsInput): Deps {
   // Features that start messages of their own add their topics here (topics.register).
   const topics = createTopicCatalogue();
   const users = new UserService(input.prisma, input.adminIds);
-  const quizRounds = new QuizRounds({ prisma: input.prisma, read: input.read, deliveries, now, batchDelayMs: input.lane === "pglite" ? 4 : 0 });
+  const quizRounds = new QuizRounds({ prisma: input.prisma, read: input.read, deliveries, now, oneBatchAtATime: input.lane === "pglite" });
   const broadcastDeps = {
     prisma: input.prisma, redis: input.redis, deliveries, ledger, users, geo, i18n: input.i18n, logger: input.logger, now,
     approvalThreshold: input.approvalThreshold ?? 1000, adminIds: input.adminIds,
