@@ -9,8 +9,9 @@ import { Worker } from "node:worker_threads";
 // of its own watches for the bot's end (this process is handed to another parent), and ends the
 // process even while the main thread is busy inside PGlite's WASM (creating the cluster takes
 // seconds of it). Started before anything heavy is loaded.
-// The bot's pid comes as an argument: if the bot died before this line ran, process.ppid is already
-// the new parent's.
+//
+// The bot's pid comes as an argument: if the bot died before this line ran, process.ppid would
+// already be the new parent's.
 const bot = Number(process.argv[3]);
 new Worker(
   `const { workerData } = require("node:worker_threads");

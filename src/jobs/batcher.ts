@@ -5,6 +5,7 @@
 export class Batcher<I, O> {
   private pending: Array<{ item: I; resolve: (o: O) => void; reject: (e: unknown) => void }> = [];
   private scheduled = false;
+  /** A batch is running (tracked for `oneAtATime` only). */
   private running = false;
 
   constructor(
@@ -43,16 +44,17 @@ export class Batcher<I, O> {
     this.pending = this.pending.slice(batch.length);
     if (batch.length === 0) return;
     if (this.pending.length > 0 && !this.oneAtATime) this.schedule();
-    this.running = true;
+    if (this.oneAtATime) this.running = true;
     this.run(batch.map((b) => b.item))
       .then(
         (out) => batch.forEach((b, i) => b.resolve(out[i] as O)),
         (err: unknown) => batch.forEach((b) => b.reject(err)),
       )
       .finally(() => {
+        if (!this.oneAtATime) return;
         this.running = false;
         // What gathered meanwhile goes at once: it has waited one batch already.
-        if (this.oneAtATime && this.pending.length > 0) this.flush();
+        if (this.pending.length > 0) this.flush();
       });
   }
 }

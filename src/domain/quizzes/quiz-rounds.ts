@@ -117,9 +117,10 @@ export interface QuizRoundsDeps {
   prisma: PrismaClient;
   deliveries: DeliveryScheduler;
   now: () => Date;
-  /** How long answers and sent polls wait to share a statement (0: those of the same tick). */
-  batchDelayMs?: number;
-  /** One answer statement and one sent-poll statement at a time; the next gathers meanwhile (PGlite). */
+  /**
+   * Answers and sent polls of the same tick share a statement. With this, also one answer statement
+   * and one sent-poll statement at a time, the next gathering meanwhile (PGlite).
+   */
   oneBatchAtATime?: boolean;
   /** The driver, for the two statements every answer runs (see DirectSql); Prisma when absent. */
   read?: DirectSql;
@@ -138,8 +139,8 @@ export class QuizRounds {
 
   constructor(private readonly d: QuizRoundsDeps) {
     this.sql = directSql(d.prisma, d.read);
-    this.answerBatch = new Batcher((items) => this.answerMany(items), 200, d.batchDelayMs ?? 0, d.oneBatchAtATime);
-    this.sentBatch = new Batcher((items) => this.markSentMany(items), 200, d.batchDelayMs ?? 0, d.oneBatchAtATime);
+    this.answerBatch = new Batcher((items) => this.answerMany(items), 200, 0, d.oneBatchAtATime);
+    this.sentBatch = new Batcher((items) => this.markSentMany(items), 200, 0, d.oneBatchAtATime);
   }
 
   /** Questions by id, from memory after the first read (one query for the ones missing). */
