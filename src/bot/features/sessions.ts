@@ -318,7 +318,7 @@ sessionsFeature.use(
         const locale = ctx.locale === "en" ? "en" : "vi";
         const commune = await ctx.deps.services.geo.getCommune(s.center.communeCode);
         const province = await ctx.deps.services.geo.getProvince(s.center.provinceCode);
-        const ics = sessionIcs(s, {
+        const ics = await sessionIcs(s, {
           placeLabel: commune && province ? placeLabel(commune, province, locale) : "",
           url: sessionLink(ctx.me.username, s.id),
           ...(s.description ? { description: s.description } : {}),

@@ -4,7 +4,7 @@
  * UTC ("…Z"), which every calendar shows in the reader's own zone, so 8:00 in Vietnam stays 8:00
  * there and is right anywhere else.
  */
-import { createEvent, type EventAttributes } from "ics";
+import type { EventAttributes } from "ics";
 import type { PrismaClient } from "../../generated/prisma/client.js";
 import type { SessionTopic } from "./model.js";
 import type { NearbySessions } from "./nearby.js";
@@ -53,7 +53,9 @@ export class SessionCards {
 }
 
 /** An iCalendar file for one session (a cancelled one is written as CANCELLED, so calendars drop it). */
-export function sessionIcs(s: SessionView, opts: { placeLabel: string; url?: string; description?: string }): string {
+export async function sessionIcs(s: SessionView, opts: { placeLabel: string; url?: string; description?: string }): Promise<string> {
+  // Loaded when a calendar file is asked for: the library (and its validator) stays out of memory until then.
+  const { createEvent } = await import("ics");
   const start = s.startsAt;
   const event: EventAttributes = {
     uid: `session-${s.id}@khuyenhoc-bot`,

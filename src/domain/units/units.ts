@@ -5,7 +5,6 @@
  * with unitPlaceInScope itself, whatever the bot checked: a forged id of another commune's unit
  * changes nothing. Counts go up the chain (one query per figure); names stay inside the unit.
  */
-import QRCode from "qrcode";
 import { z } from "zod";
 import type { PrismaClient, Unit } from "../../generated/prisma/client.js";
 import type { Logger } from "../../logger.js";
@@ -24,7 +23,9 @@ export function unitJoinLink(botUsername: string, token: string): string {
 }
 
 /** The join poster's QR code as a PNG (as the sessions' check-in code: printable, error correction M). */
-export function unitQrPng(link: string): Promise<Buffer> {
+export async function unitQrPng(link: string): Promise<Buffer> {
+  // Loaded when a poster is made: the library stays out of the bot's memory until then.
+  const { default: QRCode } = await import("qrcode");
   return QRCode.toBuffer(link, { type: "png", errorCorrectionLevel: "M", margin: 2, width: 1000 });
 }
 
