@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { openDatabase, PGLITE_SHARED_BUFFERS } from "../../src/infra/database.js";
+import { openDatabase, PGLITE_BAKED_SETTINGS, PGLITE_SHARED_BUFFERS } from "../../src/infra/database.js";
 
 const dir = mkdtempSync(path.join(tmpdir(), "khb-pglite-mem-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -16,6 +16,22 @@ describe("embedded PGlite memory", () => {
     const db = await openDatabase({ pgliteDir: path.join(dir, "a") });
     try {
       expect(await show(db, "shared_buffers")).toBe(PGLITE_SHARED_BUFFERS);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it("runs with the smaller WAL buffers and connection tables too: 20 MB of shared memory instead of 26 (139 as shipped)", async () => {
+    expect(PGLITE_BAKED_SETTINGS.map(([, ours]) => ours)).toEqual([`shared_buffers=${PGLITE_SHARED_BUFFERS}`, "wal_buffers=-1", "max_connections=5"]);
+    const db = await openDatabase({ pgliteDir: path.join(dir, "c") });
+    try {
+      // -1 is PostgreSQL's default: 1/32 of shared_buffers.
+      expect(await show(db, "wal_buffers")).toBe("512kB");
+      expect(await show(db, "max_connections")).toBe("5");
+      // The slot max_connections took held PostgreSQL's own default.
+      expect(await show(db, "min_wal_size")).toBe("80MB");
+      const [{ mb }] = (await db.prisma.$queryRawUnsafe("SELECT (sum(allocated_size) / 1048576)::int AS mb FROM pg_shmem_allocations")) as Array<{ mb: number }>;
+      expect(mb).toBeLessThanOrEqual(21);
     } finally {
       await db.close();
     }
