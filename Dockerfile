@@ -72,4 +72,4 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
 # Same flags as `npm start`: --liftoff-only keeps V8 from recompiling the 9 MB PGlite WASM (and
 # Prisma's) with its optimising compiler (40–110 MB); the heap limits collect the garbage of a busy
 # minute sooner instead of growing the heap by 150 MB (live heap under the bench: 35–50 MB).
-CMD ["node", "--liftoff-only", "--max-semi-space-size=16", "--max-old-space-size=128", "dist/main.js"]
+CMD ["node", "--liftoff-only", "--max-semi-space-size=8", "--max-old-space-size=128", "dist/main.js"]
