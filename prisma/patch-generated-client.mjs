@@ -7,8 +7,8 @@
 // strings of garbage, which an idle bot keeps until a collection that may not come for hours.
 //
 // So the bytes are decoded here, once, into prisma/generated/query_compiler_bg.wasm, and the client
-// compiles that file. Should it be missing, the client decodes the base64 module as before.
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+// compiles that file (both are written by this script, on every `npm run prisma:generate`).
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -24,7 +24,8 @@ if (!match && !source.includes(MARK)) {
   console.error(`${file}: the query compiler's loader is not the one this patch knows (a Prisma upgrade?); update prisma/patch-generated-client.mjs`);
   process.exit(1);
 }
-const base64Module = match?.[1] ?? /resolve\("(@prisma\/client\/runtime\/query_compiler_bg\.\w+\.wasm-base64\.mjs)"\)/.exec(source)?.[1];
+// Patched already: the module is named in the patch's comment.
+const base64Module = match?.[1] ?? /(@prisma\/client\/runtime\/query_compiler_bg\.\w+\.wasm-base64\.mjs)/.exec(source)?.[1];
 if (!base64Module) {
   console.error(`${file}: patched, but the base64 module it names is not found`);
   process.exit(1);
@@ -38,23 +39,27 @@ if (!base64) {
   process.exit(1);
 }
 const wasmFile = path.join(root, "prisma/generated/query_compiler_bg.wasm");
-mkdirSync(path.dirname(wasmFile), { recursive: true });
-writeFileSync(wasmFile, Buffer.from(base64, "base64"));
+const bytes = Buffer.from(base64, "base64");
+// Unchanged: left alone. Changed: replaced whole (rename), so a process compiling it meanwhile
+// never reads half a file.
+if (!existsSync(wasmFile) || !readFileSync(wasmFile).equals(bytes)) {
+  mkdirSync(path.dirname(wasmFile), { recursive: true });
+  writeFileSync(`${wasmFile}.tmp`, bytes);
+  renameSync(`${wasmFile}.tmp`, wasmFile);
+}
 
 if (match) {
   // class.ts sits four levels below the project root in src/ (src/generated/prisma/internal/) and
   // in dist/ alike, so one relative URL finds prisma/generated/ from both.
   const replacement = `getQueryCompilerWasmModule: async () => {
-    // ${MARK}: the WASM decoded once at generate time,
-    // so that neither the 2.5 MB base64 module nor its strings stay in memory.
+    // ${MARK}: the WASM decoded once at generate time
+    // from ${base64Module}, so that neither that 2.5 MB module nor its strings stay in memory.
     const { readFile } = await import('node:fs/promises')
-    const bytes = await readFile(new URL('../../../../prisma/generated/query_compiler_bg.wasm', import.meta.url)).catch(() => undefined)
-    if (bytes) return new WebAssembly.Module(bytes)
-    const { createRequire } = await import('node:module')
-    const text = await readFile(createRequire(import.meta.url).resolve(${JSON.stringify(base64Module)}), 'latin1')
-    const base64 = /"([A-Za-z0-9+/=]+)"/.exec(text)?.[1]
-    if (!base64) throw new Error('no base64 WASM in ${base64Module}')
-    return await decodeBase64AsWasm(base64)
+    const file = new URL('../../../../prisma/generated/query_compiler_bg.wasm', import.meta.url)
+    const bytes = await readFile(file).catch((err: unknown) => {
+      throw new Error(\`\${file.pathname} is missing: run npm run prisma:generate\`, { cause: err })
+    })
+    return new WebAssembly.Module(bytes)
   }`;
   writeFileSync(file, source.replace(original, replacement));
 }
