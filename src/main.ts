@@ -1,3 +1,5 @@
+// First: every handler the features register goes through this branch (see the module).
+import "./bot/fast-branch.js";
 import { run, type RunnerHandle } from "@grammyjs/runner";
 import dotenv from "dotenv";
 import { Api, GrammyError, HttpError } from "grammy";

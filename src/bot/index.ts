@@ -1,10 +1,12 @@
+// First: every handler the features below register goes through this branch (see the module).
+import "./fast-branch.js";
 import { conversations, createConversation } from "@grammyjs/conversations";
 import { sequentialize } from "@grammyjs/runner";
 import { Bot, Composer, session, type BotConfig, type MiddlewareFn } from "grammy";
 import type { BotContext, ConvContext, Deps, SessionData } from "./context.js";
 import { adminFeature } from "./features/admin.js";
 import { broadcastsFeature } from "./features/broadcasts.js";
-import { quizFeature } from "./features/quiz.js";
+import { quizAnswersFeature, quizFeature } from "./features/quiz.js";
 import { sessionsFeature } from "./features/sessions.js";
 import { SESSION_PLACE_FLOW, sessionPlaceFlow } from "./flows/session-place.js";
 import { contestFeature } from "./features/contest.js";
@@ -149,6 +151,9 @@ export function createBot(token: string, deps: Deps, config?: BotConfig<BotConte
   dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(unitEditFlow), { id: UNIT_EDIT_FLOW }));
   dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(programmeNewFlow), { id: PROGRAMME_NEW_FLOW }));
   dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(programmeEditFlow), { id: PROGRAMME_EDIT_FLOW }));
+
+  // Poll answers are the quiz's alone, and at a quiz's pace most of the updates: straight there.
+  guarded.on("poll_answer", quizAnswersFeature);
 
   // Every feature narrows itself (private chats, groups, updates without a chat) on its first line.
   const features = new Composer<BotContext>();

@@ -111,8 +111,13 @@ quizFeature.use(
   }),
 );
 
-/** A vote in one of the bot's quiz polls (private rounds, daily questions, prompts, group rounds). */
-quizFeature.on("poll_answer", async (ctx) => {
+/**
+ * A vote in one of the bot's quiz polls (private rounds, daily questions, prompts, group rounds).
+ * The quiz is the only feature poll answers are for: createBot routes them here before the
+ * features, so an answer does not walk past every other feature's handlers first.
+ */
+export const quizAnswersFeature = new Composer<BotContext>();
+quizAnswersFeature.on("poll_answer", async (ctx) => {
   const answer = ctx.pollAnswer;
   const user = answer.user;
   // Votes on behalf of a channel, and retracted votes (quiz polls cannot be retracted), are not answers.
