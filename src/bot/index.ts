@@ -114,6 +114,9 @@ export function createBot(token: string, deps: Deps, config?: BotConfig<BotConte
   const guarded = bot.errorBoundary((err) => reportFailure(err.ctx, err.error));
   // One key for ordering, session and conversations: a chat's updates never race each other.
   guarded.use(sequentialize(sessionKey));
+  // Poll answers are the quiz's alone, and at a quiz's pace most of the updates: straight there,
+  // in their person's order, without the session (the quiz speaks each round's language).
+  guarded.on("poll_answer", quizAnswersFeature);
   guarded.use(readStateTogether(deps));
   guarded.use(session<SessionData, BotContext>({ initial: () => ({}), storage: deps.sessions, getSessionKey: sessionKey }));
   guarded.use(i18nMiddleware());
@@ -151,9 +154,6 @@ export function createBot(token: string, deps: Deps, config?: BotConfig<BotConte
   dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(unitEditFlow), { id: UNIT_EDIT_FLOW }));
   dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(programmeNewFlow), { id: PROGRAMME_NEW_FLOW }));
   dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(programmeEditFlow), { id: PROGRAMME_EDIT_FLOW }));
-
-  // Poll answers are the quiz's alone, and at a quiz's pace most of the updates: straight there.
-  guarded.on("poll_answer", quizAnswersFeature);
 
   // Every feature narrows itself (private chats, groups, updates without a chat) on its first line.
   const features = new Composer<BotContext>();

@@ -6,7 +6,7 @@ import { TOPICS } from "../../domain/quizzes/question-bank.js";
 import { DEFAULT_OPEN_PERIOD, ROUND_SIZE, type Lang } from "../../domain/quizzes/quiz-rounds.js";
 import { QUIZ_DAILY } from "../../domain/quizzes/daily.js";
 import { roleAtLeast } from "../../domain/users/user-service.js";
-import type { TFunction } from "../../i18n.js";
+import { localeFromTelegram, type TFunction } from "../../i18n.js";
 import { cb } from "../callback-data/callback-data.js";
 import type { BotContext } from "../context.js";
 import { onButton, type ButtonContext } from "../helpers/buttons.js";
@@ -114,7 +114,9 @@ quizFeature.use(
 /**
  * A vote in one of the bot's quiz polls (private rounds, daily questions, prompts, group rounds).
  * The quiz is the only feature poll answers are for: createBot routes them here before the
- * features, so an answer does not walk past every other feature's handlers first.
+ * session and the features, so an answer neither walks past every other feature's handlers nor
+ * reads the session. What it says is in its round's language (the polls' own); a vote on a poll
+ * with no round (a stale one) reads the person's saved language then.
  */
 export const quizAnswersFeature = new Composer<BotContext>();
 quizAnswersFeature.on("poll_answer", async (ctx) => {
@@ -126,28 +128,31 @@ quizAnswersFeature.on("poll_answer", async (ctx) => {
   const outcome = await quizRounds.answer(answer.poll_id, user.id, answer.option_ids);
   const tell = (text: string, html = false) =>
     ctx.api.sendMessage(user.id, text, html ? { parse_mode: "HTML" } : {}).catch((err: unknown) => ctx.logger.debug({ err }, "could not tell a voter"));
+  if (outcome.status === "unknown") {
+    const saved = (await ctx.deps.sessions.read(String(user.id)))?.locale;
+    await tell(ctx.deps.i18n.t(saved ?? localeFromTelegram(user.language_code))("quiz:stale"));
+    return;
+  }
+  const round = outcome.round;
+  const lang: Lang = round.locale === "en" ? "en" : "vi";
+  const t = ctx.deps.i18n.t(lang);
   switch (outcome.status) {
-    case "unknown":
-      await tell(ctx.t("quiz:stale"));
-      return;
     case "late":
-      if (outcome.round.kind !== "group") await tell(ctx.t("quiz:late"));
+      if (round.kind !== "group") await tell(t("quiz:late"));
       return;
     case "duplicate":
       return;
     case "recorded":
       break;
   }
-  const round = outcome.round;
   if (round.kind === "group") return;
   if (round.kind === "daily") {
     const streak = await quizDaily.answered(user.id);
     const q = (await quizRounds.questionsById([outcome.questionId])).get(outcome.questionId);
-    const lang = langOf(ctx);
     const verdict = outcome.correct || !q
-      ? ctx.t("quiz:daily_right")
-      : ctx.t("quiz:daily_wrong", { answer: q.options[lang][q.correct], source: q.source[lang] });
-    await tell(`${verdict}\n${ctx.t("quiz:daily_streak", { streak: streak.streak, best: streak.best })}`, true);
+      ? t("quiz:daily_right")
+      : t("quiz:daily_wrong", { answer: q.options[lang][q.correct], source: q.source[lang] });
+    await tell(`${verdict}\n${t("quiz:daily_streak", { streak: streak.streak, best: streak.best })}`, true);
     return;
   }
   // contest hook (src/bot/features/contest.ts): the tie-break question instead of the summary.
