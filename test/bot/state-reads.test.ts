@@ -73,7 +73,7 @@ describe("a poll answer reads no session", () => {
     const first = polls().at(-1)!;
     expect(String(first.payload.question)).toMatch(/^1\/10\. /);
     const commands = await commandsDuring(() => u.sendUpdate(pollAnswer(u.tg, (first.result as { poll: { id: string } }).poll.id, [0])));
-    // The answer counted: the second question came, in English like the first.
+    // The answer counted: the second question came.
     expect(polls()).toHaveLength(2);
     expect(String(polls().at(-1)!.payload.question)).toMatch(/^2\/10\. /);
     expect(commands.filter((c) => c.slice(1).some((k) => k === session || k === flow))).toEqual([]);

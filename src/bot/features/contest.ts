@@ -3,7 +3,7 @@ import type { QuizRound } from "../../generated/prisma/client.js";
 import { contestCsv, contestXlsx, formatNumber, rankLine, tiebreakPromptText } from "../../domain/quizzes/contest-format.js";
 import { contestScope, contestState, numberAnswer, type StartRefusal } from "../../domain/quizzes/contests.js";
 import { formatDuration } from "../../domain/quizzes/format.js";
-import type { Lang } from "../../domain/quizzes/quiz-rounds.js";
+import { roundLang, type Lang } from "../../domain/quizzes/quiz-rounds.js";
 import { escapeHtml } from "../../i18n.js";
 import { cb } from "../callback-data/callback-data.js";
 import type { BotContext } from "../context.js";
@@ -37,7 +37,7 @@ const short = (s: string) => (s.length > LABEL_TITLE_MAX ? `${s.slice(0, LABEL_T
 export async function contestFinished(ctx: BotContext, round: QuizRound): Promise<void> {
   const asked = await ctx.deps.services.contests.tiebreakQuestion(round);
   if (!asked) return;
-  const lang: Lang = round.locale === "en" ? "en" : "vi";
+  const lang = roundLang(round);
   await ctx.api.sendMessage(Number(round.chatId), tiebreakPromptText(ctx.deps.i18n.t(lang), round, asked.contest.title, asked.question));
 }
 

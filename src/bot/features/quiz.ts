@@ -3,7 +3,7 @@ import type { QuizRound } from "../../generated/prisma/client.js";
 import { formatMinute } from "../../domain/quizzes/daily.js";
 import { summaryText } from "../../domain/quizzes/format.js";
 import { TOPICS } from "../../domain/quizzes/question-bank.js";
-import { DEFAULT_OPEN_PERIOD, ROUND_SIZE, type Lang } from "../../domain/quizzes/quiz-rounds.js";
+import { DEFAULT_OPEN_PERIOD, ROUND_SIZE, roundLang, type Lang } from "../../domain/quizzes/quiz-rounds.js";
 import { QUIZ_DAILY } from "../../domain/quizzes/daily.js";
 import { roleAtLeast } from "../../domain/users/user-service.js";
 import { localeFromTelegram, type TFunction } from "../../i18n.js";
@@ -49,7 +49,7 @@ async function sendQuestion(ctx: BotContext, round: QuizRound): Promise<void> {
 async function sendSummary(ctx: BotContext, round: QuizRound, userId: number): Promise<void> {
   const summary = await ctx.deps.services.quizRounds.summary(round.id, userId);
   if (!summary) return;
-  const lang: Lang = round.locale === "en" ? "en" : "vi";
+  const lang = roundLang(round);
   await ctx.api.sendMessage(Number(round.chatId), summaryText(ctx.deps.i18n.t(lang), summary, lang), { parse_mode: "HTML", link_preview_options: { is_disabled: true } });
 }
 
@@ -134,7 +134,7 @@ quizAnswersFeature.on("poll_answer", async (ctx) => {
     return;
   }
   const round = outcome.round;
-  const lang: Lang = round.locale === "en" ? "en" : "vi";
+  const lang = roundLang(round);
   const t = ctx.deps.i18n.t(lang);
   switch (outcome.status) {
     case "late":

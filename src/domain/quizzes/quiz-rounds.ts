@@ -27,6 +27,11 @@ export const QUIZ_POLL = "quiz_poll";
 export const QUIZ_END = "quiz_end";
 
 export type Lang = "vi" | "en";
+
+/** The language a round speaks: the one its polls were asked in (the person's when it started). */
+export function roundLang(round: Pick<QuizRound, "locale">): Lang {
+  return round.locale === "en" ? "en" : "vi";
+}
 export type Localized<T> = { vi: T; en: T };
 
 export interface QuestionRow {
@@ -223,7 +228,7 @@ export class QuizRounds {
     if (id === undefined || round.state !== "active") return null;
     const q = (await this.questionsById([id])).get(id);
     if (!q) return null;
-    return pollMessage(q, round.current, round.questionIds.length, round.locale === "en" ? "en" : "vi", round.openPeriod);
+    return pollMessage(q, round.current, round.questionIds.length, roundLang(round), round.openPeriod);
   }
 
   /** Telegram took question idx's poll: answers to it count until it closes. False if the round moved on. */
