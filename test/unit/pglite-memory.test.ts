@@ -12,7 +12,7 @@ const show = async (db: Awaited<ReturnType<typeof openDatabase>>, setting: strin
 
 describe("embedded PGlite memory", () => {
   it("runs with the small shared_buffers, not PGlite's baked-in 128MB (a PGlite update must keep this working)", async () => {
-    expect(PGLITE_SHARED_BUFFERS).toBe("16MB");
+    expect(PGLITE_SHARED_BUFFERS).toBe("8MB");
     const db = await openDatabase({ pgliteDir: path.join(dir, "a") });
     try {
       expect(await show(db, "shared_buffers")).toBe(PGLITE_SHARED_BUFFERS);
@@ -21,18 +21,18 @@ describe("embedded PGlite memory", () => {
     }
   });
 
-  it("runs with the smaller WAL buffers and connection tables too: 20 MB of shared memory instead of 26 (139 as shipped)", async () => {
+  it("runs with the smaller WAL buffers and connection tables too: 12 MB of shared memory (139 as shipped)", async () => {
     expect(PGLITE_BAKED_SETTINGS.map(([, ours]) => ours)).toEqual([`shared_buffers=${PGLITE_SHARED_BUFFERS}`, "wal_buffers=-1", "max_connections=5"]);
     const db = await openDatabase({ pgliteDir: path.join(dir, "c") });
     try {
       // -1 is PostgreSQL's default: 1/32 of shared_buffers.
-      expect(await show(db, "wal_buffers")).toBe("512kB");
+      expect(await show(db, "wal_buffers")).toBe("256kB");
       expect(await show(db, "max_connections")).toBe("5");
       // The slot max_connections took held PostgreSQL's own default.
       expect(await show(db, "min_wal_size")).toBe("80MB");
       const rows = (await db.prisma.$queryRawUnsafe("SELECT (sum(allocated_size) / 1048576)::int AS mb FROM pg_shmem_allocations")) as Array<{ mb: number }>;
-      expect(rows[0]?.mb).toBeGreaterThanOrEqual(16);
-      expect(rows[0]?.mb).toBeLessThanOrEqual(21);
+      expect(rows[0]?.mb).toBeGreaterThanOrEqual(9);
+      expect(rows[0]?.mb).toBeLessThanOrEqual(13);
     } finally {
       await db.close();
     }
