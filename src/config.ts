@@ -58,6 +58,8 @@ const common = storage.extend({
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   AUTO_MIGRATE: booleanFromEnv.default(true),
   INVITE_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(72),
+  // One full collection after this many seconds without an update (0: never; see quiet-collection.ts).
+  QUIET_GC_SECONDS: z.coerce.number().int().min(0).max(3600).default(10),
   // The delivery engine (src/jobs): Telegram's bulk limit, paid broadcasting, where jobs live.
   SEND_RATE_PER_SECOND: z.coerce.number().int().min(1).max(30).default(30),
   PAID_BROADCAST: booleanFromEnv.default(false),
@@ -101,6 +103,8 @@ export interface Config {
   logLevel: RawConfig["LOG_LEVEL"];
   autoMigrate: boolean;
   inviteTtlHours: number;
+  /** Seconds without an update before one full garbage collection; 0 turns it off. */
+  quietGcSeconds: number;
   delivery: DeliveryConfig;
   queuePrefix: string;
   /** Run the delivery workers inside the bot process (default); `npm run worker` runs them apart. */
@@ -161,6 +165,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     logLevel: c.LOG_LEVEL,
     autoMigrate: c.AUTO_MIGRATE,
     inviteTtlHours: c.INVITE_TTL_HOURS,
+    quietGcSeconds: c.QUIET_GC_SECONDS,
     delivery: c.PAID_BROADCAST
       ? { ratePerSecond: c.PAID_RATE_PER_SECOND, paidBroadcast: true }
       : { ratePerSecond: c.SEND_RATE_PER_SECOND, paidBroadcast: false },

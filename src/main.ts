@@ -26,6 +26,7 @@ import { createMetrics } from "./infra/metrics.js";
 import { closeServer, createStatusServer, listen } from "./server/status.js";
 import { createWebhookServer, WEBHOOK_MAX_CONNECTIONS, WEBHOOK_PATH } from "./server/webhook.js";
 import { botApiFetch } from "./infra/http-fetch.js";
+import { collectWhenQuiet } from "./infra/quiet-collection.js";
 
 /**
  * Tables that hold personal data: vacuumed after erasures. Not the delivery ledger: it grows with
@@ -201,9 +202,13 @@ async function start(config: Config, logger: Logger): Promise<void> {
   // not do that on stop: remember what was handled, and confirm it at shutdown, so a restart
   // does not handle the last batch twice.
   let lastHandled = -1;
+  // An idle bot gives back what start-up or a busy spell grew (see quiet-collection.ts).
+  const quiet = config.quietGcSeconds > 0 ? collectWhenQuiet({ quietMs: config.quietGcSeconds * 1000 }) : undefined;
+  if (quiet) cleanups.push({ name: "quiet-time collection", run: async () => quiet.stop() });
   const handleUpdate = bot.handleUpdate.bind(bot);
   bot.handleUpdate = (update, envelope) => {
     lastHandled = Math.max(lastHandled, update.update_id);
+    quiet?.touch();
     return handleUpdate(update, envelope);
   };
 

@@ -20,6 +20,12 @@ describe("config", () => {
     expect(c.inviteTtlHours).toBe(24);
   });
 
+  it("reads the quiet-time collection's delay: 10 s by default, 0 turns it off, a negative one is refused", () => {
+    expect(parseConfig({ BOT_TOKEN: token }).quietGcSeconds).toBe(10);
+    expect(parseConfig({ BOT_TOKEN: token, QUIET_GC_SECONDS: "0" }).quietGcSeconds).toBe(0);
+    expect(() => parseConfig({ BOT_TOKEN: token, QUIET_GC_SECONDS: "-1" })).toThrow(/QUIET_GC_SECONDS/);
+  });
+
   it("treats empty values as unset and reads booleans in any case", () => {
     const c = parseConfig({ BOT_TOKEN: token, DATABASE_URL: "", REDIS_URL: " ", LOG_LEVEL: "", AUTO_MIGRATE: "FALSE", BOT_MODE: "" });
     expect(c.databaseUrl).toBeUndefined();
