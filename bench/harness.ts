@@ -269,6 +269,7 @@ export async function startReferenceProcess(script: string, api: FakeBotApiServe
     stdio: ["ignore", "pipe", "pipe"],
   });
   const output = collectOutput(child);
+  if (process.env.BENCH_ECHO) child.stderr?.on("data", (b: Buffer) => process.stderr.write(b));
   const deadline = Date.now() + 60_000;
   let port: string | undefined;
   while (!(port = /listening (\d+)/.exec(output.join(""))?.[1])) {

@@ -61,7 +61,9 @@ bot.command("start", (ctx) => ctx.conversation.enter("flow"));
 await bot.init();
 const handle = webhookCallback(bot, "http", { secretToken: env("REF_SECRET"), onTimeout: "return", timeoutMilliseconds: 9_000 });
 const server = createServer((req, res) => {
-  handle(req, res).catch(() => {
+  handle(req, res).catch((err: unknown) => {
+    // Why the reference failed an update: on the bench's error output with BENCH_ECHO=1.
+    console.error(`reference: update failed: ${err instanceof Error ? err.message : String(err)}`);
     if (!res.headersSent) res.writeHead(500).end();
   });
 });
