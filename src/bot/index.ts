@@ -1,6 +1,6 @@
 // First: every handler the features below register goes through this branch (see the module).
 import "./fast-branch.js";
-import { conversations, createConversation } from "@grammyjs/conversations";
+import { conversations } from "@grammyjs/conversations";
 import { sequentialize } from "@grammyjs/runner";
 import { Bot, Composer, session, type BotConfig, type MiddlewareFn } from "grammy";
 import type { BotContext, ConvContext, Deps, SessionData } from "./context.js";
@@ -56,7 +56,7 @@ import { EDIT_PROFILE, editProfile } from "./flows/edit-profile.js";
 import { BROADCAST_FLOW, broadcastFlow } from "./flows/broadcast.js";
 import { GUARDIAN_CONSENT, guardianConsent } from "./flows/guardian-consent.js";
 import { REGISTRATION, registration } from "./flows/registration.js";
-import { keepFlowOnError } from "./flows/resilient.js";
+import { mountFlow } from "./flows/resilient.js";
 import { FLOW_VERSION } from "./flows/version.js";
 import { reportFailure } from "./helpers/failures.js";
 import { apiPlugins } from "./middlewares/api.js";
@@ -127,33 +127,36 @@ export function createBot(token: string, deps: Deps, config?: BotConfig<BotConte
     conversations<BotContext, ConvContext>({
       storage: { type: "key", version: FLOW_VERSION, getStorageKey: sessionKey, adapter: deps.conversations as never },
       plugins: conversationPlugins(deps) as never,
-      onEnter: (id, ctx) => ctx.logger.debug({ conversation: id }, "conversation entered"),
+      // A segmented flow is entered again at every question: no child logger unless it is read.
+      onEnter: (id, ctx) => {
+        if (ctx.deps.logger.isLevelEnabled("debug")) ctx.logger.debug({ conversation: id }, "conversation entered");
+      },
     }),
   );
   // Before the conversations run, so /cancel is never swallowed as an answer.
   dialogue.use(cancelFeature);
-  dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(registration), { id: REGISTRATION }));
-  dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(editProfile), { id: EDIT_PROFILE }));
-  dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(guardianConsent), { id: GUARDIAN_CONSENT }));
-  dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(broadcastFlow), { id: BROADCAST_FLOW }));
-  dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(contestNewFlow), { id: CONTEST_FLOW }));
-  dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(sessionPlaceFlow), { id: SESSION_PLACE_FLOW }));
-  dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(centerNewFlow), { id: CENTER_NEW_FLOW }));
-  dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(centerEditFlow), { id: CENTER_EDIT_FLOW }));
-  dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(sessionNewFlow), { id: SESSION_NEW_FLOW }));
-  dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(sessionEditFlow), { id: SESSION_EDIT_FLOW }));
-  dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(eligibilityFlow), { id: ELIGIBILITY_FLOW }));
-  dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(nominateFlow), { id: NOMINATE_FLOW }));
-  dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(roundNewFlow), { id: ROUND_NEW_FLOW }));
-  dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(roundEditFlow), { id: ROUND_EDIT_FLOW }));
-  dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(roundExtendFlow), { id: ROUND_EXTEND_FLOW }));
-  dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(familyNewFlow), { id: FAMILY_NEW_FLOW }));
-  dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(learningUnitAssessmentFlow), { id: LEARNING_UNIT_FLOW }));
-  dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(learningUnitReturnFlow), { id: LEARNING_UNIT_RETURN_FLOW }));
-  dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(unitNewFlow), { id: UNIT_NEW_FLOW }));
-  dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(unitEditFlow), { id: UNIT_EDIT_FLOW }));
-  dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(programmeNewFlow), { id: PROGRAMME_NEW_FLOW }));
-  dialogue.use(createConversation<BotContext, ConvContext>(keepFlowOnError(programmeEditFlow), { id: PROGRAMME_EDIT_FLOW }));
+  dialogue.use(mountFlow(REGISTRATION, registration));
+  dialogue.use(mountFlow(EDIT_PROFILE, editProfile));
+  dialogue.use(mountFlow(GUARDIAN_CONSENT, guardianConsent));
+  dialogue.use(mountFlow(BROADCAST_FLOW, broadcastFlow));
+  dialogue.use(mountFlow(CONTEST_FLOW, contestNewFlow));
+  dialogue.use(mountFlow(SESSION_PLACE_FLOW, sessionPlaceFlow));
+  dialogue.use(mountFlow(CENTER_NEW_FLOW, centerNewFlow));
+  dialogue.use(mountFlow(CENTER_EDIT_FLOW, centerEditFlow));
+  dialogue.use(mountFlow(SESSION_NEW_FLOW, sessionNewFlow));
+  dialogue.use(mountFlow(SESSION_EDIT_FLOW, sessionEditFlow));
+  dialogue.use(mountFlow(ELIGIBILITY_FLOW, eligibilityFlow));
+  dialogue.use(mountFlow(NOMINATE_FLOW, nominateFlow));
+  dialogue.use(mountFlow(ROUND_NEW_FLOW, roundNewFlow));
+  dialogue.use(mountFlow(ROUND_EDIT_FLOW, roundEditFlow));
+  dialogue.use(mountFlow(ROUND_EXTEND_FLOW, roundExtendFlow));
+  dialogue.use(mountFlow(FAMILY_NEW_FLOW, familyNewFlow));
+  dialogue.use(mountFlow(LEARNING_UNIT_FLOW, learningUnitAssessmentFlow));
+  dialogue.use(mountFlow(LEARNING_UNIT_RETURN_FLOW, learningUnitReturnFlow));
+  dialogue.use(mountFlow(UNIT_NEW_FLOW, unitNewFlow));
+  dialogue.use(mountFlow(UNIT_EDIT_FLOW, unitEditFlow));
+  dialogue.use(mountFlow(PROGRAMME_NEW_FLOW, programmeNewFlow));
+  dialogue.use(mountFlow(PROGRAMME_EDIT_FLOW, programmeEditFlow));
 
   // Every feature narrows itself (private chats, groups, updates without a chat) on its first line.
   const features = new Composer<BotContext>();

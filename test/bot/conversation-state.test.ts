@@ -25,6 +25,29 @@ describe("a flow's stored state", () => {
     expect((await h.redis.get("khb:conv:3701"))!.length).toBeLessThan(12_000);
   });
 
+  it("keeps of a registration only its current question's updates, however far it has gone", async () => {
+    const u = h.user(3702);
+    await startAt(u, "phone");
+    const raw = (await h.redis.get("khb:conv:3702"))!;
+    const runs = (JSON.parse(raw) as { state: Record<string, { args: string; replay: { receive: { returnValue?: { update_id?: number } }[] } }[]> }).state.registration!;
+    expect(runs).toHaveLength(1);
+    // One update: the press that brought the phone question. The earlier answers are not replayed
+    // on every update; what they said is carried as the flow's collected answers.
+    expect(runs[0]!.replay.receive.filter((r) => r.returnValue?.update_id !== undefined)).toHaveLength(1);
+    expect(raw).not.toContain("\"text\":\"Phạm Văn Đồng\"");
+    expect(runs[0]!.args).toContain("Phạm Văn Đồng");
+    expect(raw.length).toBeLessThan(2_000);
+    // Back crosses into the previous question's run with its choice kept; the flow ends as usual.
+    await u.send("↩️ Quay lại");
+    expect(u.buttons()).toContain("✅ Sức khỏe, gia đình");
+    await u.press("Xong");
+    await u.send("Bỏ qua");
+    const card = await u.press("Xác nhận");
+    expect(card.join("\n")).toContain("Phạm Văn Đồng");
+    expect((await h.db.prisma.learningCitizen.findUniqueOrThrow({ where: { userId: 3702n } })).fullName).toBe("Phạm Văn Đồng");
+    expect(await h.redis.get("khb:conv:3702")).toBeNull();
+  });
+
   it("leaves a state of an unknown shape as it is, and never changes the one it is given", () => {
     expect(slimConversationState(null)).toBeNull();
     expect(slimConversationState({ version: 1 })).toEqual({ version: 1 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MAX_ATTEMPTS, MAX_UPDATES_PER_STEP } from "../../src/bot/flows/engine.js";
+import { MAX_ATTEMPTS, MAX_UPDATES_PER_FLOW, MAX_UPDATES_PER_STEP } from "../../src/bot/flows/engine.js";
 import { startAt } from "../support/flows.js";
 import { useHarness } from "../support/harness.js";
 import type { Message } from "grammy/types";
@@ -119,6 +119,31 @@ describe("every text step validates and re-asks with a reason", () => {
     for (let i = 0; i < MAX_UPDATES_PER_STEP + 1; i++) last = await u.press("Pháp luật");
     expect(last).toEqual(["Có quá nhiều câu trả lời chưa hợp lệ nên tôi dừng tại đây, chưa lưu gì. Gõ /start để bắt đầu lại."]);
     expect(await h.deps.conversations.read("2010")).toBeUndefined();
+  });
+
+  it(`ends a flow after ${MAX_UPDATES_PER_FLOW} updates in all, counted across its questions`, async () => {
+    // Each question starts a fresh stored log (segments), yet the flow's count goes on: one goal,
+    // then 38 toggles and "Xong" at the goals and Back from the phone, again and again.
+    const u = h.user(2015);
+    await startAt(u, "goals");
+    let sent = 0;
+    let last: string[] = [];
+    const stop = "Có quá nhiều câu trả lời chưa hợp lệ nên tôi dừng tại đây, chưa lưu gì. Gõ /start để bắt đầu lại.";
+    const act = async (f: () => Promise<string[]>) => {
+      sent++;
+      last = await f();
+      return last.includes(stop);
+    };
+    await act(() => u.press("Sức khỏe"));
+    cycle: for (let cycle = 0; cycle < 8; cycle++) {
+      for (let i = 0; i < MAX_UPDATES_PER_STEP - 2; i++) if (await act(() => u.press("Pháp luật"))) break cycle;
+      if (await act(() => u.press("Xong"))) break;
+      if (await act(() => u.send("↩️ Quay lại"))) break;
+    }
+    expect(last).toEqual([stop]);
+    // Seven updates were taken before the goals question, so this was the flow's 201st.
+    expect(sent).toBe(MAX_UPDATES_PER_FLOW + 1 - 7);
+    expect(await h.deps.conversations.read("2015")).toBeUndefined();
   });
 });
 

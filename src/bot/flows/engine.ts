@@ -19,6 +19,12 @@ export type Back = typeof BACK;
 /** Ends a flow on purpose (declined, too many attempts); the person was already told. */
 export class FlowStopped extends Error {}
 
+/**
+ * Ends this run of a segmented flow once its next question is on screen: the flow is entered
+ * again at once with where it stood (see `segment`), so its stored log starts afresh.
+ */
+export class FlowContinued extends FlowStopped {}
+
 /** Invalid answers allowed in one step before the flow stops. */
 export const MAX_ATTEMPTS = 10;
 /**
@@ -115,11 +121,90 @@ async function besideDone(conversation: Convo): Promise<void> {
   await pending;
 }
 
+/**
+ * Segments. A conversation replays every update it stored, through a fresh context each, on
+ * every new update: a flow of ten questions redoes nine questions' work at its tenth. A long flow
+ * therefore marks, between its questions, where it stands (`segment`). Once the next question is
+ * on screen, that run ends and the flow is entered again with the mark as its last argument
+ * (`Resume`); the new run takes the question as already asked and waits for its answer. So each
+ * stored log holds one question's updates, whatever the flow's length, and the person sees no
+ * difference: the same messages, edited in place as before, Back and all.
+ */
+export interface Resume<S> {
+  /** What the flow had collected, as its builder's loop needs it to carry on. */
+  state: S;
+  /** The question already on screen, which the first step of the new run takes as asked. */
+  asked: number;
+  /** Updates the whole flow has taken so far (MAX_UPDATES_PER_FLOW counts across runs). */
+  taken: number;
+}
+
+/** The outside context's slot where a run that ended at a mark leaves how to enter again. */
+export const CONTINUE = Symbol("flow.continue");
+export interface Continuation {
+  id: string;
+  args: unknown[];
+}
+
+interface Mark {
+  id: string;
+  /** The builder's arguments before the Resume. */
+  args: unknown[];
+  state: unknown;
+}
+const marks = new WeakMap<Convo, Mark>();
+/** The question a resumed run takes as already asked. */
+const resumedAsk = new WeakMap<Convo, number>();
+/** Updates taken when this run began: a run ends at a mark only once it has taken one itself. */
+const runStart = new WeakMap<Convo, number>();
+
+/**
+ * Marks where a segmented flow (mounted with `mountFlow` as `id`) stands between two questions:
+ * the next question asked ends this run once sent, and `id` is entered again with
+ * `[...args, Resume]`. Call it where the builder's loop can carry on from `state` alone.
+ */
+export function segment<S>(conversation: Convo, id: string, args: unknown[], state: S): void {
+  marks.set(conversation, { id, args, state });
+}
+
+/** At the start of a segmented builder: the state to carry on from, or undefined on a fresh entry. */
+export function resumeFrom<S>(conversation: Convo, resume: Resume<S> | undefined): S | undefined {
+  if (!resume) return undefined;
+  resumedAsk.set(conversation, resume.asked);
+  taken.set(conversation, resume.taken);
+  runStart.set(conversation, resume.taken);
+  return resume.state;
+}
+
+/** Sends the step's question, unless a resumed run already has it on screen; ends the run at a mark. */
+async function ask(conversation: Convo, ctx: ConvContext, question: string, kb: InlineKeyboard | Keyboard | undefined): Promise<Pick<Message, "message_id">> {
+  const already = resumedAsk.get(conversation);
+  if (already !== undefined) {
+    resumedAsk.delete(conversation);
+    marks.delete(conversation);
+    return { message_id: already };
+  }
+  const asked = await ctx.reply(question, { reply_markup: kb });
+  await besideDone(conversation);
+  const mark = marks.get(conversation);
+  marks.delete(conversation);
+  const count = taken.get(conversation) ?? 0;
+  if (mark && count > (runStart.get(conversation) ?? 0)) {
+    const resume: Resume<unknown> = { state: mark.state, asked: asked.message_id, taken: count };
+    const next: Continuation = { id: mark.id, args: [...mark.args, resume] };
+    await conversation.external((octx) => {
+      (octx as unknown as Record<symbol, Continuation>)[CONTINUE] = next;
+    });
+    throw new FlowContinued();
+  }
+  return asked;
+}
+
 /** Runs one step to its answer, or BACK. */
 export async function runStep<T>(conversation: Convo, ctx: ConvContext, step: Step<T>): Promise<T | Back> {
   const kb = markup(step as Step<unknown>, ctx);
-  const asked = await ctx.reply(step.question(ctx), { reply_markup: kb });
-  await besideDone(conversation);
+  // The question's text is made only when it is sent (a resumed run has it on screen already).
+  const asked = await ask(conversation, ctx, resumedAsk.has(conversation) ? "" : step.question(ctx), kb);
   const replyKeyboard = kb instanceof Keyboard;
   const shown: Message[] = [];
   const codecs = step.codecs ?? [];

@@ -6,7 +6,7 @@ import { formatCard, formatSummary } from "../format/card.js";
 import { consentKeyboard, fieldKeyboard, summaryKeyboard } from "../keyboards/registration.js";
 import type { Place } from "./ask-place.js";
 import { askField } from "./citizen-fields.js";
-import { askButtons, BACK, FlowStopped, stopFlow, type Back } from "./engine.js";
+import { askButtons, BACK, FlowStopped, resumeFrom, segment, stopFlow, type Back, type Resume } from "./engine.js";
 import { needsGuardian } from "../../domain/citizens/inputs.js";
 import { formatDateTime } from "../format/dates.js";
 import { GUARDIAN_PAYLOAD_PREFIX } from "./guardian-consent.js";
@@ -30,17 +30,28 @@ const STEP_NUMBERS: Record<EditableField | "commune", number> = {
   fullName: 1, birthYear: 2, place: 3, commune: 4, affiliation: 5, goals: 6, phone: 7,
 };
 
+/** Where a registration stands between two questions: all it needs to carry on (see `segment`). */
+interface Stand {
+  i: number;
+  moves: number;
+  draft: Partial<RegistrationDraft>;
+  place?: Place;
+}
+
 /**
  * Learning-citizen registration (đăng ký Công dân học tập): the consent, then one question per
  * field with Back on each, a summary to check and edit, and the learning card.
- * Mounted through keepFlowOnError, which also ends it quietly on FlowStopped.
+ * Mounted with mountFlow (which also ends it quietly on FlowStopped) and segmented: between two
+ * questions it marks where it stands, so its stored log holds one question's updates only.
  */
-export async function registration(conversation: Convo, ctx: ConvContext, opts: RegistrationOptions = {}): Promise<void> {
+export async function registration(conversation: Convo, ctx: ConvContext, opts: RegistrationOptions = {}, resume?: Resume<Stand>): Promise<void> {
   const steps = ["consent", ...EDITABLE_FIELDS, "summary"] as const;
-  let draft: Partial<RegistrationDraft> = {};
-  let place: Place | undefined;
-  let i = 0;
-  for (let moves = 0; moves < MAX_MOVES; moves++) {
+  const stand = resumeFrom(conversation, resume);
+  let draft: Partial<RegistrationDraft> = stand?.draft ?? {};
+  let place: Place | undefined = stand?.place;
+  let i = stand?.i ?? 0;
+  for (let moves = stand?.moves ?? 0; moves < MAX_MOVES; moves++) {
+    segment<Stand>(conversation, REGISTRATION, [opts], { i, moves, draft, place });
     const step = steps[i]!;
     if (step === "consent") {
       if (!(await askConsent(conversation, ctx))) {

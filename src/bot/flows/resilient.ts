@@ -1,6 +1,8 @@
-import type { ConvContext, Convo } from "../context.js";
+import { createConversation } from "@grammyjs/conversations";
+import type { MiddlewareFn } from "grammy";
+import type { BotContext, ConvContext, Convo } from "../context.js";
 import { reportFailure } from "../helpers/failures.js";
-import { FlowStopped } from "./engine.js";
+import { CONTINUE, FlowStopped, type Continuation } from "./engine.js";
 
 type Builder<A extends unknown[]> = (conversation: Convo, ctx: ConvContext, ...args: A) => Promise<void>;
 
@@ -19,5 +21,22 @@ export function keepFlowOnError<A extends unknown[]>(builder: Builder<A>): Build
       await conversation.external((octx) => reportFailure(octx, e));
       await conversation.skip({ next: false });
     }
+  };
+}
+
+/**
+ * A flow as middleware: the conversation `id` built by `builder`, kept on errors, and entered
+ * again at once when a run ended at one of its segment marks (see `segment` in the engine).
+ * The run that ended and the new one handle the same update, in one storage write.
+ */
+export function mountFlow<A extends unknown[]>(id: string, builder: Builder<A>): MiddlewareFn<BotContext> {
+  const conversation = createConversation<BotContext, ConvContext>(keepFlowOnError(builder) as never, { id });
+  return async (ctx, next) => {
+    await conversation(ctx, next);
+    const slot = ctx as unknown as Record<symbol, Continuation | undefined>;
+    const then = slot[CONTINUE];
+    if (then?.id !== id) return;
+    slot[CONTINUE] = undefined;
+    await ctx.conversation.enter(id, ...then.args);
   };
 }

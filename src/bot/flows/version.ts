@@ -3,4 +3,4 @@
  * conversations replay from their stored log, and a log of an older shape would replay wrongly,
  * so stored states of another version are discarded (the person starts that flow again).
  */
-export const FLOW_VERSION = 2;
+export const FLOW_VERSION = 3;
