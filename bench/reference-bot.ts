@@ -63,7 +63,9 @@ const handle = webhookCallback(bot, "http", { secretToken: env("REF_SECRET"), on
 const server = createServer((req, res) => {
   handle(req, res).catch((err: unknown) => {
     // Why the reference failed an update: on the bench's error output with BENCH_ECHO=1.
-    console.error(`reference: update failed: ${err instanceof Error ? err.message : String(err)}`);
+    const cause = (err as { error?: unknown }).error;
+    const why = cause instanceof Error ? ` (${(cause as NodeJS.ErrnoException).code ?? ""} ${cause.message})` : "";
+    console.error(`reference: update failed: ${err instanceof Error ? err.message : String(err)}${why}`);
     if (!res.headersSent) res.writeHead(500).end();
   });
 });

@@ -161,7 +161,9 @@ const runStart = new WeakMap<Convo, number>();
 /**
  * Marks where a segmented flow (mounted with `mountFlow` as `id`) stands between two questions:
  * the next question asked ends this run once sent, and `id` is entered again with
- * `[...args, Resume]`. Call it where the builder's loop can carry on from `state` alone.
+ * `[...args, Resume]`. Call it where the builder's loop can carry on from `state` alone, and send
+ * or store nothing between the mark and that question: the resumed run does that stretch again,
+ * live (reads through `external` are fine), and its first question must be the one on screen.
  */
 export function segment<S>(conversation: Convo, id: string, args: unknown[], state: S): void {
   marks.set(conversation, { id, args, state });
