@@ -1,6 +1,7 @@
 import type { InlineKeyboardMarkup, Message } from "grammy/types";
 import { describe, expect, it } from "vitest";
 import { cb } from "../../src/bot/callback-data/callback-data.js";
+import { ELIGIBILITY_FLOW } from "../../src/bot/flows/scholarship-flow-names.js";
 import { fromVnWallTime } from "../../src/domain/time/vietnam-time.js";
 import { ManualClock } from "../support/delivery.js";
 import { useHarness, type TestUser } from "../support/harness.js";
@@ -250,6 +251,12 @@ describe("am I eligible?", () => {
     expect((await u.press("THCS")).join("\n")).toContain("Học sinh học lớp mấy?");
     expect(u.buttons()).toEqual(["Lớp 6", "Lớp 7", "Lớp 8", "Lớp 9"]);
     expect((await u.press("Lớp 7")).join("\n")).toContain("Học sinh có sống ở TP. Hải Phòng không?");
+    // Each question starts a fresh stored log: only the press that brought this one is kept, and
+    // the round and the answers so far are carried as the flow's state.
+    const stored = JSON.parse((await h.redis.get(`khb:conv:${u.id}`))!) as { state: Record<string, { args: string; replay: { receive: { returnValue?: { update_id?: number } }[] } }[]> };
+    const run = stored.state[ELIGIBILITY_FLOW]![0]!;
+    expect(run.replay.receive.filter((r) => r.returnValue?.update_id !== undefined)).toHaveLength(1);
+    expect(JSON.parse(run.args)[1].state.answers).toEqual({ level: "lower_secondary", grade: 7 });
     expect((await u.press("Có")).join("\n")).toContain("Gia đình học sinh thuộc hộ nghèo?");
     expect((await u.press("Có")).join("\n")).toContain("Gia đình học sinh thuộc hộ cận nghèo?");
     const verdict = (await u.press("Không chắc")).join("\n");

@@ -6,7 +6,7 @@ import type { TFunction } from "../../i18n.js";
 import { cb } from "../callback-data/callback-data.js";
 import type { ConvContext, Convo } from "../context.js";
 import { verdictKeyboard } from "../features/scholarships.js";
-import { askButtons } from "./engine.js";
+import { askButtons, resumeFrom, segment, type Resume } from "./engine.js";
 import { ELIGIBILITY_FLOW } from "./scholarship-flow-names.js";
 
 export { ELIGIBILITY_FLOW };
@@ -31,12 +31,35 @@ const MAX_QUESTIONS = 3 + 5;
 
 const ANSWERS: readonly Answer[] = ["yes", "no", "unsure"];
 
+/** Where the questions stand between two of them: all the flow needs to carry on (see `segment`). */
+interface Stand {
+  round: RoundFacts;
+  answers: EligibilityAnswers;
+  asked: number;
+}
+
 /**
  * "Am I eligible?" for one round ({ roundId }): the questions its rules call for, each with
  * buttons, then a clear verdict naming the rules that decided it, with the card, "Remind me" and
- * (for yes and maybe, while the round is open) nominate.
+ * (for yes and maybe, while the round is open) nominate. Segmented: each question starts a fresh
+ * stored log, carrying the round and the answers so far.
  */
-export async function eligibilityFlow(conversation: Convo, ctx: ConvContext, args?: { roundId?: number }): Promise<void> {
+export async function eligibilityFlow(conversation: Convo, ctx: ConvContext, args?: { roundId?: number }, resume?: Resume<Stand>): Promise<void> {
+  const stand = resumeFrom(conversation, resume) ?? (await begin(conversation, ctx, args));
+  if (!stand) return;
+  const { round, answers } = stand;
+  for (let i = stand.asked; i < MAX_QUESTIONS; i++) {
+    segment<Stand>(conversation, ELIGIBILITY_FLOW, [args], { round, answers, asked: i });
+    const q = nextQuestion(round.rules, round.provinceCode, answers);
+    if (!q) break;
+    await ask(conversation, ctx, round, q, answers);
+  }
+  const v = verdict(round.rules, round.provinceCode, answers);
+  await ctx.reply(verdictText(ctx.t, round, v), { reply_markup: await verdictButtons(conversation, ctx, round, v.result !== "no") });
+}
+
+/** The round, and the introduction when it has questions to ask; undefined when the flow is over. */
+async function begin(conversation: Convo, ctx: ConvContext, args?: { roundId?: number }): Promise<Stand | undefined> {
   const me = String(ctx.from!.id);
   const roundId = Number(args?.roundId);
   const round = await conversation.external(async (o): Promise<RoundFacts | null> => {
@@ -55,25 +78,19 @@ export async function eligibilityFlow(conversation: Convo, ctx: ConvContext, arg
   });
   if (!round) {
     await ctx.reply(ctx.t("scholarships:card.not_found"));
-    return;
+    return undefined;
   }
   if (round.phase === "closed" || round.phase === "cancelled") {
     await ctx.reply(ctx.t("scholarships:eligible.closed"));
-    return;
+    return undefined;
   }
   const answers: EligibilityAnswers = {};
   if (!nextQuestion(round.rules, round.provinceCode, answers)) {
     await ctx.reply(ctx.t("scholarships:eligible.no_rules", { text: round.eligibility }), { reply_markup: await verdictButtons(conversation, ctx, round, true) });
-    return;
+    return undefined;
   }
   await ctx.reply(ctx.t("scholarships:eligible.intro", { programme: round.programme, year: round.year }));
-  for (let i = 0; i < MAX_QUESTIONS; i++) {
-    const q = nextQuestion(round.rules, round.provinceCode, answers);
-    if (!q) break;
-    await ask(conversation, ctx, round, q, answers);
-  }
-  const v = verdict(round.rules, round.provinceCode, answers);
-  await ctx.reply(verdictText(ctx.t, round, v), { reply_markup: await verdictButtons(conversation, ctx, round, v.result !== "no") });
+  return { round, answers, asked: 0 };
 }
 
 async function ask(conversation: Convo, ctx: ConvContext, round: RoundFacts, q: EligibilityQuestion, answers: EligibilityAnswers): Promise<void> {
