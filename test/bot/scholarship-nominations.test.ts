@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Workbook } from "exceljs";
 import { cb } from "../../src/bot/callback-data/callback-data.js";
+import { NOMINATE_FLOW } from "../../src/bot/flows/scholarship-flow-names.js";
 import { communeLabel } from "../../src/domain/geo/labels.js";
 import { NOMINATION_STATUS_KIND } from "../../src/domain/scholarships/model.js";
 import type { NominationInput } from "../../src/domain/scholarships/nominations.js";
@@ -95,6 +96,12 @@ describe("nominating a student", () => {
     expect((await m.send("Nguyễn Văn Bình")).join("\n")).toContain("Phụ huynh/người giám hộ (Nguyễn Văn Bình) đã đồng ý cho đề cử");
     const summary = (await m.press("Đồng ý")).join("\n");
     expect(summary).toContain(`👤 Nguyễn Thị Lan · sinh năm ${YEAR - 13}\n🏫 Trường THCS Lê Lợi · THCS · lớp 7\n📍 ${communeLabel(p.commune, "vi")}\n📝 Hoàn cảnh: Hộ nghèo\n👪 Phụ huynh/người giám hộ: Nguyễn Văn Bình\n🙋 Người đề cử là: Hội viên`);
+    // Each question starts a fresh stored log: at the summary only the consent's press is kept, and
+    // the answers are carried as the flow's state.
+    const stored = JSON.parse((await h.redis.get(`khb:conv:${m.id}`))!) as { state: Record<string, { args: string; replay: { receive: { returnValue?: { update_id?: number } }[] } }[]> };
+    const run = stored.state[NOMINATE_FLOW]![0]!;
+    expect(run.replay.receive.filter((r) => r.returnValue?.update_id !== undefined)).toHaveLength(1);
+    expect(JSON.parse(run.args)[1].state.a).toMatchObject({ studentName: "Nguyễn Thị Lan", grade: 7, circumstances: ["poor"], guardianName: "Nguyễn Văn Bình" });
     const done = (await m.press("Gửi đề cử")).join("\n");
     const row = await h.db.prisma.nomination.findFirstOrThrow({ where: { nominatorId: BigInt(m.id) } });
     expect(done).toContain(`Đã gửi đề cử #${row.id}: Nguyễn Thị Lan`);
@@ -103,6 +110,33 @@ describe("nominating a student", () => {
       grade: 7, provinceCode: p.province, communeCode: p.commune.code, circumstances: ["poor"], guardianName: "Nguyễn Văn Bình", status: "received",
     });
     expect(h.logged()).toEqual([]);
+  });
+
+  it("a round for some communes names them once, refuses another commune with the list, and takes one of them", async () => {
+    const p = await freshPlace();
+    const round = await makeRound(h.db.prisma, clock.now(), { provinceCode: p.province, rules: { levels: ["lower_secondary"], communeCodes: [p.commune.code] } });
+    const m = await person("member");
+    await m.send(`/nominate ${round.id}`);
+    await m.press("Hội viên khuyến học");
+    await m.send("Nguyễn Thị Lan");
+    await m.send(String(YEAR - 13));
+    await m.send("Trường THCS Lê Lợi");
+    await m.press("THCS");
+    const list = communeLabel(p.commune, "vi");
+    const atCommune = (await m.send("7")).join("\n");
+    expect(atCommune).toContain(`Đợt này nhận học sinh ở: ${list}.`);
+    await m.send(p.otherCommune.name);
+    const refused = (await m.press(cb.commune.pack(p.otherCommune.code))).join("\n");
+    expect(refused).toContain(`${communeLabel(p.otherCommune, "vi")} không thuộc các xã đợt này nhận (${list}).`);
+    await m.send(p.commune.name);
+    expect((await m.press(cb.commune.pack(p.commune.code)))[0]).toBe(`✅ Xã/phường: ${list}`);
+    // The note came once, though each question starts a fresh stored log.
+    const notes = h.fake.sent(m.id).filter((c) => String(c.payload.text ?? "").startsWith("Đợt này nhận học sinh ở"));
+    expect(notes).toHaveLength(1);
+    await m.send("Nguyễn Văn Bình");
+    await m.press("Đồng ý");
+    await m.press("Gửi đề cử");
+    expect(await h.db.prisma.nomination.findFirstOrThrow({ where: { nominatorId: BigInt(m.id) } })).toMatchObject({ communeCode: p.commune.code, studentName: "Nguyễn Thị Lan" });
   });
 
   it("a registered parent only confirms they are the parent, is not asked their name, and a duplicate is refused at the end", async () => {

@@ -10,7 +10,7 @@ import type { TFunction } from "../../i18n.js";
 import { cb } from "../callback-data/callback-data.js";
 import type { BotContext, ConvContext, Convo } from "../context.js";
 import { askCommune, askPlace } from "./ask-place.js";
-import { askButtons, askText, BACK, echoLine, runStep, stopFlow, type Back, type BackOption } from "./engine.js";
+import { askButtons, askText, BACK, echoLine, resumeFrom, runStep, segment, stopFlow, type Back, type BackOption, type Resume } from "./engine.js";
 import { NOMINATE_FLOW } from "./scholarship-flow-names.js";
 
 export { NOMINATE_FLOW };
@@ -72,17 +72,19 @@ interface Started {
   year: number;
 }
 
-/**
- * Nominate a student to a round ({ roundId }): refused at once when the round is not open; then
- * who the nominator is to the student, the student's name, birth year, school, level and grade,
- * commune (in the round's province, or anywhere for a nationwide round), the circumstances the
- * round asks about (none otherwise), the guardian's name (a registered parent's own), the
- * guardian's consent with what is kept and for how long, a summary to confirm. Every check is
- * made again by the domain when the nomination is stored.
- */
-export async function nominateFlow(conversation: Convo, ctx: ConvContext, arg: unknown): Promise<void> {
+/** Where a nomination stands between two questions: all the flow needs to carry on (see `segment`). */
+interface Stand {
+  s: Started;
+  a: Answers;
+  /** The next step of the list (its length: the summary to confirm). */
+  step: number;
+  backs: number;
+}
+
+/** The round and the nominator's standing, and the introduction; undefined when refused at once. */
+async function begin(conversation: Convo, ctx: ConvContext, arg: unknown): Promise<Stand | undefined> {
   const roundId = (arg as { roundId?: unknown } | undefined)?.roundId;
-  if (typeof roundId !== "number" || !Number.isInteger(roundId)) return;
+  if (typeof roundId !== "number" || !Number.isInteger(roundId)) return undefined;
   const loaded = await conversation.external(async (o) => {
     const r = await o.deps.services.nominations.start(await nominationActor(o), roundId);
     if (!r.ok) return { errors: r.errors };
@@ -92,13 +94,27 @@ export async function nominateFlow(conversation: Convo, ctx: ConvContext, arg: u
   });
   if (!loaded.started) {
     await ctx.reply(errorLines(ctx.t, loaded.errors ?? [{ key: "common:errors.forbidden" }]));
-    return;
+    return undefined;
   }
-  const s = loaded.started;
-  const round = s.round;
+  const round = loaded.started.round;
   await ctx.reply(ctx.t(`${NS}:flow.intro`, { programme: round.programme, year: round.year, deadline: round.deadline }));
+  return { s: loaded.started, a: {}, step: 0, backs: 0 };
+}
 
-  const a: Answers = {};
+/**
+ * Nominate a student to a round ({ roundId }): refused at once when the round is not open; then
+ * who the nominator is to the student, the student's name, birth year, school, level and grade,
+ * commune (in the round's province, or anywhere for a nationwide round), the circumstances the
+ * round asks about (none otherwise), the guardian's name (a registered parent's own), the
+ * guardian's consent with what is kept and for how long, a summary to confirm. Every check is
+ * made again by the domain when the nomination is stored. Segmented: each question starts a fresh
+ * stored log, carrying the round and the answers so far.
+ */
+export async function nominateFlow(conversation: Convo, ctx: ConvContext, arg: unknown, resume?: Resume<Stand>): Promise<void> {
+  const stand = resumeFrom(conversation, resume) ?? (await begin(conversation, ctx, arg));
+  if (!stand) return;
+  const { s, a } = stand;
+  const round = s.round;
   let declined = false;
   const set = async <K extends keyof Answers>(key: K, asked: Promise<Answers[K] | Back>): Promise<boolean> => {
     const v = await asked;
@@ -107,7 +123,9 @@ export async function nominateFlow(conversation: Convo, ctx: ConvContext, arg: u
     return true;
   };
   const hasRegisteredParent = () => a.relationship === "parent" && s.registeredName !== null;
-  const steps: Array<{ applies(): boolean; run(): Promise<boolean> }> = [
+  // `noteFirst`: the step sends a note before its question, so no mark is set before it (a resumed
+  // run would send the note again).
+  const steps: Array<{ applies(): boolean; run(): Promise<boolean>; noteFirst?(): boolean }> = [
     { applies: () => true, run: () => set("relationship", askRelationship(conversation, ctx, s.relationships)) },
     { applies: () => true, run: () => set("studentName", askText(conversation, ctx, {
       question: (c) => c.t(`${NS}:flow.ask_student_name`), schema: studentNameSchema, hint: `${NS}:flow.text_hint`, back: BACK_STEP,
@@ -134,7 +152,7 @@ export async function nominateFlow(conversation: Convo, ctx: ConvContext, arg: u
       echo: (c, v) => echoLine(c, `${NS}:labels.level`, levelLabel(c.t, v)),
     })) },
     { applies: () => a.level !== "university", run: () => set("grade", askGrade(conversation, ctx, round, a.level!)) },
-    { applies: () => true, run: () => set("commune", askStudentCommune(conversation, ctx, round, s.province)) },
+    { applies: () => true, run: () => set("commune", askStudentCommune(conversation, ctx, round, s.province)), noteFirst: () => round.communes.length > 0 },
     { applies: () => round.rules.circumstances.length > 0, run: () => set("circumstances", askCircumstances(conversation, ctx, round, a.circumstances ?? [])) },
     { applies: () => !hasRegisteredParent(), run: () => set("guardianName", askText(conversation, ctx, {
       question: (c) => c.t(a.relationship === "parent" ? `${NS}:flow.ask_own_name` : `${NS}:flow.ask_guardian_name`), schema: guardianNameSchema,
@@ -153,8 +171,9 @@ export async function nominateFlow(conversation: Convo, ctx: ConvContext, arg: u
     } },
   ];
 
-  let backs = 0;
-  for (let i = 0; i < steps.length && !declined; ) {
+  let backs = stand.backs;
+  for (let i = stand.step; i < steps.length && !declined; ) {
+    if (!steps[i]!.noteFirst?.()) segment<Stand>(conversation, NOMINATE_FLOW, [arg], { s, a, step: i, backs });
     if (!steps[i]!.applies()) {
       i++;
       continue;
@@ -173,6 +192,7 @@ export async function nominateFlow(conversation: Convo, ctx: ConvContext, arg: u
     return;
   }
 
+  segment<Stand>(conversation, NOMINATE_FLOW, [arg], { s, a, step: steps.length, backs });
   const confirm = await askButtons(conversation, ctx, {
     question: (c) => summary(c.t, c.locale, round, a, guardianOf(a, s)),
     keyboard: (c) => new InlineKeyboard().text(c.t(`${NS}:flow.send_button`), cb.nfConfirm.pack("yes")).text(c.t(`${NS}:flow.drop_button`), cb.nfConfirm.pack("no")),
