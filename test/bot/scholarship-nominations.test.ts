@@ -9,6 +9,7 @@ import { vnParts } from "../../src/domain/time/vietnam-time.js";
 import { ManualClock } from "../support/delivery.js";
 import { useHarness, type TestUser } from "../support/harness.js";
 import { makeRound } from "../support/scholarships.js";
+import { storedFlow } from "../support/flows.js";
 
 // Nominations through the real bot (handleUpdate, the strict fake Bot API): the nominate
 // conversation end to end (a bad birth year re-asked, Back, the circumstance toggles, consent,
@@ -98,10 +99,9 @@ describe("nominating a student", () => {
     expect(summary).toContain(`👤 Nguyễn Thị Lan · sinh năm ${YEAR - 13}\n🏫 Trường THCS Lê Lợi · THCS · lớp 7\n📍 ${communeLabel(p.commune, "vi")}\n📝 Hoàn cảnh: Hộ nghèo\n👪 Phụ huynh/người giám hộ: Nguyễn Văn Bình\n🙋 Người đề cử là: Hội viên`);
     // Each question starts a fresh stored log: at the summary only the consent's press is kept, and
     // the answers are carried as the flow's state.
-    const stored = JSON.parse((await h.redis.get(`khb:conv:${m.id}`))!) as { state: Record<string, { args: string; replay: { receive: { returnValue?: { update_id?: number } }[] } }[]> };
-    const run = stored.state[NOMINATE_FLOW]![0]!;
-    expect(run.replay.receive.filter((r) => r.returnValue?.update_id !== undefined)).toHaveLength(1);
-    expect(JSON.parse(run.args)[1].state.a).toMatchObject({ studentName: "Nguyễn Thị Lan", grade: 7, circumstances: ["poor"], guardianName: "Nguyễn Văn Bình" });
+    const stored = await storedFlow(h.redis, m.id, NOMINATE_FLOW);
+    expect(stored.updates).toBe(1);
+    expect(stored.args[1]).toMatchObject({ state: { a: { studentName: "Nguyễn Thị Lan", grade: 7, circumstances: ["poor"], guardianName: "Nguyễn Văn Bình" } } });
     const done = (await m.press("Gửi đề cử")).join("\n");
     const row = await h.db.prisma.nomination.findFirstOrThrow({ where: { nominatorId: BigInt(m.id) } });
     expect(done).toContain(`Đã gửi đề cử #${row.id}: Nguyễn Thị Lan`);

@@ -6,6 +6,7 @@ import { fromVnWallTime } from "../../src/domain/time/vietnam-time.js";
 import { ManualClock } from "../support/delivery.js";
 import { useHarness, type TestUser } from "../support/harness.js";
 import { makeRound } from "../support/scholarships.js";
+import { storedFlow } from "../support/flows.js";
 
 // What residents see of scholarship rounds, through the whole stack: /scholarships (one card per
 // page, edited in place), details, "Remind me", "Am I eligible?" to a yes, a no naming the rule and
@@ -253,10 +254,9 @@ describe("am I eligible?", () => {
     expect((await u.press("Lớp 7")).join("\n")).toContain("Học sinh có sống ở TP. Hải Phòng không?");
     // Each question starts a fresh stored log: only the press that brought this one is kept, and
     // the round and the answers so far are carried as the flow's state.
-    const stored = JSON.parse((await h.redis.get(`khb:conv:${u.id}`))!) as { state: Record<string, { args: string; replay: { receive: { returnValue?: { update_id?: number } }[] } }[]> };
-    const run = stored.state[ELIGIBILITY_FLOW]![0]!;
-    expect(run.replay.receive.filter((r) => r.returnValue?.update_id !== undefined)).toHaveLength(1);
-    expect(JSON.parse(run.args)[1].state.answers).toEqual({ level: "lower_secondary", grade: 7 });
+    const stored = await storedFlow(h.redis, u.id, ELIGIBILITY_FLOW);
+    expect(stored.updates).toBe(1);
+    expect(stored.args[1]).toMatchObject({ state: { answers: { level: "lower_secondary", grade: 7 } } });
     expect((await u.press("Có")).join("\n")).toContain("Gia đình học sinh thuộc hộ nghèo?");
     expect((await u.press("Có")).join("\n")).toContain("Gia đình học sinh thuộc hộ cận nghèo?");
     const verdict = (await u.press("Không chắc")).join("\n");

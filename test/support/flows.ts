@@ -69,3 +69,17 @@ export async function startAt(u: TestUser, step: "name" | "year" | "province" | 
   await u.press("Sức khỏe");
   await u.press("Xong");
 }
+
+/** What a flow keeps in Redis for a chat: the updates its stored log replays, and its arguments. */
+export async function storedFlow(redis: { get(key: string): Promise<string | null> }, chatId: number, flowId: string): Promise<{ raw: string; updates: number; args: unknown[] }> {
+  const raw = await redis.get(`khb:conv:${chatId}`);
+  if (raw === null) throw new Error(`no flow is stored for chat ${chatId}`);
+  type Run = { args?: string; replay: { receive: { returnValue?: { update_id?: number } }[] } };
+  const run = (JSON.parse(raw) as { state: Record<string, Run[]> }).state[flowId]?.[0];
+  if (!run) throw new Error(`flow ${flowId} is not stored for chat ${chatId}`);
+  return {
+    raw,
+    updates: run.replay.receive.filter((r) => r.returnValue?.update_id !== undefined).length,
+    args: run.args === undefined ? [] : (JSON.parse(run.args) as unknown[]),
+  };
+}
