@@ -114,16 +114,16 @@ describe("nominating a student", () => {
 
   it("a round for some communes names them once, refuses another commune with the list, and takes one of them", async () => {
     const p = await freshPlace();
-    const round = await makeRound(h.db.prisma, clock.now(), { provinceCode: p.province, rules: { levels: ["lower_secondary"], communeCodes: [p.commune.code] } });
+    // A student at university: the grade is not asked, so the commune comes right after the level.
+    const round = await makeRound(h.db.prisma, clock.now(), { provinceCode: p.province, rules: { levels: ["university"], communeCodes: [p.commune.code] } });
     const m = await person("member");
     await m.send(`/nominate ${round.id}`);
     await m.press("Hội viên khuyến học");
     await m.send("Nguyễn Thị Lan");
-    await m.send(String(YEAR - 13));
-    await m.send("Trường THCS Lê Lợi");
-    await m.press("THCS");
+    await m.send(String(YEAR - 19));
+    await m.send("Trường Cao đẳng Hải Phòng");
     const list = communeLabel(p.commune, "vi");
-    const atCommune = (await m.send("7")).join("\n");
+    const atCommune = (await m.press("Đại học, cao đẳng")).join("\n");
     expect(atCommune).toContain(`Đợt này nhận học sinh ở: ${list}.`);
     await m.send(p.otherCommune.name);
     const refused = (await m.press(cb.commune.pack(p.otherCommune.code))).join("\n");

@@ -173,11 +173,12 @@ export async function nominateFlow(conversation: Convo, ctx: ConvContext, arg: u
 
   let backs = stand.backs;
   for (let i = stand.step; i < steps.length && !declined; ) {
-    if (!steps[i]!.noteFirst?.()) segment<Stand>(conversation, NOMINATE_FLOW, [arg], { s, a, step: i, backs });
     if (!steps[i]!.applies()) {
       i++;
       continue;
     }
+    // Right before the step's question, so no mark is ever left for a later one to take.
+    if (!steps[i]!.noteFirst?.()) segment<Stand>(conversation, NOMINATE_FLOW, [arg], { s, a, step: i, backs });
     if (await steps[i]!.run()) {
       i++;
       continue;
