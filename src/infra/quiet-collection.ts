@@ -30,7 +30,6 @@ export interface QuietCollectionOptions {
   checkMs?: number;
   /** The collection itself (tests pass a spy); defaults to V8's full collection. */
   collect?: () => void;
-  now?: () => number;
 }
 
 /** V8's full collection, or undefined if this runtime does not allow it. */
@@ -48,19 +47,18 @@ export function fullCollection(): (() => void) | undefined {
 
 /** Starts watching; the process counts as busy from now (start-up is work too). */
 export function collectWhenQuiet(options: QuietCollectionOptions): QuietCollection {
-  const now = options.now ?? Date.now;
   const collect = options.collect ?? fullCollection();
-  let last = now();
+  let last = Date.now();
   let pending = true;
   const timer = setInterval(() => {
-    if (!pending || now() - last < options.quietMs) return;
+    if (!pending || Date.now() - last < options.quietMs) return;
     pending = false;
     collect?.();
   }, options.checkMs ?? Math.max(100, Math.floor(options.quietMs / 5)));
   timer.unref();
   return {
     touch() {
-      last = now();
+      last = Date.now();
       pending = true;
     },
     stop() {

@@ -139,15 +139,16 @@ export interface Resume<S> {
   taken: number;
 }
 
-/** The outside context's slot where a run that ended at a mark leaves how to enter again. */
+/**
+ * The outside context's slot where a run that ended at a mark leaves the arguments to enter the
+ * flow again with; `mountFlow` enters the flow it mounts.
+ */
 export const CONTINUE = Symbol("flow.continue");
 export interface Continuation {
-  id: string;
   args: unknown[];
 }
 
 interface Mark {
-  id: string;
   /** The builder's arguments before the Resume. */
   args: unknown[];
   state: unknown;
@@ -159,14 +160,13 @@ const resumedAsk = new WeakMap<Convo, number>();
 const runStart = new WeakMap<Convo, number>();
 
 /**
- * Marks where a segmented flow (mounted with `mountFlow` as `id`) stands between two questions:
- * the next question asked ends this run once sent, and `id` is entered again with
- * `[...args, Resume]`. Call it where the builder's loop can carry on from `state` alone, and send
+ * Marks where a segmented flow (mounted with `mountFlow`) stands between two questions: the next
+ * question asked ends this run once sent, and the flow is entered again with `[...args, Resume]`. Call it where the builder's loop can carry on from `state` alone, and send
  * or store nothing between the mark and that question: the resumed run does that stretch again,
  * live (reads through `external` are fine), and its first question must be the one on screen.
  */
-export function segment<S>(conversation: Convo, id: string, args: unknown[], state: S): void {
-  marks.set(conversation, { id, args, state });
+export function segment<S>(conversation: Convo, args: unknown[], state: S): void {
+  marks.set(conversation, { args, state });
 }
 
 /** At the start of a segmented builder: the state to carry on from, or undefined on a fresh entry. */
@@ -193,7 +193,7 @@ async function ask(conversation: Convo, ctx: ConvContext, question: string, kb: 
   const count = taken.get(conversation) ?? 0;
   if (mark && count > (runStart.get(conversation) ?? 0)) {
     const resume: Resume<unknown> = { state: mark.state, asked: asked.message_id, taken: count };
-    const next: Continuation = { id: mark.id, args: [...mark.args, resume] };
+    const next: Continuation = { args: [...mark.args, resume] };
     await conversation.external((octx) => {
       (octx as unknown as Record<symbol, Continuation>)[CONTINUE] = next;
     });

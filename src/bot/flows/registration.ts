@@ -51,7 +51,7 @@ export async function registration(conversation: Convo, ctx: ConvContext, opts: 
   let place: Place | undefined = stand?.place;
   let i = stand?.i ?? 0;
   for (let moves = stand?.moves ?? 0; moves < MAX_MOVES; moves++) {
-    segment<Stand>(conversation, REGISTRATION, [opts], { i, moves, draft, place });
+    segment<Stand>(conversation, [opts], { i, moves, draft, place });
     const step = steps[i]!;
     if (step === "consent") {
       if (!(await askConsent(conversation, ctx))) {

@@ -34,8 +34,9 @@ export function mountFlow<A extends unknown[]>(id: string, builder: Builder<A>):
   return async (ctx, next) => {
     await conversation(ctx, next);
     const slot = ctx as unknown as Record<symbol, Continuation | undefined>;
+    // Set only by a run of this flow: an inner flow's wrapper has taken its own already.
     const then = slot[CONTINUE];
-    if (then?.id !== id) return;
+    if (!then) return;
     slot[CONTINUE] = undefined;
     await ctx.conversation.enter(id, ...then.args);
   };

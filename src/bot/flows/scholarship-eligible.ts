@@ -35,7 +35,8 @@ const ANSWERS: readonly Answer[] = ["yes", "no", "unsure"];
 interface Stand {
   round: RoundFacts;
   answers: EligibilityAnswers;
-  asked: number;
+  /** Questions asked so far. */
+  count: number;
 }
 
 /**
@@ -48,8 +49,8 @@ export async function eligibilityFlow(conversation: Convo, ctx: ConvContext, arg
   const stand = resumeFrom(conversation, resume) ?? (await begin(conversation, ctx, args));
   if (!stand) return;
   const { round, answers } = stand;
-  for (let i = stand.asked; i < MAX_QUESTIONS; i++) {
-    segment<Stand>(conversation, ELIGIBILITY_FLOW, [args], { round, answers, asked: i });
+  for (let i = stand.count; i < MAX_QUESTIONS; i++) {
+    segment<Stand>(conversation, [args], { round, answers, count: i });
     const q = nextQuestion(round.rules, round.provinceCode, answers);
     if (!q) break;
     await ask(conversation, ctx, round, q, answers);
@@ -90,7 +91,7 @@ async function begin(conversation: Convo, ctx: ConvContext, args?: { roundId?: n
     return undefined;
   }
   await ctx.reply(ctx.t("scholarships:eligible.intro", { programme: round.programme, year: round.year }));
-  return { round, answers, asked: 0 };
+  return { round, answers, count: 0 };
 }
 
 async function ask(conversation: Convo, ctx: ConvContext, round: RoundFacts, q: EligibilityQuestion, answers: EligibilityAnswers): Promise<void> {

@@ -178,7 +178,7 @@ export async function nominateFlow(conversation: Convo, ctx: ConvContext, arg: u
       continue;
     }
     // Right before the step's question, so no mark is ever left for a later one to take.
-    if (!steps[i]!.noteFirst?.()) segment<Stand>(conversation, NOMINATE_FLOW, [arg], { s, a, step: i, backs });
+    if (!steps[i]!.noteFirst?.()) segment<Stand>(conversation, [arg], { s, a, step: i, backs });
     if (await steps[i]!.run()) {
       i++;
       continue;
@@ -193,7 +193,7 @@ export async function nominateFlow(conversation: Convo, ctx: ConvContext, arg: u
     return;
   }
 
-  segment<Stand>(conversation, NOMINATE_FLOW, [arg], { s, a, step: steps.length, backs });
+  segment<Stand>(conversation, [arg], { s, a, step: steps.length, backs });
   const confirm = await askButtons(conversation, ctx, {
     question: (c) => summary(c.t, c.locale, round, a, guardianOf(a, s)),
     keyboard: (c) => new InlineKeyboard().text(c.t(`${NS}:flow.send_button`), cb.nfConfirm.pack("yes")).text(c.t(`${NS}:flow.drop_button`), cb.nfConfirm.pack("no")),
